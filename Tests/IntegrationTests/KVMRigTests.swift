@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// Checks `scripts/kvm-rig` itself: exit status, output streams, the KVM device, the host
+/// filesystem view (read-only root, read-write cwd and /tmp) and the caller's environment.
+/// The rig needs QEMU and the rig guest images, not a hardware KVM.
+@Suite(.serialized) struct KVMRigTests {
+    static let rig = KVMTestPath.repositoryRoot.appendingPathComponent("scripts/kvm-rig").path
+
+    static func rigReady(_ test: String) -> Bool {
+        // The rig runs on any host (QEMU-TCG); only its inputs can be missing.
+        let images = KVMTestPath.guestImages.appendingPathComponent("rig-vmlinuz").path
+        guard FileManager.default.fileExists(atPath: images), KVMTestPath.findExecutable("qemu-system-x86_64") != nil else {
+            print("\(test): skipped, the kvm-rig needs qemu-system-x86_64 and guest-images/out (run scripts/setup)")
+            if ProcessInfo.processInfo.environment["SWIFTLET_REQUIRE_KVM_TESTS"] == "1" {
+                Issue.record("kvm-rig inputs missing while SWIFTLET_REQUIRE_KVM_TESTS=1")
+            }
+            return false
+        }
+        return true
+    }
+
+    @Test func rigGivesKVMDeviceAndPropagatesExitStatus() throws {
+        guard Self.rigReady("rigGivesKVMDeviceAndPropagatesExitStatus") else { return }
+        let result = try CommandResult.run([Self.rig, "--", "sh", "-c", "ls -l /dev/kvm; echo to-stderr >&2; exit 7"])
+        #expect(result.status == 7, "stderr: \(result.stderr)")
+        #expect(result.stdout.hasPrefix("crw"), "stdout: \(result.stdout)")
+        #expect(result.stdout.contains("/dev/kvm"))
+        #expect(result.stderr.contains("to-stderr"))
+        // The guest's terminal must not rewrite newlines.
+        #expect(!result.stdout.contains("\r"))
+    }
+
+    @Test func rigSharesHostFilesEnvironmentAndWorkingDirectory() throws {
+        guard Self.rigReady("rigSharesHostFilesEnvironmentAndWorkingDirectory") else { return }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rig-share-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let script = """
+            set -u
+            echo "cwd=$(pwd)"
+            echo "marker=$RIG_TEST_MARKER"
+            echo written-inside > "$RIG_TEST_MARKER/from-rig"
+            if touch /usr/.kvm-rig-must-fail 2>/dev/null; then echo root-writable; else echo root-read-only; fi
+            test -c /dev/net/tun && echo tun-ok
+            ip -o addr show lo | grep -q 127.0.0.1 && echo loopback-ok
+            test -d /proc/self && test -d /sys/class && echo procfs-sysfs-ok
+            """
+        let result = try CommandResult.run([Self.rig, "--", "bash", "-c", script],
+                                           environment: ["RIG_TEST_MARKER": scratch.path],
+                                           directory: scratch)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("cwd=\(scratch.path)"))
+        #expect(result.stdout.contains("marker=\(scratch.path)"))
+        #expect(result.stdout.contains("root-read-only"))
+        #expect(result.stdout.contains("tun-ok"))
+        #expect(result.stdout.contains("loopback-ok"))
+        #expect(result.stdout.contains("procfs-sysfs-ok"))
+        let written = try String(contentsOf: scratch.appendingPathComponent("from-rig"), encoding: .utf8)
+        #expect(written == "written-inside\n")
+    }
+
+    @Test func rigRejectsMissingCommand() throws {
+        let result = try CommandResult.run([Self.rig])
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("no command given"))
+    }
+}

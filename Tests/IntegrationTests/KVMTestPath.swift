@@ -1,0 +1,110 @@
+import Foundation
+import KVM
+import Testing
+
+/// Where integration tests that need a Linux-capable KVM run their commands:
+/// directly on `/dev/kvm` when it is hardware-backed, otherwise inside `scripts/kvm-rig`
+/// (QEMU-TCG with an emulated SVM CPU), or nowhere (the test is skipped, with a reason).
+enum KVMTestPath: CustomStringConvertible {
+    case direct
+    case rig
+    case unavailable(reason: String)
+
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var guestImages: URL { repositoryRoot.appendingPathComponent("guest-images/out") }
+
+    /// Picks the path for this host and says why.
+    static let current: KVMTestPath = {
+        let host = HostKVM.detect()
+        if host.runsLinuxGuests {
+            return .direct
+        }
+        let rigInputs = ["rig-vmlinuz", "rig-initramfs.cpio.gz"].map { guestImages.appendingPathComponent($0).path }
+        if let missing = rigInputs.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+            return .unavailable(reason: "\(host.summary); and the kvm-rig cannot start: \(missing) is missing (run scripts/setup)")
+        }
+        if findExecutable("qemu-system-x86_64") == nil {
+            return .unavailable(reason: "\(host.summary); and the kvm-rig cannot start: qemu-system-x86_64 is not installed (run scripts/setup)")
+        }
+        return .rig
+    }()
+
+    var description: String {
+        switch self {
+        case .direct: return "hardware KVM: running directly on /dev/kvm"
+        case .rig: return "no hardware KVM here: running inside scripts/kvm-rig (QEMU-TCG, emulated SVM)"
+        case .unavailable(let reason): return "no KVM path: \(reason)"
+        }
+    }
+
+    /// True when a test needing KVM should run. Otherwise prints why it is skipped; when
+    /// `SWIFTLET_REQUIRE_KVM_TESTS=1` (set by scripts/test) a missing path is a failure.
+    static func ready(for test: String) -> Bool {
+        if case .unavailable = current {
+            let message = "\(test): skipped, \(current)"
+            print(message)
+            if ProcessInfo.processInfo.environment["SWIFTLET_REQUIRE_KVM_TESTS"] == "1" {
+                Issue.record("\(message); SWIFTLET_REQUIRE_KVM_TESTS=1 makes this a failure")
+            }
+            return false
+        }
+        print("\(test): \(current)")
+        return true
+    }
+
+    /// Runs `arguments` on this path, from the repository root, and collects its output.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        switch self {
+        case .direct:
+            return try CommandResult.run(arguments, environment: environment)
+        case .rig:
+            let rig = Self.repositoryRoot.appendingPathComponent("scripts/kvm-rig").path
+            return try CommandResult.run([rig, "--"] + arguments, environment: environment)
+        case .unavailable(let reason):
+            throw CommandError(message: "no KVM path: \(reason)")
+        }
+    }
+
+    static func findExecutable(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+struct CommandError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// The exit status and captured output of a finished command.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL = KVMTestPath.repositoryRoot) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0].contains("/") ? arguments[0] : (KVMTestPath.findExecutable(arguments[0]) ?? arguments[0]))
+        process.arguments = Array(arguments.dropFirst())
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-\(UUID().uuidString).out")
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-\(UUID().uuidString).err")
+        FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outFile)
+            try? FileManager.default.removeItem(at: errFile)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: outFile)
+        process.standardError = try FileHandle(forWritingTo: errFile)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let stdout = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
+        return CommandResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+}
