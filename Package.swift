@@ -10,16 +10,25 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // C shim: ioctl numbers and struct layouts from <linux/kvm.h>.
+        .target(name: "CLinux"),
         // Typed wrappers over /dev/kvm and host KVM detection.
-        .target(name: "KVM"),
+        .target(name: "KVM", dependencies: ["CLinux"]),
+        // x86 boot structures (pure computation): boot protocol, ACPI, CPUID, paging.
+        .target(name: "X86"),
+        // One microVM: memory, loader, devices, vCPU threads, exit.
+        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86"]),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
                 "KVM",
+                "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KVMTests", dependencies: ["KVM"]),
+        .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
+        .testTarget(name: "X86Tests", dependencies: ["X86"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],
     swiftLanguageModes: [.v6]

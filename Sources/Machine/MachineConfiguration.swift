@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import X86
+
+/// Everything needed to build one microVM: what to boot, how big, and where its
+/// console and diagnostics go.
+public struct MachineConfiguration: Sendable {
+    public static let defaultMemory: UInt64 = 256 << 20
+    public static let minimumMemory: UInt64 = 16 << 20
+    public static let maximumCPUs = MultipleAPICDescriptionTable.maxCPUs
+    /// Used when the user gives no command line: serial console, fast reboot through
+    /// the i8042, reboot instead of hanging on panic, no PCI probing.
+    public static let defaultCommandLine = "console=ttyS0 reboot=k panic=1 pci=off"
+
+    public var kernelPath: String
+    public var initrdPath: String?
+    public var commandLine: String
+    public var cpuCount: Int
+    public var memorySize: UInt64
+    /// Log boot-timer port writes to stderr.
+    public var bootTimerLogging: Bool
+    /// CLOCK_MONOTONIC nanoseconds the boot-timer measures from (the VMM's start).
+    public var startNanoseconds: UInt64
+    /// Receives each byte the guest sends to COM1.
+    public var consoleOutput: @Sendable (UInt8) -> Void
+
+    public init(kernelPath: String, initrdPath: String? = nil, commandLine: String = MachineConfiguration.defaultCommandLine,
+                cpuCount: Int = 1, memorySize: UInt64 = MachineConfiguration.defaultMemory,
+                bootTimerLogging: Bool = false, startNanoseconds: UInt64 = BootTimerPort.monotonicNanoseconds(),
+                consoleOutput: @escaping @Sendable (UInt8) -> Void = MachineConfiguration.writeToStandardOutput) {
+        self.kernelPath = kernelPath
+        self.initrdPath = initrdPath
+        self.commandLine = commandLine
+        self.cpuCount = cpuCount
+        self.memorySize = memorySize
+        self.bootTimerLogging = bootTimerLogging
+        self.startNanoseconds = startNanoseconds
+        self.consoleOutput = consoleOutput
+    }
+
+    /// Checks the values that do not need the files.
+    public func validate() throws(ConfigurationError) {
+        guard (1...Self.maximumCPUs).contains(cpuCount) else {
+            throw ConfigurationError("--cpus must be between 1 and \(Self.maximumCPUs), got \(cpuCount)")
+        }
+        guard memorySize >= Self.minimumMemory else {
+            throw ConfigurationError("--memory must be at least \(MemorySize(bytes: Self.minimumMemory)), got \(MemorySize(bytes: memorySize))")
+        }
+        guard memorySize % 4096 == 0 else {
+            throw ConfigurationError("--memory must be a whole number of 4 KiB pages")
+        }
+    }
+
+    /// Console sink that writes each byte to file descriptor 1.
+    public static let writeToStandardOutput: @Sendable (UInt8) -> Void = { byte in
+        var value = byte
+        while Glibc.write(1, &value, 1) < 0 && errno == EINTR {}
+    }
+}
+
+extension MachineConfiguration {
+    /// Builds a configuration from `swiftlet boot`'s option strings, rejecting bad
+    /// values with a one-line message.
+    public static func fromOptions(kernel: String?, initrd: String?, commandLine: String?, cpus: String,
+                                   memory: String, bootTimerLogging: Bool, startNanoseconds: UInt64) throws(ConfigurationError) -> MachineConfiguration {
+        guard let kernel, !kernel.isEmpty else { throw ConfigurationError("--kernel PATH is required") }
+        guard let cpuCount = Int(cpus) else { throw ConfigurationError("--cpus must be a number, got \"\(cpus)\"") }
+        guard let size = MemorySize(parsing: memory) else {
+            throw ConfigurationError("--memory must be a size like 256M or 2G, got \"\(memory)\"")
+        }
+        let configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
+                                                 commandLine: commandLine ?? defaultCommandLine, cpuCount: cpuCount,
+                                                 memorySize: size.bytes, bootTimerLogging: bootTimerLogging,
+                                                 startNanoseconds: startNanoseconds)
+        try configuration.validate()
+        return configuration
+    }
+}

@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+import Machine
+
+/// `swiftlet boot`: boots a Linux kernel (bzImage or PVH ELF) in a microVM with the
+/// serial console on this terminal; exits 0 when the guest powers off or reboots.
+struct BootCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot",
+        abstract: "Boot a Linux kernel in a microVM with its serial console on this terminal."
+    )
+
+    @Option(help: "Kernel to boot: a bzImage, or an ELF vmlinux with a PVH note.")
+    var kernel: String?
+
+    @Option(help: "Initial ramdisk (cpio archive, optionally compressed).")
+    var initrd: String?
+
+    @Option(help: "Kernel command line (default: \"\(MachineConfiguration.defaultCommandLine)\").")
+    var cmdline: String?
+
+    @Option(help: "Number of vCPUs.")
+    var cpus: String = "1"
+
+    @Option(help: "Guest RAM, e.g. 256M or 2G.")
+    var memory: String = "256M"
+
+    @Flag(help: "Log writes to the boot-timer port (0x440) with the time since start to stderr.")
+    var bootTimer = false
+
+    func run() throws {
+        let start = BootTimerPort.monotonicNanoseconds()
+        let machine: Machine
+        do {
+            let configuration = try MachineConfiguration.fromOptions(
+                kernel: kernel, initrd: initrd, commandLine: cmdline, cpus: cpus, memory: memory,
+                bootTimerLogging: bootTimer, startNanoseconds: start)
+            machine = try Machine(configuration: configuration)
+        } catch let error as ConfigurationError {
+            StandardError.write("swiftlet boot: error: \(error)\n")
+            throw ExitCode(2)
+        } catch {
+            StandardError.write("swiftlet boot: error: \(error)\n")
+            throw ExitCode(1)
+        }
+
+        let console = HostConsole()
+        let exit: MachineExit
+        do {
+            try console.forwardInput(to: machine.serial)
+            exit = try machine.run(stopSignals: [SIGINT, SIGTERM])
+        } catch {
+            console.restore()
+            StandardError.write("swiftlet boot: error: \(error)\n")
+            throw ExitCode(1)
+        }
+        console.restore()
+        switch exit {
+        case .fault(let text):
+            StandardError.write("swiftlet boot: guest failed: \(text)\n")
+        case .signal:
+            StandardError.write("swiftlet boot: \(exit)\n")
+        case .powerOff, .reset:
+            if bootTimer { StandardError.write("swiftlet boot: \(exit)\n") }
+        }
+        if exit.exitStatus != 0 { throw ExitCode(exit.exitStatus) }
+    }
+}
