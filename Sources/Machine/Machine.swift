@@ -51,7 +51,7 @@ public final class Machine: Sendable {
                                    hostAddress: memory.hostAddress(of: region))
         }
 
-        let acpi = ACPITables(cpuCount: configuration.cpuCount, devices: [])
+        let acpi = ACPITables(cpuCount: configuration.cpuCount, devices: [.com1(gsi: SerialPort.com1Interrupt)])
         entry = try KernelLoader(memory: memory, acpi: acpi)
             .load(kernel: kernel, initrdPath: configuration.initrdPath, commandLine: configuration.commandLine)
 

@@ -143,6 +143,14 @@ import Testing
         #expect(contains(body, aml))
     }
 
+    @Test func com1IsAPNP0501DeviceWithItsPortsAndGSI() {
+        let aml = ACPIDevice.com1().aml
+        #expect(contains(aml, Array("COM1".utf8)))
+        #expect(contains(aml, [0x08] + Array("_HID".utf8) + [0x0C, 0x41, 0xD0, 0x05, 0x01]))
+        // FixedIO(0x3F8, 8) then Interrupt(edge, active high) { 4 }.
+        #expect(contains(aml, [0x4B, 0xF8, 0x03, 0x08, 0x89, 0x06, 0x00, 0x03, 0x01, 0x04, 0x00, 0x00, 0x00]))
+    }
+
     func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= haystack.count else { return false }
         return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<$0 + needle.count]) == needle }

@@ -68,6 +68,16 @@ public struct ACPIDevice: Equatable, Sendable {
                                       .interrupt(gsi: gsi, edgeTriggered: true, activeLow: false)])
     }
 
+    /// The PC's first serial port (COM1, I/O 0x3F8–0x3FF, ISA IRQ 4) as a `PNP0501`
+    /// device. Under hardware-reduced ACPI there is no legacy PIC and Linux maps no ISA
+    /// IRQs by default, so the UART's interrupt reaches the IOAPIC only through this
+    /// `_CRS` (Linux's 8250_pnp driver registers the GSI for the port).
+    public static func com1(gsi: UInt32 = 4) -> ACPIDevice {
+        ACPIDevice(name: "COM1", hardwareID: .eisa("PNP0501"), uniqueID: 1,
+                   resources: [.fixedIO(base: 0x3F8, length: 8),
+                               .interrupt(gsi: gsi, edgeTriggered: true, activeLow: false)])
+    }
+
     /// The `Device` object.
     public var aml: [UInt8] {
         let hid: [UInt8]
