@@ -1,7 +1,8 @@
 /* Swiftlet test guest, entered through the Linux 64-bit boot protocol: checks the
  * zero page the VMM built (command line, e820, ACPI RSDP), CPUID normalisation, then
  * writes the boot-timer port and resets through the i8042. With "triple-fault" on
- * its command line it faults on purpose instead. */
+ * its command line it faults on purpose instead; with "hang" it halts forever (for
+ * testing that the VMM stops on SIGTERM). */
 #include "firmware.h"
 
 struct boot_params_view {
@@ -58,6 +59,10 @@ void hello64_main(const struct boot_params_view *bp) {
         puts_serial("faulting on purpose\n");
         /* An IDT of limit 0 (as the VMM set it): #UD escalates to a triple fault. */
         __asm__ volatile("ud2");
+    }
+    if (contains(cmdline, "hang")) {
+        puts_serial("hanging\n");
+        halt_forever();
     }
     puts_serial("swiftlet-firmware: resetting through the i8042\n");
     i8042_reset();

@@ -1,0 +1,81 @@
+import Foundation
+import KVM
+import Testing
+
+/// `swiftlet boot` as a process: exit statuses and messages for bad arguments, and an
+/// orderly stop on SIGTERM (the latter needs KVM).
+@Suite struct BootCommandTests {
+    static let binary = FirmwareBuild.directory.deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/swiftlet").path
+
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs `swiftlet boot arguments`; `signalAfter` sends SIGTERM after that many seconds.
+    func boot(_ arguments: [String], signalAfter: Double? = nil) throws -> Outcome? {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            print("SKIPPED swiftlet boot process test: \(Self.binary) is not built (run swift build)")
+            return nil
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["boot"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        if let signalAfter {
+            Thread.sleep(forTimeInterval: signalAfter)
+            kill(process.processIdentifier, SIGTERM)
+        }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test(arguments: [
+        ([String](), "--kernel"),
+        (["--kernel", "/nonexistent/vmlinuz"], "No such file"),
+        (["--kernel", "/etc/hostname"], "not a bzImage"),
+        (["--kernel", "/etc/hostname", "--memory", "lots"], "--memory"),
+        (["--kernel", "/etc/hostname", "--cpus", "many"], "--cpus"),
+    ])
+    func badArgumentsExitTwoWithOneErrorLine(arguments: [String], mentioned: String) throws {
+        guard let outcome = try boot(arguments) else { return }
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(mentioned), "\(outcome.stderr)")
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+    }
+
+    @Test func initrdTooLargeExitsTwo() throws {
+        guard FirmwareBuild.failure == nil else { return }
+        let scratch = ScratchFiles()
+        let initrd = scratch.sparseFile("huge-initrd", size: 40 << 20)
+        guard let outcome = try boot(["--kernel", FirmwareBuild.path("hello64.bzImage"), "--initrd", initrd, "--memory", "32M"]) else { return }
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("does not fit"), "\(outcome.stderr)")
+    }
+
+    @Test func sigtermStopsAHungGuestOnKVM() throws {
+        let kind = HostKVM.detect()
+        guard kind.runsFreestandingGuests else {
+            print("SKIPPED sigtermStopsAHungGuestOnKVM: \(kind.summary)")
+            return
+        }
+        if let failure = FirmwareBuild.failure {
+            Issue.record(Comment(rawValue: failure))
+            return
+        }
+        guard let outcome = try boot(["--kernel", FirmwareBuild.path("hello64.bzImage"), "--cmdline", "hang", "--memory", "32M"],
+                                     signalAfter: 1.5) else { return }
+        #expect(outcome.stdout.contains("hanging"))
+        #expect(outcome.status == 128 + SIGTERM)
+        #expect(outcome.stderr.contains("stopped by signal 15"), "\(outcome.stderr)")
+    }
+}
