@@ -29,17 +29,12 @@ public struct SetupHeader: Equatable, Sendable {
     public static let offset = 0x1F1
     /// `XLF_KERNEL_64`: the kernel has the 64-bit entry point at load address + 0x200.
     public static let xlfKernel64: UInt16 = 1 << 0
-    /// `XLF_CAN_BE_LOADED_ABOVE_4G`.
-    public static let xlfCanBeLoadedAbove4G: UInt16 = 1 << 1
     /// Oldest protocol this loader supports: 2.12 (xloadflags, 64-bit entry).
     public static let minimumVersion: UInt16 = 0x020C
 
     public var setupSectors: Int
     public var version: UInt16
-    public var loadFlags: UInt8
     public var initrdAddressMax: UInt32
-    public var kernelAlignment: UInt32
-    public var relocatable: Bool
     public var xloadFlags: UInt16
     public var commandLineSize: UInt32
     public var initSize: UInt32
@@ -62,10 +57,7 @@ public struct SetupHeader: Equatable, Sendable {
         let sectors = Int(image[0x1F1])
         self.setupSectors = sectors == 0 ? 4 : sectors
         self.version = version
-        self.loadFlags = image[0x211]
         self.initrdAddressMax = image.littleEndian(UInt32.self, at: 0x22C) ?? 0
-        self.kernelAlignment = image.littleEndian(UInt32.self, at: 0x230) ?? 0
-        self.relocatable = image[0x234] != 0
         self.xloadFlags = xloadFlags
         self.commandLineSize = image.littleEndian(UInt32.self, at: 0x238) ?? 0
         self.initSize = image.littleEndian(UInt32.self, at: 0x260) ?? 0
