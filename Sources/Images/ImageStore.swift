@@ -122,6 +122,11 @@ public final class ImageStore: Sendable {
                 if byReference, let reference = try? ImageReference(parsing: name) {
                     entries = StoreIndex.removing(entries, reference: reference.description)
                     removed.append("Untagged: \(reference)")
+                    // Like `docker rmi`: removing an image's last name removes the image.
+                    if !entries.contains(where: { $0.digest == image.manifestDescriptor.digest && StoreIndex.referenceName($0) != nil }) {
+                        entries.removeAll { $0.digest == image.manifestDescriptor.digest }
+                        removed.append("Deleted: \(image.id)")
+                    }
                 } else {
                     entries.removeAll { $0.digest == image.manifestDescriptor.digest }
                     removed.append("Deleted: \(image.id)")
