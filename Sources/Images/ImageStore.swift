@@ -54,10 +54,10 @@ public final class ImageStore: Sendable {
         if let reference = try? ImageReference(parsing: name) {
             let named = entries.filter { entry in
                 guard let refName = StoreIndex.referenceName(entry) else { return false }
-                if let digest = reference.digest, reference.tag == nil {
-                    return entry.digest == digest && refName.hasPrefix(reference.repository + ":")
-                }
-                return refName == reference.description
+                if refName == reference.description { return true }
+                // `repo@sha256:…` also finds a tagged image of that repository with that manifest.
+                guard let digest = reference.digest, reference.tag == nil else { return false }
+                return entry.digest == digest && refName.hasPrefix(reference.repository + ":")
             }
             if let first = named.first {
                 return (named, try ResolvedImage.stored(first, in: store))

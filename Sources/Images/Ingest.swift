@@ -51,6 +51,36 @@ final class Ingest {
         return path
     }
 
+    /// A fresh path inside the staging area for a file to be staged with `stageFile`.
+    func scratchPath() -> String {
+        counter += 1
+        return "\(directory)/download-\(counter)"
+    }
+
+    /// Stages a file already in the staging area, in place, after verifying it; a file
+    /// that does not verify is removed.
+    func stageFile(_ path: String, expecting digest: Digest, size: Int64, what: String) throws {
+        var hasher = DigestHasher()
+        var count: Int64 = 0
+        do {
+            let source = try FileSource(path: path)
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let read = try chunk.withUnsafeMutableBytes { buffer in try source.read(into: buffer) }
+                if read == 0 { break }
+                chunk.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<read])) }
+                count += Int64(read)
+            }
+        }
+        let actual = hasher.finalize()
+        guard count == size, actual == digest else {
+            unlink(path)
+            throw ImageError(count != size ? "\(what): size mismatch: expected \(size) bytes, got \(count)"
+                                           : "\(what): digest mismatch: expected \(digest), content hashes to \(actual)")
+        }
+        staged[digest] = path
+    }
+
     /// A writer for a new staged blob; hand it back to `accept`.
     func makeWriter() throws -> BlobWriter {
         counter += 1

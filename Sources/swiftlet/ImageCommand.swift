@@ -8,7 +8,7 @@ struct ImageCommand: ParsableCommand {
         commandName: "image",
         abstract: "Manage OCI images: load, pull, push, save, list, inspect, tag, remove, prune, rootfs.",
         subcommands: [
-            ImageLoad.self, ImageSave.self, ImageList.self,
+            ImageLoad.self, ImagePull.self, ImagePush.self, ImageSave.self, ImageList.self,
             ImageInspect.self, ImageTag.self, ImageRemove.self, ImagePrune.self, ImageRootfs.self,
         ]
     )
@@ -172,5 +172,64 @@ struct ImageSave: ParsableCommand {
 
     func run() throws {
         try reportingErrors { try store.open().save(images, to: output) }
+    }
+}
+
+/// Registry options shared by pull and push.
+struct RegistryFlags: ParsableArguments {
+    @Flag(help: "Use plain HTTP (for a local registry such as 127.0.0.1:5000).")
+    var insecure = false
+    @Option(help: "Username for basic or token authentication.")
+    var username: String?
+    @Flag(help: "Read the password from standard input.")
+    var passwordStdin = false
+    @Option(help: "Retries of a failed request or a corrupted blob.")
+    var retries = 3
+
+    func options() -> RegistryOptions {
+        var options = RegistryOptions()
+        options.insecure = insecure
+        options.username = username
+        if passwordStdin {
+            options.password = readLine(strippingNewline: true)
+        }
+        options.retries = max(0, retries)
+        options.progress = isatty(STDERR_FILENO) != 0
+        return options
+    }
+}
+
+struct ImagePull: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Pull an image from a registry.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryFlags
+    @Option(help: "Platform to select from multi-platform images (os/arch[/variant]).")
+    var platform = "linux/amd64"
+    @Argument(help: "Image reference, e.g. 127.0.0.1:5000/busybox:latest.")
+    var image: String
+
+    func run() throws {
+        try reportingErrors {
+            let pulled = try store.open().pull(image, platform: try Platform(parsing: platform), options: registry.options())
+            print("Pulled \(pulled.reference?.description ?? image) (\(pulled.image.manifestDescriptor.digest))")
+        }
+    }
+}
+
+struct ImagePush: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Push an image to the registry its reference names.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryFlags
+    @Argument(help: "Image reference, e.g. 127.0.0.1:5000/busybox:latest.")
+    var image: String
+
+    func run() throws {
+        try reportingErrors {
+            let images = try store.open()
+            try images.push(image, options: registry.options())
+            print("Pushed \(image) (\(try images.resolve(image).manifestDescriptor.digest))")
+        }
     }
 }
