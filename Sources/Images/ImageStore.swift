@@ -131,8 +131,9 @@ public final class ImageStore: Sendable {
                     entries.removeAll { $0.digest == image.manifestDescriptor.digest }
                     removed.append("Deleted: \(image.id)")
                 }
-                try store.writeIndex(entries)
             }
+            // Written once, after every name resolved: a bad name changes nothing.
+            try store.writeIndex(entries)
             try collectGarbage(entries)
             return removed
         }

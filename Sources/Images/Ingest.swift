@@ -136,6 +136,12 @@ final class Ingest {
                 try store.adoptBlob(digest, from: path)
             }
             store.syncBlobs()
+            for (_, image) in images {
+                let blobs = [image.manifestDescriptor, image.manifest.config] + image.manifest.layers
+                for blob in blobs where !store.hasBlob(blob.digest) {
+                    throw ImageError("blob \(blob.digest) was removed by a concurrent prune; run the command again")
+                }
+            }
             var entries = try store.readIndex()
             for (reference, image) in images {
                 entries = StoreIndex.naming(entries, reference: reference, manifest: image.manifestDescriptor)

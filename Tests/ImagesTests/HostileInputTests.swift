@@ -121,6 +121,20 @@ import Testing
         try expectRefused(temp.sub("junk.tar"), "corrupt tar header", temp: temp)
     }
 
+    @Test func removeWithAnUnknownNameChangesNothing() throws {
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let store = try ImageStore(root: temp.sub("root"))
+        try Fixture.layout(at: temp.sub("good"), reference: "good:1", layers: [try Fixture.tar([Fixture.file("ok")])])
+        _ = try store.load(from: temp.sub("good"))
+        let before = Fixture.snapshot(store)
+        #expect(throws: ImageError("no such image: missing:2")) { try store.remove(["good:1", "missing:2"]) }
+        #expect(throws: ImageError.self) { try store.tag("good:1", as: "Bad Name") }
+        #expect(throws: ImageError.self) { try store.save(["missing:3"], to: temp.sub("out.tar")) }
+        #expect(Fixture.snapshot(store) == before)
+        #expect(!FileManager.default.fileExists(atPath: temp.sub("out.tar")))
+    }
+
     @Test func cliReportsErrorAndExitsNonZero() throws {
         let binary = URL(fileURLWithPath: TestImages.directory).appendingPathComponent("../../../.build/debug/swiftlet").standardized.path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the swiftlet product first")

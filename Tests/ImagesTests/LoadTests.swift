@@ -64,6 +64,30 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(store.store.directory)/blobs/sha256").isEmpty)
     }
 
+    @Test func concurrentLoadsOfTheSameBlobsAgree() throws {
+        let images = try TestImages.build()
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let store = try ImageStore(root: temp.path)
+        let failures = NSLock()
+        nonisolated(unsafe) var errors: [any Error] = []
+        let root = temp.path
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            do {
+                _ = try ImageStore(root: root).load(from: "\(images)/busybox\(index % 2 == 0 ? "" : ".oci.tar")")
+            } catch {
+                failures.withLock { errors.append(error) }
+            }
+        }
+        #expect(errors.isEmpty, "\(errors)")
+        let image = try store.resolve("swiftlet-test/busybox")
+        for blob in [image.manifestDescriptor, image.manifest.config] + image.manifest.layers {
+            let data = try readFile(store.store.blobPath(blob.digest))
+            #expect(Digest.of(data) == blob.digest)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.store.tmpDirectory).isEmpty)
+    }
+
     @Test func saveWritesALayoutThatLoadsBackIdentically() throws {
         let images = try TestImages.build()
         let temp = try TempDirectory()

@@ -81,6 +81,33 @@ import Testing
         #expect(pulled.image.id == (try source.resolve("swiftlet-test/busybox").id))
     }
 
+    @Test func bearerTokenAuthentication() throws {
+        let images = try TestImages.build()
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let source = try ImageStore(root: temp.sub("source"))
+        _ = try source.load(from: "\(images)/busybox")
+        try source.tag("swiftlet-test/busybox", as: "\(registry.host)/private/busybox:1")
+        try source.push("\(registry.host)/private/busybox:1", options: insecure())
+
+        let proxy = try FaultProxy(upstream: registry.port, faults: 0)
+        defer { proxy.stop() }
+        proxy.token = "s3cr3t-token"
+        let store = try ImageStore(root: temp.sub("target"))
+        #expect {
+            try store.pull("\(proxy.host)/private/busybox:1", options: insecure())
+        } throws: { error in
+            (error as? ImageError)?.message.contains("token request") == true
+        }
+        var options = insecure()
+        options.username = "user"
+        options.password = "secret"
+        let pulled = try store.pull("\(proxy.host)/private/busybox:1", options: options)
+        #expect(pulled.image.id == (try source.resolve("swiftlet-test/busybox").id))
+    }
+
     @Test func missingImageIsAClearError() throws {
         let registry = try TestRegistry()
         defer { registry.stop() }

@@ -49,7 +49,10 @@ final class TestRegistry {
 
 /// A loopback TCP proxy in front of a registry that can cut blob downloads short: while
 /// `faults` is positive, a response to a `/blobs/` GET is dropped after `cutAfter` bytes
-/// (and `faults` decremented). Each connection carries one request (`Connection: close`).
+/// (and `faults` decremented). Each connection carries one request (`Connection: close`);
+/// requests must not have bodies. With `token` set it also plays a token-authenticating
+/// registry: requests without `Authorization: Bearer <token>` get a 401 Bearer challenge
+/// whose realm is the proxy's `/token`, which hands out the token for basic `credentials`.
 final class FaultProxy: @unchecked Sendable {
     let port: Int
     private let upstream: Int
@@ -58,6 +61,9 @@ final class FaultProxy: @unchecked Sendable {
     private var remainingFaults: Int
     private let cutAfter: Int
     private(set) var cuts = 0
+    /// The bearer token to require, and the `user:password` the token endpoint accepts.
+    var token: String?
+    var credentials = "user:secret"
 
     var host: String { "127.0.0.1:\(port)" }
 
@@ -103,6 +109,11 @@ final class FaultProxy: @unchecked Sendable {
             request.append(contentsOf: buffer[0..<count])
         }
         var text = String(decoding: request, as: UTF8.self)
+        if let token, let answer = authenticate(text, token: token) {
+            let bytes = Array(answer.utf8)
+            _ = send(client, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+            return
+        }
         let isBlob = text.hasPrefix("GET ") && text.prefix(while: { $0 != "\r" }).contains("/blobs/")
         text = text.replacingOccurrences(of: "\r\nConnection: keep-alive", with: "", options: .caseInsensitive)
         text = text.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n")
@@ -137,6 +148,25 @@ final class FaultProxy: @unchecked Sendable {
             guard send(client, buffer, toSend, Int32(MSG_NOSIGNAL)) == toSend else { return }
             relayed += toSend
         }
+    }
+}
+
+extension FaultProxy {
+    /// The response to send instead of forwarding, or nil when the request may pass.
+    fileprivate func authenticate(_ request: String, token: String) -> String? {
+        let lines = request.components(separatedBy: "\r\n")
+        let authorization = lines.first { $0.lowercased().hasPrefix("authorization:") }
+            .map { String($0.dropFirst("authorization:".count)).trimmingCharacters(in: .whitespaces) }
+        if lines.first?.hasPrefix("GET /token") == true {
+            guard authorization == "Basic " + Data(credentials.utf8).base64EncodedString() else {
+                return "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            }
+            let body = #"{"token":"\#(token)"}"#
+            return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        }
+        if authorization == "Bearer \(token)" { return nil }
+        let challenge = #"Bearer realm="http://\#(host)/token",service="test-registry""#
+        return "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: \(challenge)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     }
 }
 
