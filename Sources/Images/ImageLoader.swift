@@ -1,6 +1,8 @@
 import Foundation
 
-/// One image a load or pull put into the store.
+/// One image a load or pull put into the store: its name, if any (the layout's
+/// `org.opencontainers.image.ref.name` annotation, a docker-archive `RepoTags` entry or the
+/// pulled reference), and the verified image (manifest.md + config.md).
 public struct LoadedImage: Sendable {
     /// The name it was given, nil for a dangling (unnamed) image.
     public let reference: ImageReference?

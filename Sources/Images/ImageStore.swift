@@ -3,7 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// One line of `swiftlet image ls`.
+/// One image of the store as `swiftlet image ls` shows it: an entry of the store's OCI
+/// layout index.json (image-layout.md) with its names, its id (the config digest, config.md)
+/// and its manifest digest (manifest.md).
 public struct ImageSummary: Sendable {
     /// The image id (config digest).
     public let id: Digest
@@ -17,9 +19,10 @@ public struct ImageSummary: Sendable {
     public let created: String?
 }
 
-/// The user-facing image operations over a `ContentStore`: list, inspect, tag, remove,
-/// prune (garbage collection of unreferenced blobs, trees and rootfs images). Loading,
-/// pulling, pushing, saving and rootfs building are in extensions beside this file.
+/// The user-facing image operations over a `ContentStore` (an OCI image layout,
+/// image-layout.md): list, inspect, tag, remove, prune (garbage collection of unreferenced
+/// blobs, trees and rootfs images). Loading, pulling, pushing, saving and rootfs building
+/// are in extensions beside this file.
 public final class ImageStore: Sendable {
     public let store: ContentStore
 
@@ -116,10 +119,8 @@ public final class ImageStore: Sendable {
             var removed: [String] = []
             for name in names {
                 let (matched, image) = try find(name)
-                let byReference = (try? ImageReference(parsing: name)).map { ref in
-                    matched.contains { StoreIndex.referenceName($0) == ref.description }
-                } ?? false
-                if byReference, let reference = try? ImageReference(parsing: name) {
+                if let reference = try? ImageReference(parsing: name),
+                   matched.contains(where: { StoreIndex.referenceName($0) == reference.description }) {
                     entries = StoreIndex.removing(entries, reference: reference.description)
                     removed.append("Untagged: \(reference)")
                     // Like `docker rmi`: removing an image's last name removes the image.
@@ -128,7 +129,10 @@ public final class ImageStore: Sendable {
                         removed.append("Deleted: \(image.id)")
                     }
                 } else {
-                    entries.removeAll { $0.digest == image.manifestDescriptor.digest }
+                    // An id can stand for several manifests of the same config (e.g. a
+                    // docker-archive and an OCI layout of one image): remove them all.
+                    let digests = Set(matched.map(\.digest))
+                    entries.removeAll { digests.contains($0.digest) }
                     removed.append("Deleted: \(image.id)")
                 }
             }

@@ -6,7 +6,9 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// Options for talking to a registry.
+/// How to talk to a registry implementing the OCI distribution-spec (spec.md): transport
+/// (HTTPS, or plain HTTP with `insecure`), credentials for basic auth or for Docker's token
+/// authentication, retry count and progress display.
 public struct RegistryOptions: Sendable {
     /// Use plain HTTP instead of HTTPS (for a local registry such as 127.0.0.1:5000).
     public var insecure = false

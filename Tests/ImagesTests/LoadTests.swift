@@ -20,6 +20,11 @@ import Testing
         let summaries = try store.list()
         #expect(summaries.count == 2)
         #expect(Set(summaries.map(\.id)).count == 1)
+        // Removing by id removes both manifests of that config.
+        #expect(try store.remove([fromArchive[0].image.id.short]) == ["Deleted: \(fromArchive[0].image.id)"])
+        #expect(try store.list().isEmpty)
+        _ = try store.load(from: "\(images)/busybox.docker.tar")
+        _ = try store.load(from: "\(images)/busybox")
         #expect(try store.prune() > 0)
         #expect(try store.list().count == 1)
         #expect(try store.resolve("swiftlet-test/busybox").id == fromArchive[0].image.id)
