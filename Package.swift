@@ -8,6 +8,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C shim: ioctl numbers and struct layouts from <linux/kvm.h>.
@@ -18,17 +19,21 @@ let package = Package(
         .target(name: "X86"),
         // One microVM: memory, loader, devices, vCPU threads, exit.
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86"]),
+        // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
+        .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
                 "KVM",
                 "Machine",
+                "Images",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],
     swiftLanguageModes: [.v6]

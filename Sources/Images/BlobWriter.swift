@@ -1,0 +1,88 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blob being written to a temporary file: hashed and counted as it is written, fsynced
+/// and checked against the expected digest and size before anyone may use it (OCI image-spec
+/// descriptor.md, "Verification"). A mismatch removes the file.
+final class BlobWriter {
+    let path: String
+    private let fd: Int32
+    private var hasher = DigestHasher()
+    private(set) var count: Int64 = 0
+    private var closed = false
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ImageError("cannot create \(path): \(errnoText())") }
+    }
+
+    deinit {
+        if !closed {
+            close(fd)
+            unlink(path)
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bytes)
+        count += Int64(bytes.count)
+        try writeAll(fd, bytes, path: path)
+    }
+
+    func write(_ data: Data) throws {
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in try write(bytes) }
+    }
+
+    /// Fsyncs and closes the file and checks it. On success the file stays at `path`;
+    /// otherwise it is removed and the error says what differed.
+    @discardableResult
+    func finish(expecting expected: Digest?, size: Int64? = nil, what: String) throws -> Digest {
+        closed = true
+        let synced = fsync(fd) == 0
+        close(fd)
+        let digest = hasher.finalize()
+        guard synced else {
+            unlink(path)
+            throw ImageError("cannot write \(path): \(errnoText())")
+        }
+        if let size, size != count {
+            unlink(path)
+            throw ImageError("\(what): size mismatch: expected \(size) bytes, got \(count)")
+        }
+        if let expected, expected != digest {
+            unlink(path)
+            throw ImageError("\(what): digest mismatch: expected \(expected), content hashes to \(digest)")
+        }
+        return digest
+    }
+}
+
+/// Writes every byte, retrying short writes and EINTR.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    var offset = 0
+    while offset < bytes.count {
+        let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if written < 0 {
+            if errno == EINTR { continue }
+            throw ImageError("cannot write \(path): \(errnoText())")
+        }
+        offset += written
+    }
+}
+
+/// The current `errno` as text.
+func errnoText() -> String {
+    String(cString: strerror(errno))
+}
+
+/// Fsyncs a directory so a rename into it is durable.
+func syncDirectory(_ path: String) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if fd >= 0 {
+        fsync(fd)
+        close(fd)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a POSIX tar (ustar headers, with a pax extended header when a name or link target
+/// does not fit) to a file: what `image save` produces and what tests build layers with.
+final class TarWriter {
+    private let fd: Int32
+    private let path: String
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ImageError("cannot create \(path): \(errnoText())") }
+    }
+
+    deinit { close(fd) }
+
+    /// Adds one entry. `content` is written for regular files only.
+    func add(_ entry: TarEntry, content: Data = Data()) throws {
+        let size = entry.kind == .file ? Int64(content.count) : 0
+        try writeHeader(entry, size: size)
+        try write(content)
+        try pad(size)
+    }
+
+    /// Adds a regular file whose bytes come from a file on disk.
+    func addFile(named name: String, from source: String, mode: UInt32 = 0o644) throws {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: source)
+        let size = (attributes?[.size] as? Int64) ?? 0
+        try writeHeader(Self.entry(name, kind: .file, mode: mode), size: size)
+        let input = try FileSource(path: source)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var copied: Int64 = 0
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { try input.read(into: $0) }
+            if count == 0 { break }
+            try chunk.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<count]), path: path) }
+            copied += Int64(count)
+        }
+        guard copied == size else { throw ImageError("\(source) changed size while being archived") }
+        try pad(size)
+    }
+
+    /// Writes the two zero blocks that end an archive and fsyncs.
+    func finish() throws {
+        try write(Data(count: 1024))
+        guard fsync(fd) == 0 else { throw ImageError("cannot write \(path): \(errnoText())") }
+    }
+
+    /// A plain entry with root ownership and a zero timestamp.
+    static func entry(_ path: String, kind: TarEntry.Kind, mode: UInt32 = 0o644, link: String = "") -> TarEntry {
+        TarEntry(path: path, kind: kind, mode: mode, uid: 0, gid: 0, size: 0, modified: timespec(tv_sec: 0, tv_nsec: 0),
+                 linkTarget: link, deviceMajor: 0, deviceMinor: 0, xattrs: [])
+    }
+
+    private func writeHeader(_ entry: TarEntry, size: Int64) throws {
+        var pax: [(String, [UInt8])] = []
+        if entry.path.utf8.count > 100 { pax.append(("path", Array(entry.path.utf8))) }
+        if entry.linkTarget.utf8.count > 100 { pax.append(("linkpath", Array(entry.linkTarget.utf8))) }
+        for (name, value) in entry.xattrs { pax.append(("SCHILY.xattr.\(name)", value)) }
+        if !pax.isEmpty {
+            var records = Data()
+            for (key, value) in pax {
+                let body = 1 + key.utf8.count + 1 + value.count + 1
+                var length = body + String(body).count
+                if String(length).count != String(body).count { length += 1 }
+                records.append(Data("\(length) \(key)=".utf8))
+                records.append(contentsOf: value)
+                records.append(0x0A)
+            }
+            var header = Self.entry("PaxHeaders/\(entry.path.suffix(80))", kind: .file)
+            header.size = Int64(records.count)
+            try write(Self.header(header, type: UInt8(ascii: "x"), size: Int64(records.count)))
+            try write(records)
+            try pad(Int64(records.count))
+        }
+        let types: [TarEntry.Kind: UInt8] = [.file: 0x30, .hardLink: 0x31, .symbolicLink: 0x32, .characterDevice: 0x33,
+                                             .blockDevice: 0x34, .directory: 0x35, .fifo: 0x36]
+        try write(Self.header(entry, type: types[entry.kind] ?? 0x30, size: size))
+    }
+
+    private static func header(_ entry: TarEntry, type: UInt8, size: Int64) -> Data {
+        var block = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, _ offset: Int, _ length: Int) {
+            for (index, byte) in text.utf8.prefix(length).enumerated() { block[offset + index] = byte }
+        }
+        func octal(_ value: Int64, _ offset: Int, _ length: Int) {
+            put(String(String(max(value, 0), radix: 8).suffix(length - 1)).leftPadded(to: length - 1), offset, length - 1)
+        }
+        put(entry.path, 0, 100)
+        octal(Int64(entry.mode), 100, 8)
+        octal(Int64(entry.uid), 108, 8)
+        octal(Int64(entry.gid), 116, 8)
+        octal(size, 124, 12)
+        octal(Int64(entry.modified.tv_sec), 136, 12)
+        block[156] = type
+        put(entry.linkTarget, 157, 100)
+        put("ustar", 257, 6)
+        put("00", 263, 2)
+        octal(Int64(entry.deviceMajor), 329, 8)
+        octal(Int64(entry.deviceMinor), 337, 8)
+        for index in 148..<156 { block[index] = 0x20 }
+        let sum = block.reduce(0) { $0 + Int($1) }
+        put(String(String(sum, radix: 8).suffix(6)).leftPadded(to: 6), 148, 6)
+        block[154] = 0
+        return Data(block)
+    }
+
+    private func write(_ data: Data) throws {
+        try data.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+    }
+
+    private func pad(_ size: Int64) throws {
+        let padding = Int((512 - size % 512) % 512)
+        if padding > 0 { try write(Data(count: padding)) }
+    }
+}
+
+private extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

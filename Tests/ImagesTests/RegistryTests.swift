@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+@testable import Images
+
+/// Push and pull against a real registry (Debian's docker-registry on 127.0.0.1).
+@Suite(.serialized) struct RegistryTests {
+    func insecure(retries: Int = 3) -> RegistryOptions {
+        var options = RegistryOptions()
+        options.insecure = true
+        options.retries = retries
+        return options
+    }
+
+    @Test func roundTripKeepsDigestsAndSharesTheBaseLayer() throws {
+        let images = try TestImages.build()
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let store = try ImageStore(root: temp.path)
+        let loaded = try store.load(from: "\(images)/busybox") + store.load(from: "\(images)/debian")
+        var pushed: [String: Digest] = [:]
+        for item in loaded {
+            let local = try #require(item.reference)
+            let remote = "\(registry.host)/\(local.path):\(local.tag ?? "latest")"
+            try store.tag(local.description, as: remote)
+            try store.push(remote, options: insecure())
+            pushed[remote] = item.image.manifestDescriptor.digest
+        }
+        #expect(pushed.count == 3)
+        _ = try store.remove(loaded.compactMap { $0.reference?.description } + Array(pushed.keys))
+        #expect(try store.list().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(store.store.directory)/blobs/sha256").isEmpty)
+
+        for (remote, digest) in pushed {
+            let pulled = try store.pull(remote, options: insecure())
+            #expect(pulled.image.manifestDescriptor.digest == digest, "\(remote)")
+        }
+        let all = try store.list()
+        #expect(Set(all.map(\.digest)) == Set(pushed.values))
+        // The Debian base layer is shared by debian:base and debian:latest and stored once.
+        let resolved = try all.map { try store.resolve($0.digest.description) }
+        let distinct = Set(resolved.flatMap { [$0.manifestDescriptor.digest, $0.id] + $0.manifest.layers.map(\.digest) })
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: "\(store.store.directory)/blobs/sha256")
+        #expect(blobs.count == distinct.count)
+        let base = try store.resolve("\(registry.host)/swiftlet-test/debian:base").manifest.layers[0].digest
+        #expect(try store.resolve("\(registry.host)/swiftlet-test/debian:latest").manifest.layers[0].digest == base)
+        // A digest reference finds the pulled image too.
+        let latest = try #require(pushed["\(registry.host)/swiftlet-test/debian:latest"])
+        #expect(try store.resolve("\(registry.host)/swiftlet-test/debian@\(latest)").manifestDescriptor.digest == latest)
+    }
+
+    @Test func droppedConnectionMidBlobIsRetried() throws {
+        let images = try TestImages.build()
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let source = try ImageStore(root: temp.sub("source"))
+        _ = try source.load(from: "\(images)/busybox")
+        try source.tag("swiftlet-test/busybox", as: "\(registry.host)/busybox:1")
+        try source.push("\(registry.host)/busybox:1", options: insecure())
+
+        let proxy = try FaultProxy(upstream: registry.port, faults: 100)
+        defer { proxy.stop() }
+        let store = try ImageStore(root: temp.sub("target"))
+        let before = Fixture.snapshot(store)
+        // Every attempt is cut: the pull fails with a clear error and changes nothing.
+        #expect {
+            try store.pull("\(proxy.host)/busybox:1", options: insecure(retries: 2))
+        } throws: { error in
+            let message = (error as? ImageError)?.message ?? ""
+            return message.contains("pulling blob sha256:") && message.contains("failed after 3 attempts")
+        }
+        #expect(proxy.cuts == 3)
+        #expect(Fixture.snapshot(store) == before)
+        // One cut: the built-in retry recovers.
+        proxy.setFaults(1)
+        let pulled = try store.pull("\(proxy.host)/busybox:1", options: insecure())
+        #expect(proxy.cuts == 4)
+        #expect(pulled.image.id == (try source.resolve("swiftlet-test/busybox").id))
+    }
+
+    @Test func bearerTokenAuthentication() throws {
+        let images = try TestImages.build()
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let source = try ImageStore(root: temp.sub("source"))
+        _ = try source.load(from: "\(images)/busybox")
+        try source.tag("swiftlet-test/busybox", as: "\(registry.host)/private/busybox:1")
+        try source.push("\(registry.host)/private/busybox:1", options: insecure())
+
+        let proxy = try FaultProxy(upstream: registry.port, faults: 0)
+        defer { proxy.stop() }
+        proxy.token = "s3cr3t-token"
+        let store = try ImageStore(root: temp.sub("target"))
+        #expect {
+            try store.pull("\(proxy.host)/private/busybox:1", options: insecure())
+        } throws: { error in
+            (error as? ImageError)?.message.contains("token request") == true
+        }
+        var options = insecure()
+        options.username = "user"
+        options.password = "secret"
+        let pulled = try store.pull("\(proxy.host)/private/busybox:1", options: options)
+        #expect(pulled.image.id == (try source.resolve("swiftlet-test/busybox").id))
+    }
+
+    @Test func missingImageIsAClearError() throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let store = try ImageStore(root: temp.path)
+        #expect {
+            try store.pull("\(registry.host)/nothing:here", options: insecure())
+        } throws: { error in
+            (error as? ImageError)?.message.contains("HTTP 404") == true
+        }
+    }
+
+    @Test func challengeParsing() {
+        let (scheme, parameters) = RegistryClient.parseChallenge(
+            #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#)
+        #expect(scheme == "Bearer")
+        #expect(parameters["realm"] == "https://auth.example.com/token")
+        #expect(parameters["service"] == "registry.example.com")
+        #expect(parameters["scope"] == "repository:a/b:pull,push")
+        #expect(RegistryClient.parseChallenge(#"Basic realm="Registry Realm""#).0 == "Basic")
+    }
+}
