@@ -5,6 +5,7 @@ let package = Package(
     name: "swiftlet",
     products: [
         .executable(name: "swiftlet", targets: ["swiftlet"]),
+        .executable(name: "swiftlet-vmm", targets: ["swiftlet-vmm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,8 +26,15 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "KVM",
-                "Machine",
                 "Images",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The per-VM process behind `swiftlet boot`: Machine only, no Foundation.
+        .executableTarget(
+            name: "swiftlet-vmm",
+            dependencies: [
+                "Machine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,11 +6,14 @@ import Musl
 import ArgumentParser
 import Machine
 
-/// `swiftlet boot`: boots a Linux kernel (bzImage or PVH ELF) in a microVM with the
-/// serial console on this terminal; exits 0 when the guest powers off or reboots.
+/// `swiftlet boot` (the `swiftlet-vmm` executable): boots a Linux kernel (bzImage or PVH
+/// ELF) in a microVM with the serial console on this terminal; exits 0 when the guest
+/// powers off or reboots. It is a separate executable so that the per-VM process links
+/// no Foundation: `swiftlet boot` execs it.
+@main
 struct BootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "boot",
+        commandName: "swiftlet boot",
         abstract: "Boot a Linux kernel in a microVM with its serial console on this terminal."
     )
 

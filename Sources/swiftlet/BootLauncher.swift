@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+
+/// `swiftlet boot …`: replaces this process with `swiftlet-vmm` (installed beside
+/// `swiftlet`), which does the booting. The VM process then carries only the Machine
+/// code, not the Foundation and HTTP libraries the rest of the CLI links.
+struct BootLauncher: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot",
+        abstract: "Boot a Linux kernel in a microVM (see `swiftlet boot --help`)."
+    )
+
+    @Argument(parsing: .captureForPassthrough, help: "Options for swiftlet-vmm: --kernel, --initrd, --cmdline, --cpus, --memory, --boot-timer.")
+    var options: [String] = []
+
+    func run() throws {
+        let vmm = Self.vmmPath()
+        var argv: [UnsafeMutablePointer<CChar>?] = ([vmm] + options).map { strdup($0) }
+        argv.append(nil)
+        execv(vmm, &argv)
+        let err = errno
+        printError("swiftlet boot: error: cannot run \(vmm): \(String(cString: strerror(err)))")
+        throw ExitCode(2)
+    }
+
+    /// `swiftlet-vmm` in the directory of the running executable.
+    static func vmmPath() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return "swiftlet-vmm" }
+        let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return "swiftlet-vmm" }
+        return String(path[..<slash]) + "/swiftlet-vmm"
+    }
+
+    private func printError(_ message: String) {
+        let line = message + "\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+}
