@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How one kind of isolation runs containers; `Runtime` owns everything else (state
+/// directories, config merging, lifecycle, logs, volumes, the monitor process) and calls
+/// the backend at these points. A backend keeps no state in memory between calls: every
+/// call may come from a different process (the CLI, the container's monitor).
+public protocol IsolationBackend: Sendable {
+    /// The isolation this backend provides.
+    var isolation: Isolation { get }
+
+    /// Prepares per-container storage at `create` (namespace: overlay upper/work dirs;
+    /// microVM: the writable disk).
+    func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws
+
+    /// Starts the container's process with `stdio` (fds for 0, 1, 2) as its standard
+    /// streams and returns the pid of a child of the calling process whose exit status is
+    /// the container's (namespace: the container's init; microVM: the VMM process).
+    /// Runs in the container's monitor process.
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32]) throws -> pid_t
+
+    /// Releases what `start` acquired once the process has been reaped; returns whether
+    /// the process was killed for exceeding its memory limit.
+    func cleanup(_ config: ContainerConfig, bundle: ContainerBundle) -> Bool
+
+    /// Runs another process inside the running container (`exec`), with the caller's
+    /// stdio fds, and returns its exit status (128+N when killed by signal N).
+    func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32]) throws -> Int32
+
+    /// Delivers `signal` to the container's init process.
+    func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws
+}
+
+extension Runtime {
+    /// The backend for an isolation kind, or an error saying why it is unavailable.
+    static func backend(_ isolation: Isolation) throws -> any IsolationBackend {
+        switch isolation {
+        case .namespace:
+            return NamespaceBackend()
+        case .microvm:
+            throw RuntimeError("isolation 'microvm' is not available yet (issue 6); use --isolation namespace")
+        }
+    }
+}
