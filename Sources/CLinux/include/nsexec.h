@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 /// A bind mount of a host directory into the container (a volume).
@@ -56,8 +57,10 @@ enum { SL_EXIT_RUNTIME = 125, SL_EXIT_NOT_EXECUTABLE = 126, SL_EXIT_NOT_FOUND = 
 int sl_pidfd_open(pid_t pid);
 int sl_pidfd_send_signal(int pidfd, int sig);
 
-/// pipe2(fds, O_CLOEXEC) and POSIX_SPAWN_SETSID, hidden from Swift behind _GNU_SOURCE.
+/// pipe2(fds, O_CLOEXEC), POSIX_SPAWN_SETSID and posix_spawn_file_actions_addclosefrom_np,
+/// hidden from Swift behind _GNU_SOURCE.
 int sl_pipe_cloexec(int fds[2]);
+int sl_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 extern const short SL_POSIX_SPAWN_SETSID;
 
 #endif
