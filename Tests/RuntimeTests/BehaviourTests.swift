@@ -173,3 +173,38 @@ import Testing
         return ((infos?.first?["config"] as? [String: Any])?["id"] as? String) ?? ""
     }
 }
+
+/// Foreground containers: stdin with `-i`, signals to the client reach the container.
+@Suite struct ForegroundTests {
+    @Test(arguments: TestIsolation.available)
+    func interactiveStdin(isolation: Isolation) throws {
+        let result = try swiftlet("run", "--rm", "-i", "--isolation", isolation.rawValue, Swiftlet.busybox, "cat", stdin: "piped\n")
+        #expect(result.status == 0)
+        #expect(result.stdout == "piped\n")
+    }
+
+    @Test(arguments: TestIsolation.available)
+    func unknownUserIs126(isolation: Isolation) throws {
+        let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "-u", "ghost", Swiftlet.busybox, "true")
+        #expect(result.status == 126)
+        #expect(result.stderr.contains("unable to find user ghost: no matching entries in passwd file"))
+    }
+
+    @Test(arguments: TestIsolation.available)
+    func clientSignalsAreForwarded(isolation: Isolation) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Swiftlet.executable)
+        let name = Swiftlet.name("fg")
+        process.arguments = ["run", "--rm", "--name", name, "--root", try Swiftlet.root.get(), "--isolation", isolation.rawValue, Swiftlet.busybox,
+                             "sh", "-c", "trap 'exit 4' INT; touch /tmp/ready; while true; do sleep 0.1; done"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 where try swiftlet("exec", name, "test", "-f", "/tmp/ready").status != 0 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 4)
+    }
+}
