@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -241,8 +242,48 @@ static void sl_setup_stdio(const struct sl_spec *spec) {
     }
 }
 
-/// The process side, after namespaces: workdir, credentials, execve.
+/// Opens a pseudo-terminal from the container's /dev/ptmx, makes its slave the
+/// controlling terminal and stdio, and passes the master to the parent.
+static void sl_setup_tty(const struct sl_spec *spec) {
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    sl_check(master, "opening /dev/ptmx");
+    int unlock = 0;
+    sl_check(ioctl(master, TIOCSPTLCK, &unlock), "unlocking the pty");
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    sl_check(slave, "opening the pty slave");
+    if (spec->rows > 0 && spec->columns > 0) {
+        struct winsize size = {.ws_row = spec->rows, .ws_col = spec->columns};
+        sl_check(ioctl(master, TIOCSWINSZ, &size), "setting the terminal size");
+    }
+    sl_check(setsid(), "setsid");
+    sl_check(ioctl(slave, TIOCSCTTY, 0), "setting the controlling terminal");
+    char data = 0;
+    struct iovec iov = {&data, 1};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = {0};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.buffer;
+    message.msg_controllen = sizeof control.buffer;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &master, sizeof(int));
+    sl_check((int)sendmsg(spec->console_socket, &message, MSG_NOSIGNAL), "sending the pty master");
+    close(master);
+    close(spec->console_socket);
+    for (int i = 0; i < 3; i++) sl_check(dup2(slave, i), "dup2 pty");
+    if (slave > 2) close(slave);
+}
+
+/// The process side, after namespaces: TTY, workdir, credentials, execve.
 static void sl_run_process(const struct sl_spec *spec) {
+    if (spec->tty) sl_setup_tty(spec);
     if (spec->cwd[0] == '/') sl_mkdir_all(spec->cwd);
     if (chdir(spec->cwd) < 0) {
         char what[PATH_BUF] = "chdir to cwd (\"";
@@ -318,6 +359,37 @@ int sl_pidfd_send_signal(int pidfd, int sig) {
 
 int sl_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+int sl_recv_fd(int socket) {
+    char data;
+    struct iovec iov = {&data, 1};
+    union {
+        char buffer[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr message = {0};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.buffer;
+    message.msg_controllen = sizeof control.buffer;
+    ssize_t n;
+    do {
+        n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return (int)n;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    if (!header || header->cmsg_type != SCM_RIGHTS) {
+        errno = EBADMSG;
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(header), sizeof fd);
+    return fd;
+}
+
+int sl_socketpair_cloexec(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
 }
 
 int sl_pipe_cloexec(int fds[2]) {

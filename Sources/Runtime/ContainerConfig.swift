@@ -19,6 +19,8 @@ public struct CreateOptions: Sendable {
     public var limits = ResourceLimits()
     public var isolation: Isolation = .namespace
     public var interactive = false
+    /// `-t`: the process gets a pseudo-terminal as its stdio.
+    public var tty = false
     public var autoRemove = false
 
     public init(image: String) {
@@ -75,6 +77,7 @@ public struct ContainerConfig: Codable, Sendable {
     public var limits: ResourceLimits
     public var isolation: Isolation
     public var interactive: Bool
+    public var tty: Bool
     public var autoRemove: Bool
     public var created: Date
 }

@@ -15,10 +15,9 @@ public protocol IsolationBackend: Sendable {
     func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws
 
     /// Starts the container's process with `stdio` (fds for 0, 1, 2) as its standard
-    /// streams and returns the pid of a child of the calling process whose exit status is
-    /// the container's (namespace: the container's init; microVM: the VMM process).
-    /// Runs in the container's monitor process.
-    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32]) throws -> pid_t
+    /// streams (with `config.tty`, only until its terminal exists, which starts with
+    /// `terminalSize` if given) and returns it. Runs in the container's monitor process.
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> StartedProcess
 
     /// Releases what `start` acquired once the process has been reaped; returns whether
     /// the process was killed for exceeding its memory limit.
@@ -30,6 +29,20 @@ public protocol IsolationBackend: Sendable {
 
     /// Delivers `signal` to the container's init process.
     func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws
+}
+
+/// A container's process as a backend started it.
+public struct StartedProcess: Sendable {
+    /// A child of the monitor whose exit status is the container's (namespace: the
+    /// container's init; microVM: the VMM process).
+    public var pid: pid_t
+    /// The master side of the container's pseudo-terminal when it has a TTY.
+    public var terminal: Int32?
+
+    public init(pid: pid_t, terminal: Int32?) {
+        self.pid = pid
+        self.terminal = terminal
+    }
 }
 
 extension Runtime {

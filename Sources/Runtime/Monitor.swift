@@ -36,7 +36,7 @@ struct Monitor {
         var pipes: [[Int32]] = []
         defer { pipes.forEach { close($0[0]) } }
         let backend: any IsolationBackend
-        let pid: pid_t
+        let started: StartedProcess
         do {
             backend = try Runtime.backend(config.isolation)
             for _ in 0..<2 {
@@ -47,7 +47,8 @@ struct Monitor {
             let stdin = attached && config.interactive ? 0 : try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
             defer { if stdin != 0 { close(stdin) } }
             defer { pipes.forEach { close($0[1]) } }
-            pid = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]])
+            started = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]],
+                                        terminalSize: attached ? Monitor.clientWindowSize() : nil)
         } catch {
             let failure = RuntimeError.wrap(error, "cannot start container \(config.id)")
             return finish(code: failure.code, error: failure.description, attached: attached, log: log)
@@ -55,18 +56,27 @@ struct Monitor {
         _ = try? bundle.updateState { state in
             state = ContainerState()
             state.status = .running
-            state.pid = pid
+            state.pid = started.pid
             state.shimPid = getpid()
             state.startedAt = Date()
         }
         if ready >= 0 { close(ready) }
         ready = -1
-        let pumps = [(pipes[0][0], "stdout", Int32(1)), (pipes[1][0], "stderr", Int32(2))].map { fd, stream, output in
+        var outputs = [(pipes[0][0], "stdout", Int32(1)), (pipes[1][0], "stderr", Int32(2))]
+        var resizer: (any DispatchSourceSignal)?
+        if let terminal = started.terminal {
+            outputs.append((terminal, "stdout", 1))
+            if attached { resizer = followWindowSize(terminal) }
+            if attached && config.interactive { startPump(fd: 0, stream: nil, log: log, tee: terminal) }
+        }
+        let pumps = outputs.map { fd, stream, output in
             startPump(fd: fd, stream: stream, log: log, tee: attached ? output : -1)
         }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        while waitpid(started.pid, &status, 0) < 0 && errno == EINTR {}
         pumps.forEach { $0.wait() }
+        resizer?.cancel()
+        if let terminal = started.terminal { close(terminal) }
         let oom = backend.cleanup(config, bundle: bundle)
         let code = exitCode(status)
         _ = try? bundle.updateState { state in
@@ -95,8 +105,28 @@ struct Monitor {
         return code
     }
 
-    /// Copies one output pipe into the log on its own thread until EOF.
-    private func startPump(fd: Int32, stream: String, log: ContainerLog, tee: Int32) -> DispatchSemaphore {
+    /// The attached client's terminal size: of our stdout or stdin, which are the client's.
+    static func clientWindowSize() -> winsize? {
+        var size = winsize()
+        return ioctl(1, UInt(TIOCGWINSZ), &size) == 0 || ioctl(0, UInt(TIOCGWINSZ), &size) == 0 ? size : nil
+    }
+
+    /// Gives the container's terminal the client's size whenever the client forwards a
+    /// SIGWINCH (the initial size is set when the terminal is created).
+    private func followWindowSize(_ terminal: Int32) -> any DispatchSourceSignal {
+        signal(SIGWINCH, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGWINCH)
+        source.setEventHandler {
+            if var size = Monitor.clientWindowSize() { _ = ioctl(terminal, UInt(TIOCSWINSZ), &size) }
+        }
+        source.resume()
+        return source
+    }
+
+    /// Copies `fd` on its own thread until EOF (or EIO, a terminal whose slave closed)
+    /// into the log under `stream` (if any) and to `tee` (if >= 0, until it breaks).
+    @discardableResult
+    private func startPump(fd: Int32, stream: String?, log: ContainerLog, tee: Int32) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 32768)
@@ -106,7 +136,7 @@ struct Monitor {
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
                 let data = Data(buffer[0..<count])
-                log.append(data, stream: stream)
+                if let stream { log.append(data, stream: stream) }
                 if teeing { teeing = writeAll(tee, data) }
             }
             done.signal()

@@ -24,7 +24,7 @@ struct NamespaceBackend: IsolationBackend {
         }
     }
 
-    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32]) throws -> pid_t {
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> StartedProcess {
         let user = try ResolvedUser.resolve(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
@@ -37,12 +37,28 @@ struct NamespaceBackend: IsolationBackend {
         spec.hostname = try arena.string(config.hostname)
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count
+        var console: [Int32] = [-1, -1]
+        if config.tty {
+            try sys("socketpair") { sl_socketpair_cloexec(&console) }
+            spec.tty = 1
+            spec.console_socket = console[1]
+            spec.rows = terminalSize?.ws_row ?? 0
+            spec.columns = terminalSize?.ws_col ?? 0
+        }
+        defer { console.filter { $0 >= 0 }.forEach { close($0) } }
+        let pid: pid_t
         do {
-            return try spawn(&spec, cgroup: group)
+            pid = try spawn(&spec, cgroup: group)
         } catch {
             group.remove()
             throw error
         }
+        guard config.tty else { return StartedProcess(pid: pid, terminal: nil) }
+        close(console[1])
+        console[1] = -1
+        // No terminal when the child failed before opening it (its error is on stderr).
+        let terminal = sl_recv_fd(console[0])
+        return StartedProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
     }
 
     func cleanup(_ config: ContainerConfig, bundle: ContainerBundle) -> Bool {

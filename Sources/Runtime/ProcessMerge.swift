@@ -9,6 +9,7 @@ import Images
 ///   the host's K (dropped if unset); PATH and HOSTNAME are added when missing.
 /// - WorkingDir: `-w`, else the image's, else `/`; it must be absolute.
 /// - User: `-u`, else the image's, else root.
+/// - With `-t`, TERM=xterm unless set.
 enum ProcessMerge {
     static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -34,6 +35,7 @@ enum ProcessMerge {
         }
         if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.insert(defaultPath, at: 0) }
         if !env.contains(where: { $0.hasPrefix("HOSTNAME=") }) { env.insert("HOSTNAME=\(hostname)", at: 1) }
+        if options.tty && !env.contains(where: { $0.hasPrefix("TERM=") }) { env.append("TERM=xterm") }
 
         var cwd = options.workingDir ?? image?.WorkingDir ?? "/"
         if cwd.isEmpty { cwd = "/" }

@@ -29,6 +29,8 @@ func reportingRuntimeErrors(_ body: () throws -> Void) throws {
 struct CreateFlags: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Keep STDIN open.")
     var interactive = false
+    @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY.")
+    var tty = false
     @Flag(name: .customLong("rm"), help: "Remove the container when it exits.")
     var autoRemove = false
     @Option(help: "Container name.")
@@ -82,6 +84,7 @@ struct CreateFlags: ParsableArguments {
         }
         options.isolation = kind
         options.interactive = interactive
+        options.tty = tty
         options.autoRemove = autoRemove
         return options
     }

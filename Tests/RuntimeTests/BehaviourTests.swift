@@ -208,3 +208,27 @@ import Testing
         #expect(process.terminationStatus == 4)
     }
 }
+
+/// `-t`: a pseudo-terminal from the container's own devpts as stdio.
+@Suite struct TerminalTests {
+    @Test(arguments: TestIsolation.available)
+    func ttyIsTheContainersTerminal(isolation: Isolation) throws {
+        let result = try swiftlet("run", "--rm", "-t", "--isolation", isolation.rawValue, Swiftlet.busybox,
+                                  "sh", "-c", "tty; test -t 0 && test -t 1 && echo $TERM; exit 2")
+        #expect(result.status == 2)
+        #expect(result.stdout == "/dev/pts/0\r\nxterm\r\n")
+    }
+
+    /// Under a real terminal (script(1)): `-it` gives the container the client's window
+    /// size, and typed input reaches the container's shell through the line discipline.
+    @Test(arguments: TestIsolation.available)
+    func interactiveTerminal(isolation: Isolation) throws {
+        let command = "stty cols 100 rows 30; \(Swiftlet.executable) run --rm -it --root \(try Swiftlet.root.get()) "
+            + "--isolation \(isolation.rawValue) \(Swiftlet.busybox) sh -c 'stty size; read line; echo got $line'"
+        let result = try Swiftlet.execute(["/usr/bin/script", "-qec", command, "/dev/null"], root: try Swiftlet.root.get(),
+                                          stdin: "typed\n")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("30 100"))
+        #expect(result.stdout.contains("got typed"))
+    }
+}

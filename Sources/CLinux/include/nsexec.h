@@ -42,6 +42,12 @@ struct sl_spec {
     int stdio[3];              // fds for the container's 0, 1, 2
     int sync_fd;               // read end: the child waits for one byte before setup
     int sync_close_fd;         // write end, closed in the child (so a dead parent means EOF)
+    // TTY (tty != 0): the child opens a pseudo-terminal in the container's devpts, makes it
+    // its controlling terminal and stdio, and sends the master over console_socket
+    // (SCM_RIGHTS), like runc's --console-socket.
+    int tty;
+    int console_socket;
+    unsigned short rows, columns;  // initial terminal size (0: leave unset)
 };
 
 /// Clones the container child (or, in join mode, an intermediate that joins the namespaces
@@ -56,6 +62,12 @@ enum { SL_EXIT_RUNTIME = 125, SL_EXIT_NOT_EXECUTABLE = 126, SL_EXIT_NOT_FOUND = 
 /// pidfd_open(2) and pidfd_send_signal(2), which glibc 2.36 wraps but Swift imports poorly.
 int sl_pidfd_open(pid_t pid);
 int sl_pidfd_send_signal(int pidfd, int sig);
+
+/// Receives one fd sent with SCM_RIGHTS; -1 with errno set (0 when the peer closed).
+int sl_recv_fd(int socket);
+
+/// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC).
+int sl_socketpair_cloexec(int fds[2]);
 
 /// pipe2(fds, O_CLOEXEC), POSIX_SPAWN_SETSID and posix_spawn_file_actions_addclosefrom_np,
 /// hidden from Swift behind _GNU_SOURCE.
