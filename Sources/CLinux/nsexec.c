@@ -11,7 +11,6 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -87,11 +86,32 @@ static void sl_under(char *out, const char *root, const char *path) {
     sl_append(out, path, PATH_BUF);
 }
 
+/// Creates the directory `root`+`target` (target absolute) for a mount point, refusing a
+/// path through a symbolic link: before pivot_root a link would resolve on the host.
+static void sl_mount_point(char *path, const char *root, const char *target) {
+    sl_under(path, root, target);
+    for (char *p = path + strlen(root) + 1; ; p++) {
+        if (*p != '/' && *p != 0) continue;
+        char saved = *p;
+        *p = 0;
+        struct stat info;
+        if (lstat(path, &info) < 0) {
+            if (errno != ENOENT || mkdir(path, 0755) < 0) sl_fail(SL_EXIT_RUNTIME, target, errno);
+        } else if (S_ISLNK(info.st_mode) || !S_ISDIR(info.st_mode)) {
+            char what[PATH_BUF + 64] = "mount point ";
+            sl_append(what, target, sizeof what);
+            sl_append(what, " is a symbolic link or not a directory in the image", sizeof what);
+            sl_fail(SL_EXIT_RUNTIME, what, 0);
+        }
+        *p = saved;
+        if (saved == 0) break;
+    }
+}
+
 static void sl_mount(const char *source, const char *root, const char *target, const char *type,
                      unsigned long flags, const char *data) {
     char path[PATH_BUF];
-    sl_under(path, root, target);
-    sl_mkdir_all(path);
+    sl_mount_point(path, root, target);
     if (mount(source, path, type, flags, data) < 0) {
         char what[PATH_BUF + 32] = "mounting ";
         sl_append(what, target, sizeof what);
@@ -348,52 +368,3 @@ pid_t sl_spawn(const struct sl_spec *spec) {
     sl_run_process(spec);
     return -1;
 }
-
-int sl_pidfd_open(pid_t pid) {
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-int sl_pidfd_send_signal(int pidfd, int sig) {
-    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-int sl_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
-    return posix_spawn_file_actions_addclosefrom_np(actions, from);
-}
-
-int sl_recv_fd(int socket) {
-    char data;
-    struct iovec iov = {&data, 1};
-    union {
-        char buffer[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr message = {0};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.buffer;
-    message.msg_controllen = sizeof control.buffer;
-    ssize_t n;
-    do {
-        n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return (int)n;
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    if (!header || header->cmsg_type != SCM_RIGHTS) {
-        errno = EBADMSG;
-        return -1;
-    }
-    int fd;
-    memcpy(&fd, CMSG_DATA(header), sizeof fd);
-    return fd;
-}
-
-int sl_socketpair_cloexec(int fds[2]) {
-    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
-}
-
-int sl_pipe_cloexec(int fds[2]) {
-    return pipe2(fds, O_CLOEXEC);
-}
-
-const short SL_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;

@@ -54,6 +54,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    /// A mount point through a symbolic link of the image (Debian's /bin -> usr/bin) is
+    /// refused: resolved before pivot_root it would land on the host's filesystem.
+    @Test(arguments: TestIsolation.available)
+    func mountPointThroughSymlinkIsRefused(isolation: Isolation) throws {
+        let target = "/bin/swiftlet-test-\(UUID().uuidString.prefix(8))"
+        let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "-v", "/tmp:\(target)", Swiftlet.debian, "true")
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("is a symbolic link or not a directory"))
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
     @Test func microvmIsNotAvailableYet() throws {
         let result = try swiftlet("run", "--rm", "--isolation", "microvm", Swiftlet.busybox, "true")
         #expect(result.status == 125)

@@ -1,7 +1,8 @@
 // The child side of a namespace container, in C like runc's nsexec: between clone and
 // execve a multi-threaded Swift process must run no Swift code, so the parent fills a
 // `sl_spec` (every string and array prepared in advance: the child allocates nothing)
-// and `sl_spawn` does clone, namespace and rootfs setup, credentials and execve.
+// and `sl_spawn` (nsexec.c) does clone, namespace and rootfs setup, credentials and
+// execve. nsutil.c has the small syscall wrappers at the end of this header.
 #ifndef SWIFTLET_NSEXEC_H
 #define SWIFTLET_NSEXEC_H
 
