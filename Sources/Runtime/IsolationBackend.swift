@@ -23,9 +23,11 @@ public protocol IsolationBackend: Sendable {
     /// the process was killed for exceeding its memory limit.
     func cleanup(_ config: ContainerConfig, bundle: ContainerBundle) -> Bool
 
-    /// Runs another process inside the running container (`exec`), with the caller's
-    /// stdio fds, and returns its exit status (128+N when killed by signal N).
-    func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32]) throws -> Int32
+    /// Starts another process inside the running container (`exec`) with `stdio`, or a
+    /// new terminal of `terminalSize` when `tty`; the returned pid is a child of the
+    /// caller whose exit status is the process's (128+N when killed by signal N).
+    func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32],
+              tty: Bool, terminalSize: winsize?) throws -> StartedProcess
 
     /// Delivers `signal` to the container's init process.
     func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws

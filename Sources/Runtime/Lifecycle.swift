@@ -17,6 +17,7 @@ public struct ExecOptions: Sendable {
     public var user: String?
     public var workingDir: String?
     public var interactive = false
+    public var tty = false
 
     public init(command: [String]) {
         self.command = command
@@ -102,9 +103,33 @@ extension Runtime {
         for entry in options.env where entry.contains("=") { ProcessMerge.set(entry, in: &process.env) }
         if let user = options.user { process.user = user }
         if let directory = options.workingDir { process.cwd = directory }
+        if options.tty && !process.env.contains(where: { $0.hasPrefix("TERM=") }) { process.env.append("TERM=xterm") }
         let stdin = options.interactive ? 0 : try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
         defer { if stdin != 0 { close(stdin) } }
-        return try Runtime.backend(config.isolation).exec(config, state: state, process: process, stdio: [stdin, 1, 2])
+        let started = try Runtime.backend(config.isolation).exec(
+            config, state: state, process: process, stdio: [stdin, 1, 2], tty: options.tty, terminalSize: Terminal.size(of: [1, 0]))
+        var output: DispatchSemaphore?
+        var restore: () -> Void = {}
+        var resizes: (any DispatchSourceSignal)?
+        if let terminal = started.terminal {
+            output = Terminal.relay(from: terminal, to: 1)
+            if options.interactive {
+                restore = Terminal.makeRaw()
+                Terminal.relay(from: 0, to: terminal)
+            }
+            resizes = Terminal.onResize {
+                if var size = Terminal.size(of: [1, 0]) { _ = ioctl(terminal, UInt(TIOCSWINSZ), &size) }
+            }
+        }
+        defer {
+            restore()
+            resizes?.cancel()
+            if let terminal = started.terminal { close(terminal) }
+        }
+        var status: Int32 = 0
+        try sys("waitpid \(started.pid)") { waitpid(started.pid, &status, 0) }
+        output?.wait()
+        return exitCode(status)
     }
 
     /// Copies the container's log to stdout/stderr (by stream); with `follow`, keeps

@@ -48,7 +48,7 @@ struct Monitor {
             defer { if stdin != 0 { close(stdin) } }
             defer { pipes.forEach { close($0[1]) } }
             started = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]],
-                                        terminalSize: attached ? Monitor.clientWindowSize() : nil)
+                                        terminalSize: attached ? Terminal.size(of: [1, 0]) : nil)
         } catch {
             let failure = RuntimeError.wrap(error, "cannot start container \(config.id)")
             return finish(code: failure.code, error: failure.description, attached: attached, log: log)
@@ -66,8 +66,12 @@ struct Monitor {
         var resizer: (any DispatchSourceSignal)?
         if let terminal = started.terminal {
             outputs.append((terminal, "stdout", 1))
-            if attached { resizer = followWindowSize(terminal) }
-            if attached && config.interactive { startPump(fd: 0, stream: nil, log: log, tee: terminal) }
+            if attached {
+                resizer = Terminal.onResize {
+                    if var size = Terminal.size(of: [1, 0]) { _ = ioctl(terminal, UInt(TIOCSWINSZ), &size) }
+                }
+            }
+            if attached && config.interactive { Terminal.relay(from: 0, to: terminal) }
         }
         let pumps = outputs.map { fd, stream, output in
             startPump(fd: fd, stream: stream, log: log, tee: attached ? output : -1)
@@ -105,28 +109,9 @@ struct Monitor {
         return code
     }
 
-    /// The attached client's terminal size: of our stdout or stdin, which are the client's.
-    static func clientWindowSize() -> winsize? {
-        var size = winsize()
-        return ioctl(1, UInt(TIOCGWINSZ), &size) == 0 || ioctl(0, UInt(TIOCGWINSZ), &size) == 0 ? size : nil
-    }
-
-    /// Gives the container's terminal the client's size whenever the client forwards a
-    /// SIGWINCH (the initial size is set when the terminal is created).
-    private func followWindowSize(_ terminal: Int32) -> any DispatchSourceSignal {
-        signal(SIGWINCH, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGWINCH)
-        source.setEventHandler {
-            if var size = Monitor.clientWindowSize() { _ = ioctl(terminal, UInt(TIOCSWINSZ), &size) }
-        }
-        source.resume()
-        return source
-    }
-
     /// Copies `fd` on its own thread until EOF (or EIO, a terminal whose slave closed)
-    /// into the log under `stream` (if any) and to `tee` (if >= 0, until it breaks).
-    @discardableResult
-    private func startPump(fd: Int32, stream: String?, log: ContainerLog, tee: Int32) -> DispatchSemaphore {
+    /// into the log under `stream` and to `tee` (if >= 0, until it breaks).
+    private func startPump(fd: Int32, stream: String, log: ContainerLog, tee: Int32) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 32768)
@@ -136,7 +121,7 @@ struct Monitor {
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
                 let data = Data(buffer[0..<count])
-                if let stream { log.append(data, stream: stream) }
+                log.append(data, stream: stream)
                 if teeing { teeing = writeAll(tee, data) }
             }
             done.signal()

@@ -37,28 +37,12 @@ struct NamespaceBackend: IsolationBackend {
         spec.hostname = try arena.string(config.hostname)
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count
-        var console: [Int32] = [-1, -1]
-        if config.tty {
-            try sys("socketpair") { sl_socketpair_cloexec(&console) }
-            spec.tty = 1
-            spec.console_socket = console[1]
-            spec.rows = terminalSize?.ws_row ?? 0
-            spec.columns = terminalSize?.ws_col ?? 0
-        }
-        defer { console.filter { $0 >= 0 }.forEach { close($0) } }
-        let pid: pid_t
         do {
-            pid = try spawn(&spec, cgroup: group)
+            return try spawn(&spec, tty: config.tty, terminalSize: terminalSize, cgroup: group)
         } catch {
             group.remove()
             throw error
         }
-        guard config.tty else { return StartedProcess(pid: pid, terminal: nil) }
-        close(console[1])
-        console[1] = -1
-        // No terminal when the child failed before opening it (its error is on stderr).
-        let terminal = sl_recv_fd(console[0])
-        return StartedProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
     }
 
     func cleanup(_ config: ContainerConfig, bundle: ContainerBundle) -> Bool {
@@ -68,7 +52,8 @@ struct NamespaceBackend: IsolationBackend {
         return oom
     }
 
-    func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32]) throws -> Int32 {
+    func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32],
+              tty: Bool, terminalSize: winsize?) throws -> StartedProcess {
         guard state.status == .running, let pid = state.pid else {
             throw RuntimeError("container \(config.id) is not running")
         }
@@ -90,10 +75,7 @@ struct NamespaceBackend: IsolationBackend {
         nsFDs.initialize(from: fds, count: fds.count)
         spec.ns_fds = UnsafePointer(nsFDs)
         spec.n_ns_fds = fds.count
-        let child = try spawn(&spec, cgroup: Cgroup.locate(config.id))
-        var status: Int32 = 0
-        try sys("waitpid \(child)") { waitpid(child, &status, 0) }
-        return exitCode(status)
+        return try spawn(&spec, tty: tty, terminalSize: terminalSize, cgroup: Cgroup.locate(config.id))
     }
 
     func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws {
@@ -103,6 +85,26 @@ struct NamespaceBackend: IsolationBackend {
         let pidfd = try sys("pidfd_open \(pid)") { sl_pidfd_open(pid) }
         defer { close(pidfd) }
         try sys("sending signal \(signal) to \(pid)") { sl_pidfd_send_signal(pidfd, signal) }
+    }
+
+    /// `spawn`, with a console socket when `tty`: the child sends its terminal's master.
+    private func spawn(_ spec: inout sl_spec, tty: Bool, terminalSize: winsize?, cgroup: Cgroup) throws -> StartedProcess {
+        guard tty else { return StartedProcess(pid: try spawn(&spec, cgroup: cgroup), terminal: nil) }
+        var console: [Int32] = [-1, -1]
+        try sys("socketpair") { sl_socketpair_cloexec(&console) }
+        defer { close(console[0]) }
+        spec.tty = 1
+        spec.console_socket = console[1]
+        spec.rows = terminalSize?.ws_row ?? 0
+        spec.columns = terminalSize?.ws_col ?? 0
+        let pid: pid_t
+        do {
+            defer { close(console[1]) }
+            pid = try spawn(&spec, cgroup: cgroup)
+        }
+        // No terminal when the child failed before opening it (its error is on stderr).
+        let terminal = sl_recv_fd(console[0])
+        return StartedProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
     }
 
     /// Clones the child, puts it in the cgroup, then lets it run.

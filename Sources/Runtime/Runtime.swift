@@ -117,18 +117,9 @@ public final class Runtime: Sendable {
         defer { forwarders.forEach { $0.cancel() } }
         // With a TTY the container's terminal does the line editing and signal keys: ours
         // goes raw, and our window size changes are passed on.
-        var saved = termios()
-        let raw = config.tty && config.interactive && isatty(0) == 1 && tcgetattr(0, &saved) == 0
-        if raw {
-            var mode = saved
-            cfmakeraw(&mode)
-            tcsetattr(0, TCSANOW, &mode)
-        }
-        defer { if raw { tcsetattr(0, TCSANOW, &saved) } }
-        signal(SIGWINCH, SIG_IGN)
-        let resizes = DispatchSource.makeSignalSource(signal: SIGWINCH)
-        resizes.setEventHandler { _ = Glibc.kill(shim, SIGWINCH) }
-        resizes.resume()
+        let restore = config.tty && config.interactive ? Terminal.makeRaw() : {}
+        defer { restore() }
+        let resizes = Terminal.onResize { _ = Glibc.kill(shim, SIGWINCH) }
         defer { resizes.cancel() }
         var status: Int32 = 0
         try sys("waitpid \(shim)") { waitpid(shim, &status, 0) }

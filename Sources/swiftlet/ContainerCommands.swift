@@ -123,6 +123,8 @@ struct ExecCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
     @Flag(name: .shortAndLong, help: "Keep STDIN open.")
     var interactive = false
+    @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY.")
+    var tty = false
     @Option(name: [.customShort("e"), .long], help: "Set an environment variable.")
     var env: [String] = []
     @Option(name: .shortAndLong, help: "User: name|uid[:group|gid].")
@@ -139,6 +141,7 @@ struct ExecCommand: ParsableCommand {
             options.user = user
             options.workingDir = workdir
             options.interactive = interactive
+            options.tty = tty
             let code = try runtime.open().exec(container, options)
             if code != 0 { throw ExitCode(code) }
         }

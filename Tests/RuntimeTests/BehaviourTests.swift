@@ -219,6 +219,16 @@ import Testing
         #expect(result.stdout == "/dev/pts/0\r\nxterm\r\n")
     }
 
+    @Test(arguments: TestIsolation.available)
+    func execWithTty(isolation: Isolation) throws {
+        let name = Swiftlet.name("exectty")
+        try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox, "sleep", "100")
+        defer { _ = try? swiftlet("rm", "-f", name) }
+        let result = try swiftlet("exec", "-t", name, "sh", "-c", "tty; test -t 0 && echo $TERM; exit 3")
+        #expect(result.status == 3)
+        #expect(result.stdout == "/dev/pts/0\r\nxterm\r\n")
+    }
+
     /// Under a real terminal (script(1)): `-it` gives the container the client's window
     /// size, and typed input reaches the container's shell through the line discipline.
     @Test(arguments: TestIsolation.available)
