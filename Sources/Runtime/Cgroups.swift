@@ -46,10 +46,10 @@ struct Cgroup: Sendable {
     private static func enableControllers() throws {
         let parent = "\(mountPoint)/swiftlet"
         try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let available = (try? String(contentsOfFile: "\(mountPoint)/cgroup.controllers", encoding: .utf8)) ?? ""
         for directory in [mountPoint, parent] {
-            let available = (try? String(contentsOfFile: "\(mountPoint)/cgroup.controllers", encoding: .utf8)) ?? ""
-            for controller in ["memory", "cpu", "pids"] where available.contains(controller) {
-                try? write("+\(controller)", to: "\(directory)/cgroup.subtree_control")
+            for controller in ["memory", "cpu", "pids"] where available.split(whereSeparator: \.isWhitespace).contains(Substring(controller)) {
+                try write("+\(controller)", to: "\(directory)/cgroup.subtree_control")
             }
         }
     }

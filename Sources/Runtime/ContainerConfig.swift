@@ -85,6 +85,7 @@ public struct ContainerConfig: Codable, Sendable {
 /// A container's lifecycle state, stored as `state.json` (OCI runtime-spec runtime.md
 /// states created/running/stopped; Docker names stopped "exited").
 public struct ContainerState: Codable, Sendable {
+    /// Where the container is in its lifecycle.
     public enum Status: String, Codable, Sendable {
         case created, running, exited
     }

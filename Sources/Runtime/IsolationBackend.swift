@@ -7,9 +7,6 @@ import Glibc
 /// the backend at these points. A backend keeps no state in memory between calls: every
 /// call may come from a different process (the CLI, the container's monitor).
 public protocol IsolationBackend: Sendable {
-    /// The isolation this backend provides.
-    var isolation: Isolation { get }
-
     /// Prepares per-container storage at `create` (namespace: overlay upper/work dirs;
     /// microVM: the writable disk).
     func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws

@@ -10,8 +10,6 @@ import Glibc
 /// `upper/` and `work/`, with cgroup limits, Docker's default capability set and
 /// no_new_privs. The child side of clone is C (`sl_spawn`, Sources/CLinux/nsexec.c).
 struct NamespaceBackend: IsolationBackend {
-    var isolation: Isolation { .namespace }
-
     /// Docker's default capabilities (moby oci/caps/defaults.go): CHOWN, DAC_OVERRIDE,
     /// FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW,
     /// SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
