@@ -127,9 +127,10 @@ struct NamespaceBackend: IsolationBackend {
             waitpid(pid, &status, 0)
             throw error
         }
+        defer { close(sync[1]) }
         let go: [UInt8] = [1]
-        _ = write(sync[1], go, 1)
-        close(sync[1])
+        // Should this fail, the child reads EOF and exits 125; the monitor reaps it.
+        try sys("releasing container process \(pid)") { write(sync[1], go, 1) }
         return pid
     }
 
