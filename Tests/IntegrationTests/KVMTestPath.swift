@@ -60,8 +60,15 @@ enum KVMTestPath: CustomStringConvertible {
         case .direct:
             return try CommandResult.run(arguments, environment: environment)
         case .rig:
+            // A rig VM that stops making progress (seen once under heavy host load: the
+            // TCG guest's CPUs soft-locked) is cut off by kvm-rig's timeout and retried
+            // once; a command's own failure is never retried.
             let rig = Self.repositoryRoot.appendingPathComponent("scripts/kvm-rig").path
-            return try CommandResult.run([rig, "--"] + arguments, environment: environment)
+            let rigEnvironment = ["KVM_RIG_TIMEOUT": "600"].merging(environment) { $1 }
+            let first = try CommandResult.run([rig, "--"] + arguments, environment: rigEnvironment)
+            guard first.status == 125, first.stderr.contains("kvm-rig: the rig VM did not finish") else { return first }
+            print("kvm-rig timed out; retrying once: \(arguments.joined(separator: " "))")
+            return try CommandResult.run([rig, "--"] + arguments, environment: rigEnvironment)
         case .unavailable(let reason):
             throw CommandError(message: "no KVM path: \(reason)")
         }
