@@ -24,13 +24,15 @@ public struct MachineConfiguration: Sendable {
     public var bootTimerLogging: Bool
     /// CLOCK_MONOTONIC nanoseconds the boot-timer measures from (the VMM's start).
     public var startNanoseconds: UInt64
+    /// virtio-blk disks, in the order the guest sees them (vda, vdb, ...).
+    public var disks: [DiskOption]
     /// Receives each byte the guest sends to COM1.
     public var consoleOutput: @Sendable (UInt8) -> Void
 
     public init(kernelPath: String, initrdPath: String? = nil, commandLine: String = MachineConfiguration.defaultCommandLine,
                 cpuCount: Int = 1, memorySize: UInt64 = MachineConfiguration.defaultMemory,
                 bootTimerLogging: Bool = false, startNanoseconds: UInt64 = BootTimerPort.monotonicNanoseconds(),
-                consoleOutput: @escaping @Sendable (UInt8) -> Void = MachineConfiguration.writeToStandardOutput) {
+                disks: [DiskOption] = [], consoleOutput: @escaping @Sendable (UInt8) -> Void = MachineConfiguration.writeToStandardOutput) {
         self.kernelPath = kernelPath
         self.initrdPath = initrdPath
         self.commandLine = commandLine
@@ -38,6 +40,7 @@ public struct MachineConfiguration: Sendable {
         self.memorySize = memorySize
         self.bootTimerLogging = bootTimerLogging
         self.startNanoseconds = startNanoseconds
+        self.disks = disks
         self.consoleOutput = consoleOutput
     }
 
@@ -65,16 +68,19 @@ extension MachineConfiguration {
     /// Builds a configuration from `swiftlet boot`'s option strings, rejecting bad
     /// values with a one-line message.
     public static func fromOptions(kernel: String?, initrd: String?, commandLine: String?, cpus: String,
-                                   memory: String, bootTimerLogging: Bool, startNanoseconds: UInt64) throws(ConfigurationError) -> MachineConfiguration {
+                                   memory: String, bootTimerLogging: Bool, startNanoseconds: UInt64,
+                                   disks: [String] = []) throws(ConfigurationError) -> MachineConfiguration {
         guard let kernel, !kernel.isEmpty else { throw ConfigurationError("--kernel PATH is required") }
         guard let cpuCount = Int(cpus) else { throw ConfigurationError("--cpus must be a number, got \"\(cpus)\"") }
         guard let size = MemorySize(parsing: memory) else {
             throw ConfigurationError("--memory must be a size like 256M or 2G, got \"\(memory)\"")
         }
+        var diskOptions: [DiskOption] = []
+        for disk in disks { diskOptions.append(try DiskOption(parsing: disk)) }
         let configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
                                                  commandLine: commandLine ?? defaultCommandLine, cpuCount: cpuCount,
                                                  memorySize: size.bytes, bootTimerLogging: bootTimerLogging,
-                                                 startNanoseconds: startNanoseconds)
+                                                 startNanoseconds: startNanoseconds, disks: diskOptions)
         try configuration.validate()
         return configuration
     }

@@ -32,6 +32,9 @@ struct BootCommand: ParsableCommand {
     @Option(help: "Guest RAM, e.g. 256M or 2G.")
     var memory: String = "256M"
 
+    @Option(name: .customLong("disk"), help: "A raw disk image as a virtio-blk device (vda, vdb, ... in order); PATH[,ro]. Repeatable.")
+    var disks: [String] = []
+
     @Flag(help: "Log writes to the boot-timer port (0x440) with the time since start to stderr.")
     var bootTimer = false
 
@@ -41,7 +44,7 @@ struct BootCommand: ParsableCommand {
         do {
             let configuration = try MachineConfiguration.fromOptions(
                 kernel: kernel, initrd: initrd, commandLine: cmdline, cpus: cpus, memory: memory,
-                bootTimerLogging: bootTimer, startNanoseconds: start)
+                bootTimerLogging: bootTimer, startNanoseconds: start, disks: disks)
             machine = try Machine(configuration: configuration)
         } catch let error as ConfigurationError {
             StandardError.write("swiftlet boot: error: \(error)\n")
