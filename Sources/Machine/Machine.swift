@@ -97,6 +97,11 @@ public final class Machine: Sendable {
 
     deinit { virtio.close() }
 
+    /// Host terminal input for the guest's interactive console (COM1 or `hvc0`).
+    public func receiveConsoleInput(_ bytes: [UInt8]) {
+        if !virtio.receiveConsoleInput(bytes) { serial.receive(bytes) }
+    }
+
     /// Runs every vCPU on its own thread until the guest powers off or resets, a vCPU
     /// faults, or one of `stopSignals` arrives; then stops all vCPUs and returns why.
     public func run(stopSignals: [Int32] = []) throws -> MachineExit {

@@ -53,19 +53,25 @@ struct VirtioDeviceSet: Sendable {
     static func base(of index: Int) -> UInt64 { firstBase + UInt64(index) * MMIOTransport.windowSize }
     static func gsi(of index: Int) -> UInt32 { firstGSI + UInt32(index) }
 
-    /// The devices a configuration asks for: its disks in order, then the entropy device.
+    /// The devices a configuration asks for: its disks in order, the console if it is
+    /// virtio, then the entropy device.
     static func devices(for configuration: MachineConfiguration) throws(ConfigurationError) -> [any VirtioDevice] {
+        let count = configuration.disks.count + (configuration.console == .virtio ? 1 : 0) + 1
+        guard count <= maximumCount else {
+            throw ConfigurationError("at most \(maximumCount) virtio devices fit, \(count) requested")
+        }
         var devices: [any VirtioDevice] = []
         do throws(VirtioError) {
             for (index, disk) in configuration.disks.enumerated() {
                 devices.append(try BlockDevice(path: disk.path, readOnly: disk.readOnly, identifier: "swiftlet-disk-\(index)"))
             }
+            if configuration.console == .virtio {
+                let sink = configuration.consoleOutput
+                devices.append(ConsoleDevice(output: { bytes in bytes.forEach(sink) }))
+            }
             devices.append(try EntropyDevice())
         } catch {
             throw ConfigurationError("\(error)")
-        }
-        guard devices.count <= maximumCount else {
-            throw ConfigurationError("at most \(maximumCount) virtio devices fit, \(devices.count) requested")
         }
         return devices
     }
@@ -111,6 +117,15 @@ struct VirtioDeviceSet: Sendable {
 
     var busMappings: [IOBus.Mapping] {
         transports.enumerated().map { .init(base: Self.base(of: $0.offset), length: MMIOTransport.windowSize, device: $0.element) }
+    }
+
+    /// Hands host terminal input to the virtio console; false when there is none.
+    func receiveConsoleInput(_ bytes: [UInt8]) -> Bool {
+        guard let transport = transports.first(where: { $0.device is ConsoleDevice }),
+              let console = transport.device as? ConsoleDevice else { return false }
+        console.receive(bytes)
+        transport.wake(queue: ConsoleDevice.receiveQueue)
+        return true
     }
 
     func close() { interruptFDs.forEach { Glibc.close($0) } }

@@ -222,6 +222,12 @@ public final class MMIOTransport: Sendable {
         }
     }
 
+    /// Asks the device thread to run queue `index` as if the driver had notified it
+    /// (a device with host-side input uses this to deliver it).
+    public func wake(queue index: Int) {
+        if index < queueEventFDs.count { signal(queueEventFDs[index]) }
+    }
+
     private func signal(_ fd: Int32) {
         var one: UInt64 = 1
         _ = Glibc.write(fd, &one, 8)
