@@ -28,7 +28,10 @@ import Testing
 
     /// The guest writes a 64 MiB pattern to vda and reads it back past the page cache;
     /// a write to the read-only vdb fails while the guest carries on; /dev/hwrng gives
-    /// data; everything, the kernel's boot log included, arrives over hvc0.
+    /// data; the program's output and kernel messages arrive over hvc0. (Kernel messages
+    /// from before virtio_console loads are lost: Linux's hvc core registers its console
+    /// early and drops output until a backend exists, so the Debian kernel's early log
+    /// only reaches COM1.)
     @Test func diskReadOnlyDiskRngAndConsoleNeedsKVM() throws {
         guard KVMTestPath.ready(for: "diskReadOnlyDiskRngAndConsoleNeedsKVM") else { return }
         #expect(FileManager.default.isExecutableFile(atPath: Self.swiftlet), "build swiftlet first (swift build)")
@@ -56,7 +59,7 @@ import Testing
         ]))
         let console = result.stdout
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        #expect(console.contains("Linux version"), "the boot log comes over hvc0: \(console)")
+        #expect(console.contains("drop_caches: 3"), "kernel messages come over hvc0: \(console)")
         #expect(console.contains("vda-sha=\(expected)"), "console: \(console)")
         #expect(try sha256(["head -c \(Self.patternSize)", disk]) == expected, "the host image holds the pattern")
         #expect(console.contains("vdb-write-status=1"), "console: \(console)")
