@@ -171,7 +171,7 @@ public final class MMIOTransport: Sendable {
                                                   eventIndex: s.driverFeatures & TransportFeature.eventIndex != 0,
                                                   memory: memory)
         } catch {
-            fail(error, state: &s)
+            if fail(error, state: &s) { interrupt() }
         }
     }
 
@@ -190,12 +190,14 @@ public final class MMIOTransport: Sendable {
         s.status = (s.status & Status.needsReset) | accepted
     }
 
-    private func fail(_ error: VirtioError, state s: inout State) {
+    /// Enters `DEVICE_NEEDS_RESET` with a configuration-change interrupt; returns
+    /// whether the caller must raise it (only a driver that is running gets one).
+    private func fail(_ error: VirtioError, state s: inout State) -> Bool {
         s.failure = error
         s.status |= Status.needsReset
         s.interruptStatus |= 2
         s.configGeneration &+= 1
-        if s.status & Status.driverOK != 0 { interrupt() }
+        return s.status & Status.driverOK != 0
     }
 
     /// Runs the device on queue `index` after a notification (device thread): drains
@@ -205,21 +207,26 @@ public final class MMIOTransport: Sendable {
         guard index < queueEventFDs.count else { return }
         var counter: UInt64 = 0
         _ = Glibc.read(queueEventFDs[index], &counter, 8)
-        state.withLock { s in
+        // The interrupt goes out after the lock is released: the vCPU taking it reads
+        // InterruptStatus at once and would otherwise wait for this thread.
+        let raise: Bool = state.withLock { s in
             guard s.status & Status.driverOK != 0, s.status & Status.needsReset == 0,
-                  var ring = s.queues[index].ring else { return }
+                  var ring = s.queues[index].ring else { return false }
             do throws(VirtioError) {
                 let used = try device.process(queue: &ring, index: index, memory: memory)
-                if used, try ring.needsInterrupt(memory: memory) {
-                    s.interruptStatus |= 1
-                    interrupt()
+                guard used, try ring.needsInterrupt(memory: memory) else {
+                    s.queues[index].ring = ring
+                    return false
                 }
                 s.queues[index].ring = ring
+                s.interruptStatus |= 1
+                return true
             } catch {
                 s.queues[index].ring = ring
-                fail(error, state: &s)
+                return fail(error, state: &s)
             }
         }
+        if raise { interrupt() }
     }
 
     /// Asks the device thread to run queue `index` as if the driver had notified it
