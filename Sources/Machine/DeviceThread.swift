@@ -10,7 +10,7 @@ import Virtio
 /// The one device thread (DESIGN.md "Virtio"): a loop waiting on every queue's
 /// notification eventfd that runs the device work, so vCPU threads only take exits.
 /// It waits with `poll(2)`: the set is small (a few fds per device, at most eight
-/// devices) and fixed before the thread starts.
+/// devices) plus the host inputs (TAP) of the devices that can take input right now.
 final class DeviceThread: Sendable {
     let stopFD: Int32
     let transports: [MMIOTransport]
@@ -31,12 +31,16 @@ final class DeviceThread: Sendable {
 
     /// Waits for notifications until ``stop()``; runs on its own thread.
     func run() {
-        var fds = [pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+        let fixed = [pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
             + queues.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
         while true {
+            let inputs = transports.enumerated().compactMap { index, transport in
+                transport.device.hostInput.map { (transport: index, queue: $0.queue, fd: $0.fd) }
+            }
+            var fds = fixed + inputs.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             if poll(&fds, nfds_t(fds.count), -1) < 0 { continue }
             if fds[0].revents != 0 { return }
-            for (slot, entry) in queues.enumerated() where fds[slot + 1].revents != 0 {
+            for (slot, entry) in (queues + inputs).enumerated() where fds[slot + 1].revents != 0 {
                 transports[entry.transport].processQueue(entry.queue)
             }
         }

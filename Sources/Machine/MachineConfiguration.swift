@@ -37,6 +37,8 @@ public struct MachineConfiguration: Sendable {
     /// virtio-blk disks, in the order the guest sees them (vda, vdb, ...).
     public var disks: [DiskOption]
     public var console: Console
+    /// virtio-net interfaces on host TAP devices (eth0, eth1, ...).
+    public var networks: [NetworkOption] = []
     /// Receives each byte the guest sends to COM1.
     public var consoleOutput: @Sendable (UInt8) -> Void
 
@@ -81,7 +83,8 @@ extension MachineConfiguration {
     /// values with a one-line message.
     public static func fromOptions(kernel: String?, initrd: String?, commandLine: String?, cpus: String,
                                    memory: String, bootTimerLogging: Bool, startNanoseconds: UInt64,
-                                   disks: [String] = [], console: String = "serial") throws(ConfigurationError) -> MachineConfiguration {
+                                   disks: [String] = [], networks: [String] = [],
+                                   console: String = "serial") throws(ConfigurationError) -> MachineConfiguration {
         guard let kernel, !kernel.isEmpty else { throw ConfigurationError("--kernel PATH is required") }
         guard let cpuCount = Int(cpus) else { throw ConfigurationError("--cpus must be a number, got \"\(cpus)\"") }
         guard let size = MemorySize(parsing: memory) else {
@@ -92,12 +95,15 @@ extension MachineConfiguration {
         }
         var diskOptions: [DiskOption] = []
         for disk in disks { diskOptions.append(try DiskOption(parsing: disk)) }
-        let configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
+        var networkOptions: [NetworkOption] = []
+        for network in networks { networkOptions.append(try NetworkOption(parsing: network)) }
+        var configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
                                                  commandLine: commandLine ?? (consoleKind == .virtio ? defaultVirtioCommandLine : defaultCommandLine),
                                                  cpuCount: cpuCount,
                                                  memorySize: size.bytes, bootTimerLogging: bootTimerLogging,
                                                  startNanoseconds: startNanoseconds, disks: diskOptions,
                                                  console: consoleKind)
+        configuration.networks = networkOptions
         try configuration.validate()
         return configuration
     }

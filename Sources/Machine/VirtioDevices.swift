@@ -38,6 +38,36 @@ public struct DiskOption: Equatable, Sendable {
     }
 }
 
+/// A network interface given with `--net tap=NAME[,mac=MAC]`.
+public struct NetworkOption: Equatable, Sendable {
+    /// A locally administered unicast MAC, used when none is given.
+    public static let defaultMAC: [UInt8] = [0x06, 0x00, 0xAC, 0x10, 0x00, 0x02]
+    public var tap: String
+    public var mac: [UInt8]
+
+    /// Parses `tap=NAME[,mac=AA:BB:CC:DD:EE:FF]`.
+    public init(parsing text: String) throws(ConfigurationError) {
+        var tap: String?
+        var mac = Self.defaultMAC
+        for part in text.split(separator: ",") {
+            if part.hasPrefix("tap=") {
+                tap = String(part.dropFirst(4))
+            } else if part.hasPrefix("mac=") {
+                let bytes = part.dropFirst(4).split(separator: ":").compactMap { $0.count == 2 ? UInt8($0, radix: 16) : nil }
+                guard bytes.count == 6 else { throw ConfigurationError("--net mac= must look like 06:00:ac:10:00:02, got \"\(part.dropFirst(4))\"") }
+                mac = bytes
+            } else {
+                throw ConfigurationError("--net accepts tap=NAME[,mac=MAC], got \"\(text)\"")
+            }
+        }
+        guard let tap, !tap.isEmpty, tap.utf8.count < 16 else {
+            throw ConfigurationError("--net needs tap=NAME (at most 15 bytes), got \"\(text)\"")
+        }
+        self.tap = tap
+        self.mac = mac
+    }
+}
+
 /// The machine's virtio-mmio devices (virtio 1.2 §4.2): where each sits in the MMIO
 /// hole, its GSI, its ACPI `LNRO0005` object and `virtio_mmio.device=` entry, and the
 /// KVM wiring — an ioeventfd per queue on QueueNotify and an irqfd per device.
@@ -53,10 +83,10 @@ struct VirtioDeviceSet: Sendable {
     static func base(of index: Int) -> UInt64 { firstBase + UInt64(index) * MMIOTransport.windowSize }
     static func gsi(of index: Int) -> UInt32 { firstGSI + UInt32(index) }
 
-    /// The devices a configuration asks for: its disks in order, the console if it is
-    /// virtio, then the entropy device.
+    /// The devices a configuration asks for: its disks in order, its network
+    /// interfaces, the console if it is virtio, then the entropy device.
     static func devices(for configuration: MachineConfiguration) throws(ConfigurationError) -> [any VirtioDevice] {
-        let count = configuration.disks.count + (configuration.console == .virtio ? 1 : 0) + 1
+        let count = configuration.disks.count + configuration.networks.count + (configuration.console == .virtio ? 1 : 0) + 1
         guard count <= maximumCount else {
             throw ConfigurationError("at most \(maximumCount) virtio devices fit, \(count) requested")
         }
@@ -64,6 +94,9 @@ struct VirtioDeviceSet: Sendable {
         do throws(VirtioError) {
             for (index, disk) in configuration.disks.enumerated() {
                 devices.append(try BlockDevice(path: disk.path, readOnly: disk.readOnly, identifier: "swiftlet-disk-\(index)"))
+            }
+            for network in configuration.networks {
+                devices.append(try NetworkDevice(tapName: network.tap, mac: network.mac))
             }
             if configuration.console == .virtio {
                 let sink = configuration.consoleOutput

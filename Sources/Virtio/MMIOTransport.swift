@@ -180,6 +180,7 @@ public final class MMIOTransport: Sendable {
     private func setStatus(_ value: UInt32, state s: inout State) {
         if value == 0 {
             s = State(queues: Array(repeating: QueueRegisters(), count: s.queues.count))
+            device.reset()
             return
         }
         var accepted = value
@@ -187,7 +188,9 @@ public final class MMIOTransport: Sendable {
             let acceptable = s.driverFeatures & ~offeredFeatures == 0 && s.driverFeatures & TransportFeature.version1 != 0
             if !acceptable { accepted &= ~Status.featuresOK }
         }
+        let starting = accepted & Status.driverOK != 0 && s.status & Status.driverOK == 0
         s.status = (s.status & Status.needsReset) | accepted
+        if starting { device.activate(features: s.driverFeatures) }
     }
 
     /// Enters `DEVICE_NEEDS_RESET` with a configuration-change interrupt; returns

@@ -35,6 +35,9 @@ struct BootCommand: ParsableCommand {
     @Option(name: .customLong("disk"), help: "A raw disk image as a virtio-blk device (vda, vdb, ... in order); PATH[,ro]. Repeatable.")
     var disks: [String] = []
 
+    @Option(name: .customLong("net"), help: "A virtio-net interface on a host TAP device: tap=NAME[,mac=MAC]. Repeatable.")
+    var networks: [String] = []
+
     @Option(help: "Interactive console: serial (COM1, ttyS0) or virtio (hvc0; default cmdline then uses console=hvc0).")
     var console: String = "serial"
 
@@ -47,7 +50,7 @@ struct BootCommand: ParsableCommand {
         do {
             let configuration = try MachineConfiguration.fromOptions(
                 kernel: kernel, initrd: initrd, commandLine: cmdline, cpus: cpus, memory: memory,
-                bootTimerLogging: bootTimer, startNanoseconds: start, disks: disks,
+                bootTimerLogging: bootTimer, startNanoseconds: start, disks: disks, networks: networks,
                 console: console)
             machine = try Machine(configuration: configuration)
         } catch let error as ConfigurationError {

@@ -12,6 +12,15 @@ import X86
         }
     }
 
+    @Test func networkOptionsParse() throws {
+        let plain = try NetworkOption(parsing: "tap=tap0")
+        #expect(plain.tap == "tap0" && plain.mac == NetworkOption.defaultMAC)
+        #expect(try NetworkOption(parsing: "tap=t1,mac=52:54:00:AB:cd:01").mac == [0x52, 0x54, 0x00, 0xAB, 0xCD, 0x01])
+        for bad in ["", "tap=", "mac=52:54:00:ab:cd:01", "tap=t,mac=52:54", "tap=t,mtu=9000", "tap=a-very-long-tap-name"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try NetworkOption(parsing: bad) }
+        }
+    }
+
     @Test func commandLineEntriesGoBeforeInitArguments() {
         #expect(VirtioDeviceSet.commandLine("console=ttyS0 -- sh -c x", deviceCount: 2)
                 == "console=ttyS0 virtio_mmio.device=4K@0xd0000000:16 virtio_mmio.device=4K@0xd0001000:17 -- sh -c x")
