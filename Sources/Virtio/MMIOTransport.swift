@@ -58,7 +58,7 @@ public final class MMIOTransport: Sendable {
     let interrupt: @Sendable () -> Void
     let state: Mutex<State>
 
-    public var offeredFeatures: UInt64 { device.features | TransportFeature.all }
+    var offeredFeatures: UInt64 { device.features | TransportFeature.all }
 
     public init(device: any VirtioDevice, memory: any GuestRAM,
                 interrupt: @escaping @Sendable () -> Void) throws(VirtioError) {
@@ -81,8 +81,6 @@ public final class MMIOTransport: Sendable {
 
     deinit { queueEventFDs.forEach { close($0) } }
 
-    /// The current device status register.
-    public var status: UInt32 { state.withLock { $0.status } }
     /// Why the device asked for a reset, if it did.
     public var failure: VirtioError? { state.withLock { $0.failure } }
 

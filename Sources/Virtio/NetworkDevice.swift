@@ -52,7 +52,6 @@ public final class NetworkDevice: VirtioDevice {
         | Feature.guestTSO6 | Feature.hostTSO4 | Feature.hostTSO6
     public var queueSizes: [UInt16] { [Self.queueSize, Self.queueSize] }
     public let mac: [UInt8]
-    public let tapName: String
     let fd: Int32
     let state = Mutex(State())
 
@@ -77,7 +76,6 @@ public final class NetworkDevice: VirtioDevice {
             throw .configuration("tap \(tapName): \(String(cString: strerror(code)))")
         }
         self.mac = mac
-        self.tapName = tapName
     }
 
     deinit { close(fd) }
