@@ -24,11 +24,14 @@ let package = Package(
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio"]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
+        .target(name: "Runtime", dependencies: ["CLinux", "Images"]),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
                 "KVM",
                 "Images",
+                "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +48,7 @@ let package = Package(
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include "nsexec.h"
 
 // /dev/kvm (system) ioctls.
 extern const unsigned long CL_KVM_GET_API_VERSION;

@@ -1,0 +1,79 @@
+// The child side of a namespace container, in C like runc's nsexec: between clone and
+// execve a multi-threaded Swift process must run no Swift code, so the parent fills a
+// `sl_spec` (every string and array prepared in advance: the child allocates nothing)
+// and `sl_spawn` (nsexec.c) does clone, namespace and rootfs setup, credentials and
+// execve. nsutil.c has the small syscall wrappers at the end of this header.
+#ifndef SWIFTLET_NSEXEC_H
+#define SWIFTLET_NSEXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <spawn.h>
+#include <sys/types.h>
+
+/// A bind mount of a host directory into the container (a volume).
+struct sl_bind {
+    const char *source;   // host path
+    const char *target;   // absolute path inside the container
+    int readonly;
+};
+
+/// Everything the child needs, prepared by the parent.
+struct sl_spec {
+    // Create mode (join_pid == 0): new pid/mount/uts/ipc/net namespaces, rootfs below.
+    const char *rootfs;        // empty host directory the overlay is mounted on
+    const char *overlay_data;  // "lowerdir=…,upperdir=…,workdir=…"
+    const char *hostname;
+    const struct sl_bind *binds;
+    size_t nbinds;
+    // Join mode (join_pid > 0): setns into the namespaces of that process (exec).
+    pid_t join_pid;
+    const int *ns_fds;         // open /proc/<pid>/ns/{ipc,uts,net,pid,mnt}
+    size_t n_ns_fds;
+    // The process.
+    const char *const *argv;   // NULL-terminated
+    const char *const *envp;   // NULL-terminated
+    const char *cwd;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t ngroups;
+    uint64_t capabilities;     // effective/permitted/bounding set when uid == 0
+    int last_cap;              // /proc/sys/kernel/cap_last_cap
+    int stdio[3];              // fds for the container's 0, 1, 2
+    int sync_fd;               // read end: the child waits for one byte before setup
+    int sync_close_fd;         // write end, closed in the child (so a dead parent means EOF)
+    // TTY (tty != 0): the child opens a pseudo-terminal in the container's devpts, makes it
+    // its controlling terminal and stdio, and sends the master over console_socket
+    // (SCM_RIGHTS), like runc's --console-socket.
+    int tty;
+    int console_socket;
+    unsigned short rows, columns;  // initial terminal size (0: leave unset)
+};
+
+/// Clones the container child (or, in join mode, an intermediate that joins the namespaces
+/// and forks the process) and returns its pid, or -1 with errno set. The child blocks
+/// until `sl_release(sync write end)`; on a setup failure it writes a message to its
+/// stderr and exits 125 (runtime error), 126 (not executable) or 127 (not found).
+pid_t sl_spawn(const struct sl_spec *spec);
+
+/// Exit statuses the child uses, as Docker's.
+enum { SL_EXIT_RUNTIME = 125, SL_EXIT_NOT_EXECUTABLE = 126, SL_EXIT_NOT_FOUND = 127 };
+
+/// pidfd_open(2) and pidfd_send_signal(2), which glibc 2.36 wraps but Swift imports poorly.
+int sl_pidfd_open(pid_t pid);
+int sl_pidfd_send_signal(int pidfd, int sig);
+
+/// Receives one fd sent with SCM_RIGHTS; -1 with errno set (0 when the peer closed).
+int sl_recv_fd(int socket);
+
+/// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC).
+int sl_socketpair_cloexec(int fds[2]);
+
+/// pipe2(fds, O_CLOEXEC), POSIX_SPAWN_SETSID and posix_spawn_file_actions_addclosefrom_np,
+/// hidden from Swift behind _GNU_SOURCE.
+int sl_pipe_cloexec(int fds[2]);
+int sl_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+extern const short SL_POSIX_SPAWN_SETSID;
+
+#endif

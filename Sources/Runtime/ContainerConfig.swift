@@ -1,0 +1,106 @@
+import Foundation
+
+/// What the user asked for at `create`/`run` (Docker's container Config + HostConfig
+/// subset), before the image's config is merged in.
+public struct CreateOptions: Sendable {
+    public var image: String
+    public var name: String?
+    /// CMD arguments after the image name; empty keeps the image's Cmd.
+    public var command: [String] = []
+    /// `--entrypoint`: nil keeps the image's Entrypoint, "" clears it.
+    public var entrypoint: String?
+    /// `-e` entries, in order, after the `--env-file` ones: `K=V`, or `K` to copy the host's value.
+    public var env: [String] = []
+    public var workingDir: String?
+    public var user: String?
+    public var hostname: String?
+    /// `-v` specs: `NAME:/path[:ro]` or `/host/path:/path[:ro]`.
+    public var volumes: [String] = []
+    public var limits = ResourceLimits()
+    public var isolation: Isolation = .namespace
+    public var interactive = false
+    /// `-t`: the process gets a pseudo-terminal as its stdio.
+    public var tty = false
+    public var autoRemove = false
+
+    public init(image: String) {
+        self.image = image
+    }
+
+    /// The entries of an `--env-file`: one `K=V` or `K` per line; `#` comments and blank
+    /// lines skipped.
+    public static func envFileEntries(_ text: String) -> [String] {
+        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+}
+
+/// The process a container runs: the merge of image config and user overrides, which both
+/// backends execute as given (OCI runtime-spec `process`: args, env, cwd, user).
+public struct ProcessSpec: Codable, Equatable, Sendable {
+    public var args: [String]
+    public var env: [String]
+    public var cwd: String
+    /// `user[:group]`, names or numbers, resolved against the container's /etc files at start.
+    public var user: String
+
+    public init(args: [String], env: [String], cwd: String, user: String) {
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+        self.user = user
+    }
+}
+
+/// A volume mount: a named volume's or host directory's path bound at `destination`.
+public struct MountSpec: Codable, Equatable, Sendable {
+    /// The named volume, nil for a host directory bind.
+    public var volume: String?
+    /// Host directory mounted.
+    public var source: String
+    public var destination: String
+    public var readOnly: Bool
+}
+
+/// A container's fixed configuration, stored as `config.json` in its state directory.
+public struct ContainerConfig: Codable, Sendable {
+    public var id: String
+    public var name: String
+    /// The image reference as the user gave it, and the image id it resolved to.
+    public var image: String
+    public var imageID: String
+    /// The image's flattened tree (read-only lower layer of a namespace container).
+    public var rootfsTree: String
+    public var process: ProcessSpec
+    public var hostname: String
+    public var mounts: [MountSpec]
+    public var limits: ResourceLimits
+    public var isolation: Isolation
+    public var interactive: Bool
+    public var tty: Bool
+    public var autoRemove: Bool
+    public var created: Date
+}
+
+/// A container's lifecycle state, stored as `state.json` (OCI runtime-spec runtime.md
+/// states created/running/stopped; Docker names stopped "exited").
+public struct ContainerState: Codable, Sendable {
+    /// Where the container is in its lifecycle.
+    public enum Status: String, Codable, Sendable {
+        case created, running, exited
+    }
+
+    public var status: Status = .created
+    /// The container's init process (host pid) while running.
+    public var pid: Int32?
+    /// The monitor process that waits for it and records the exit.
+    public var shimPid: Int32?
+    public var exitCode: Int32?
+    public var oomKilled = false
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// Why the last start failed, if it did before the process ran.
+    public var error: String?
+
+    public init() {}
+}

@@ -1,0 +1,119 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One container's state directory, `<root>/containers/<id>/`: `config.json`,
+/// `state.json`, `container.log` (JSON lines, Docker's json-file format), and the
+/// backend's files (a namespace container: `upper/`, `work/`, `rootfs/`).
+public struct ContainerBundle: Sendable {
+    public let directory: String
+
+    public var configPath: String { "\(directory)/config.json" }
+    public var statePath: String { "\(directory)/state.json" }
+    public var logPath: String { "\(directory)/container.log" }
+    var lockPath: String { "\(directory)/lock" }
+
+    public func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    func readConfig() throws -> ContainerConfig {
+        try decode(ContainerConfig.self, readFile(configPath), what: configPath)
+    }
+
+    func writeConfig(_ config: ContainerConfig) throws {
+        try writeAtomically(try encode(config), to: configPath)
+    }
+
+    func readState() throws -> ContainerState {
+        try decode(ContainerState.self, readFile(statePath), what: statePath)
+    }
+
+    /// Reads, changes and writes `state.json` under an exclusive lock shared with the
+    /// other processes (CLI commands, the container's monitor) that update it.
+    @discardableResult
+    func updateState(_ change: (inout ContainerState) throws -> Void) throws -> ContainerState {
+        let fd = try sys("open \(lockPath)") { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        try sys("flock \(lockPath)") { flock(fd, LOCK_EX) }
+        var state = FileManager.default.fileExists(atPath: statePath) ? try readState() : ContainerState()
+        try change(&state)
+        try writeAtomically(try encode(state), to: statePath)
+        return state
+    }
+}
+
+func encode<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    do {
+        return try encoder.encode(value)
+    } catch {
+        throw RuntimeError("cannot encode \(T.self): \(error)")
+    }
+}
+
+func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> T {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    do {
+        return try decoder.decode(type, from: data)
+    } catch {
+        throw RuntimeError("\(what) is not valid: \(error)")
+    }
+}
+
+/// The containers under `<root>/containers`: creation of state directories, lookup by
+/// full id, unique id prefix or name (Docker's rules), listing.
+struct ContainerStore: Sendable {
+    let directory: String
+
+    init(root: String) throws {
+        directory = "\(root)/containers"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RuntimeError("cannot create \(directory): \(error.localizedDescription)")
+        }
+    }
+
+    func bundle(_ id: String) -> ContainerBundle { ContainerBundle(directory: "\(directory)/\(id)") }
+
+    func ids() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.count == 64 }
+    }
+
+    /// All containers with their configs, newest first; unreadable entries are skipped
+    /// (a directory being created or removed by another process).
+    func all() -> [ContainerConfig] {
+        ids().compactMap { try? bundle($0).readConfig() }.sorted { $0.created > $1.created }
+    }
+
+    /// The container called `reference`: a full id, a name, or a unique id prefix.
+    func find(_ reference: String) throws -> ContainerConfig {
+        let name = reference.hasPrefix("/") ? String(reference.dropFirst()) : reference
+        let configs = all()
+        if let exact = configs.first(where: { $0.id == reference || $0.name == name }) { return exact }
+        let matches = configs.filter { $0.id.hasPrefix(reference) }
+        if matches.count == 1 { return matches[0] }
+        if matches.count > 1 { throw RuntimeError("multiple IDs found with provided prefix: \(reference)") }
+        throw RuntimeError("No such container: \(reference)", code: 1)
+    }
+
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// A Docker-style random name, adjective_noun.
+    static func randomName(taken: Set<String>) -> String {
+        let adjectives = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "quirky", "sharp", "zen"]
+        let nouns = ["babbage", "curie", "dijkstra", "hopper", "knuth", "lovelace", "noether", "ritchie", "shannon", "turing"]
+        while true {
+            let name = "\(adjectives[Int.random(in: 0..<adjectives.count)])_\(nouns[Int.random(in: 0..<nouns.count)])"
+            if !taken.contains(name) { return name }
+            let numbered = "\(name)\(Int.random(in: 1...99))"
+            if !taken.contains(numbered) { return numbered }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// How a container is isolated from the host: Linux namespaces + cgroups (the process
+/// runs on the host kernel), or its own microVM (issue 6; a guest kernel per container).
+public enum Isolation: String, Codable, CaseIterable, Sendable {
+    case namespace
+    case microvm
+}
+
+/// Resource limits from `--memory`, `--cpus` and `--pids-limit` (Docker's HostConfig
+/// Memory, NanoCpus, PidsLimit). A namespace container applies them through cgroups; a
+/// microVM sizes the VM by them.
+public struct ResourceLimits: Codable, Equatable, Sendable {
+    /// Bytes of memory, swap excluded (the container cannot swap).
+    public var memory: Int64?
+    /// CPUs, fractional (1.5 = 150 ms of CPU time per 100 ms period).
+    public var cpus: Double?
+    /// Maximum number of tasks.
+    public var pids: Int?
+
+    public init(memory: Int64? = nil, cpus: Double? = nil, pids: Int? = nil) {
+        self.memory = memory
+        self.cpus = cpus
+        self.pids = pids
+    }
+
+    /// Parses a Docker size: a number with an optional b/k/m/g suffix (binary units).
+    public static func parseSize(_ text: String) throws -> Int64 {
+        let lower = text.lowercased()
+        let units: [Character: Int64] = ["b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        var digits = Substring(lower)
+        var multiplier: Int64 = 1
+        if let last = digits.last, let unit = units[last] {
+            multiplier = unit
+            digits = digits.dropLast()
+        }
+        guard let value = Int64(digits), value > 0 else {
+            throw RuntimeError("invalid size: '\(text)'")
+        }
+        return value * multiplier
+    }
+}

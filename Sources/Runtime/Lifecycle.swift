@@ -1,0 +1,158 @@
+import CLinux
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container's config and current state together (what `inspect` prints and `ps` lists).
+public struct ContainerInfo: Codable, Sendable {
+    public var config: ContainerConfig
+    public var state: ContainerState
+}
+
+/// Options of `exec` (Docker's ExecConfig subset).
+public struct ExecOptions: Sendable {
+    public var command: [String]
+    public var env: [String] = []
+    public var user: String?
+    public var workingDir: String?
+    public var interactive = false
+    public var tty = false
+
+    public init(command: [String]) {
+        self.command = command
+    }
+}
+
+extension Runtime {
+    public func info(_ reference: String) throws -> ContainerInfo {
+        let config = try containers.find(reference)
+        return ContainerInfo(config: config, state: try refreshedState(config))
+    }
+
+    /// Every container (running only unless `all`), newest first.
+    public func list(all: Bool) -> [ContainerInfo] {
+        containers.all().compactMap { config in
+            guard let state = try? refreshedState(config), all || state.status == .running else { return nil }
+            return ContainerInfo(config: config, state: state)
+        }
+    }
+
+    /// Sends `signal` to the container's init process (`kill`).
+    public func kill(_ reference: String, signal: Int32) throws {
+        let config = try containers.find(reference)
+        let state = try refreshedState(config)
+        guard state.status == .running else {
+            throw RuntimeError("Cannot kill container: \(reference): container \(config.id) is not running", code: 1)
+        }
+        try Runtime.backend(config.isolation).signal(config, state: state, signal)
+    }
+
+    /// `stop`: SIGTERM, then SIGKILL when the container is still running after `timeout`
+    /// seconds. Stopping a container that is not running does nothing.
+    public func stop(_ reference: String, timeout: Double) throws {
+        let config = try containers.find(reference)
+        guard try refreshedState(config).status == .running else { return }
+        try? kill(config.id, signal: SIGTERM)
+        if try waitForExit(config, timeout: timeout) { return }
+        try? kill(config.id, signal: SIGKILL)
+        _ = try waitForExit(config, timeout: nil)
+    }
+
+    /// Blocks until the container has exited and returns its exit code (`wait`).
+    public func wait(_ reference: String) throws -> Int32 {
+        let config = try containers.find(reference)
+        _ = try waitForExit(config, timeout: nil)
+        return try refreshedState(config).exitCode ?? 0
+    }
+
+    /// Waits until the state says exited (the monitor records the exit before it ends);
+    /// false on timeout.
+    func waitForExit(_ config: ContainerConfig, timeout: Double?) throws -> Bool {
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            let state = try refreshedState(config)
+            if state.status == .exited { return true }
+            let remaining = deadline.map { $0.timeIntervalSinceNow }
+            if let remaining, remaining <= 0 { return false }
+            if state.status == .running, let shim = state.shimPid {
+                let pidfd = sl_pidfd_open(shim)
+                if pidfd >= 0 {
+                    var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                    let milliseconds = remaining.map { Int32(min($0 * 1000, 100_000)) } ?? 100_000
+                    _ = poll(&poller, 1, milliseconds)
+                    close(pidfd)
+                    continue
+                }
+            }
+            usleep(50_000)
+        }
+    }
+
+    /// Runs another process in a running container with this process's stdio; returns its
+    /// exit code.
+    public func exec(_ reference: String, _ options: ExecOptions) throws -> Int32 {
+        let config = try containers.find(reference)
+        let state = try refreshedState(config)
+        guard state.status == .running else {
+            throw RuntimeError("container \(config.id) is not running", code: 1)
+        }
+        guard !options.command.isEmpty else { throw RuntimeError("no command specified") }
+        var process = config.process
+        process.args = options.command
+        for entry in options.env where entry.contains("=") { ProcessMerge.set(entry, in: &process.env) }
+        if let user = options.user { process.user = user }
+        if let directory = options.workingDir { process.cwd = directory }
+        if options.tty && !process.env.contains(where: { $0.hasPrefix("TERM=") }) { process.env.append("TERM=xterm") }
+        let stdin = options.interactive ? 0 : try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        defer { if stdin != 0 { close(stdin) } }
+        let started = try Runtime.backend(config.isolation).exec(
+            config, state: state, process: process, stdio: [stdin, 1, 2], tty: options.tty, terminalSize: Terminal.size(of: [1, 0]))
+        var output: DispatchSemaphore?
+        var restore: () -> Void = {}
+        var resizes: (any DispatchSourceSignal)?
+        if let terminal = started.terminal {
+            output = Terminal.relay(from: terminal, to: 1)
+            if options.interactive {
+                restore = Terminal.makeRaw()
+                Terminal.relay(from: 0, to: terminal)
+            }
+            resizes = Terminal.onResize {
+                if var size = Terminal.size(of: [1, 0]) { _ = ioctl(terminal, UInt(TIOCSWINSZ), &size) }
+            }
+        }
+        defer {
+            restore()
+            resizes?.cancel()
+            if let terminal = started.terminal { close(terminal) }
+        }
+        var status: Int32 = 0
+        try sys("waitpid \(started.pid)") { waitpid(started.pid, &status, 0) }
+        output?.wait()
+        return exitCode(status)
+    }
+
+    /// Copies the container's log to stdout/stderr (by stream); with `follow`, keeps
+    /// copying new output until the container is no longer running.
+    public func logs(_ reference: String, follow: Bool) throws {
+        let config = try containers.find(reference)
+        let path = containers.bundle(config.id).logPath
+        var offset: UInt64 = 0
+        while true {
+            let running = try refreshedState(config).status == .running
+            let (records, next) = ContainerLog.read(path, from: offset)
+            offset = next
+            for record in records {
+                writeAll(record.stream == "stderr" ? 2 : 1, Data(record.log.utf8))
+            }
+            if !follow || (!running && records.isEmpty) { return }
+            if records.isEmpty { usleep(100_000) }
+        }
+    }
+
+    /// Removes a named volume unless a container uses it.
+    public func removeVolume(_ name: String) throws {
+        let users = containers.all().filter { $0.mounts.contains { $0.volume == name } }.map { String($0.id.prefix(12)) }
+        try volumes.remove(name, users: users)
+    }
+}

@@ -1,0 +1,212 @@
+import CLinux
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Namespace isolation: the container's process runs on the host kernel in new pid,
+/// mount, UTS, IPC and network namespaces, on an overlayfs of the image's flattened tree
+/// (read-only lower, shared by every container of the image) and the container's own
+/// `upper/` and `work/`, with cgroup limits, Docker's default capability set and
+/// no_new_privs. The child side of clone is C (`sl_spawn`, Sources/CLinux/nsexec.c).
+struct NamespaceBackend: IsolationBackend {
+    /// Docker's default capabilities (moby oci/caps/defaults.go): CHOWN, DAC_OVERRIDE,
+    /// FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW,
+    /// SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
+    static let defaultCapabilities: UInt64 = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
+        .reduce(0) { $0 | (1 << $1) }
+
+    func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws {
+        for name in ["upper", "work", "rootfs"] {
+            try sys("mkdir \(bundle.path(name))") { mkdir(bundle.path(name), 0o755) }
+        }
+    }
+
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> StartedProcess {
+        let user = try ResolvedUser.resolve(config.process.user,
+                                            passwd: etcFile("passwd", config: config, bundle: bundle),
+                                            group: etcFile("group", config: config, bundle: bundle))
+        let group = try Cgroup.create(config.id, limits: config.limits)
+        let arena = CArena()
+        var spec = try arena.spec(config.process, user: user, stdio: stdio)
+        spec.rootfs = try arena.string(bundle.path("rootfs"))
+        spec.overlay_data = try arena.string(
+            "lowerdir=\(config.rootfsTree),upperdir=\(bundle.path("upper")),workdir=\(bundle.path("work"))")
+        spec.hostname = try arena.string(config.hostname)
+        spec.binds = try arena.binds(config.mounts)
+        spec.nbinds = config.mounts.count
+        do {
+            return try spawn(&spec, tty: config.tty, terminalSize: terminalSize, cgroup: group)
+        } catch {
+            group.remove()
+            throw error
+        }
+    }
+
+    func cleanup(_ config: ContainerConfig, bundle: ContainerBundle) -> Bool {
+        let group = Cgroup.locate(config.id)
+        let oom = group.oomKilled()
+        group.remove()
+        return oom
+    }
+
+    func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32],
+              tty: Bool, terminalSize: winsize?) throws -> StartedProcess {
+        guard state.status == .running, let pid = state.pid else {
+            throw RuntimeError("container \(config.id) is not running")
+        }
+        let root = "/proc/\(pid)/root"
+        let user = try ResolvedUser.resolve(process.user,
+                                            passwd: (try? String(contentsOfFile: "\(root)/etc/passwd", encoding: .utf8)) ?? "",
+                                            group: (try? String(contentsOfFile: "\(root)/etc/group", encoding: .utf8)) ?? "")
+        var fds: [Int32] = []
+        defer { fds.forEach { close($0) } }
+        for name in ["ipc", "uts", "net", "pid", "mnt"] {
+            let path = "/proc/\(pid)/ns/\(name)"
+            fds.append(try sys("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) })
+        }
+        let arena = CArena()
+        var spec = try arena.spec(process, user: user, stdio: stdio)
+        spec.join_pid = pid
+        let nsFDs = UnsafeMutablePointer<Int32>.allocate(capacity: fds.count)
+        defer { nsFDs.deallocate() }
+        nsFDs.initialize(from: fds, count: fds.count)
+        spec.ns_fds = UnsafePointer(nsFDs)
+        spec.n_ns_fds = fds.count
+        return try spawn(&spec, tty: tty, terminalSize: terminalSize, cgroup: Cgroup.locate(config.id))
+    }
+
+    func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws {
+        guard state.status == .running, let pid = state.pid else {
+            throw RuntimeError("container \(config.id) is not running", code: 1)
+        }
+        let pidfd = try sys("pidfd_open \(pid)") { sl_pidfd_open(pid) }
+        defer { close(pidfd) }
+        try sys("sending signal \(signal) to \(pid)") { sl_pidfd_send_signal(pidfd, signal) }
+    }
+
+    /// `spawn`, with a console socket when `tty`: the child sends its terminal's master.
+    private func spawn(_ spec: inout sl_spec, tty: Bool, terminalSize: winsize?, cgroup: Cgroup) throws -> StartedProcess {
+        guard tty else { return StartedProcess(pid: try spawn(&spec, cgroup: cgroup), terminal: nil) }
+        var console: [Int32] = [-1, -1]
+        try sys("socketpair") { sl_socketpair_cloexec(&console) }
+        defer { close(console[0]) }
+        spec.tty = 1
+        spec.console_socket = console[1]
+        spec.rows = terminalSize?.ws_row ?? 0
+        spec.columns = terminalSize?.ws_col ?? 0
+        let pid: pid_t
+        do {
+            defer { close(console[1]) }
+            pid = try spawn(&spec, cgroup: cgroup)
+        }
+        // No terminal when the child failed before opening it (its error is on stderr).
+        let terminal = sl_recv_fd(console[0])
+        return StartedProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
+    }
+
+    /// Clones the child, puts it in the cgroup, then lets it run.
+    private func spawn(_ spec: inout sl_spec, cgroup: Cgroup) throws -> pid_t {
+        var sync: [Int32] = [-1, -1]
+        try sys("pipe2") { sl_pipe_cloexec(&sync) }
+        defer { close(sync[0]) }
+        spec.sync_fd = sync[0]
+        spec.sync_close_fd = sync[1]
+        let pid = withUnsafePointer(to: &spec) { sl_spawn($0) }
+        if pid < 0 {
+            let error = errno
+            close(sync[1])
+            throw RuntimeError("cannot clone the container process", errno: error)
+        }
+        do {
+            try cgroup.add(pid)
+        } catch {
+            kill(pid, SIGKILL)
+            close(sync[1])
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            throw error
+        }
+        defer { close(sync[1]) }
+        let go: [UInt8] = [1]
+        // Should this fail, the child reads EOF and exits 125; the monitor reaps it.
+        try sys("releasing container process \(pid)") { write(sync[1], go, 1) }
+        return pid
+    }
+
+    /// The container's /etc file as the container will see it: the upper dir's copy if
+    /// the container wrote one, else the image's.
+    private func etcFile(_ name: String, config: ContainerConfig, bundle: ContainerBundle) -> String {
+        for path in [bundle.path("upper/etc/\(name)"), "\(config.rootfsTree)/etc/\(name)"] {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text }
+        }
+        return ""
+    }
+}
+
+/// The exit code of a wait status: the exit status, or 128+N for signal N (shells' and
+/// Docker's convention).
+func exitCode(_ status: Int32) -> Int32 {
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+}
+
+/// C copies of the strings and arrays an `sl_spec` points to, freed with the arena.
+private final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    deinit { allocations.forEach { free($0) } }
+
+    func string(_ text: String) throws -> UnsafePointer<CChar> {
+        guard let copy = strdup(text) else { throw RuntimeError("out of memory") }
+        allocations.append(UnsafeMutableRawPointer(copy))
+        return UnsafePointer(copy)
+    }
+
+    private func allocate<T>(_ type: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
+        guard let raw = calloc(max(count, 1), MemoryLayout<T>.stride) else { throw RuntimeError("out of memory") }
+        allocations.append(raw)
+        return raw.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+
+    /// A NULL-terminated array of C strings.
+    func strings(_ list: [String]) throws -> UnsafePointer<UnsafePointer<CChar>?> {
+        let array = try allocate(UnsafePointer<CChar>?.self, count: list.count + 1)
+        for (index, text) in list.enumerated() { array[index] = try string(text) }
+        array[list.count] = nil
+        return UnsafePointer(array)
+    }
+
+    func binds(_ mounts: [MountSpec]) throws -> UnsafePointer<sl_bind> {
+        let array = try allocate(sl_bind.self, count: mounts.count)
+        for (index, mount) in mounts.enumerated() {
+            array[index] = sl_bind(source: try string(mount.source), target: try string(mount.destination),
+                                   readonly: mount.readOnly ? 1 : 0)
+        }
+        return UnsafePointer(array)
+    }
+
+    /// The process part of a spec: argv, env (HOME added from the user's entry when
+    /// missing, as Docker does), cwd, credentials, capabilities, stdio.
+    func spec(_ process: ProcessSpec, user: ResolvedUser, stdio: [Int32]) throws -> sl_spec {
+        var env = process.env
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=\(user.home)") }
+        var spec = sl_spec()
+        spec.argv = try strings(process.args)
+        spec.envp = try strings(env)
+        spec.cwd = try string(process.cwd)
+        spec.hostname = try string("")
+        spec.uid = user.uid
+        spec.gid = user.gid
+        let groups = try allocate(gid_t.self, count: user.groups.count)
+        for (index, gid) in user.groups.enumerated() { groups[index] = gid }
+        spec.groups = UnsafePointer(groups)
+        spec.ngroups = user.groups.count
+        spec.capabilities = NamespaceBackend.defaultCapabilities
+        let lastCap = (try? String(contentsOfFile: "/proc/sys/kernel/cap_last_cap", encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 40
+        spec.last_cap = lastCap
+        spec.stdio = (stdio[0], stdio[1], stdio[2])
+        return spec
+    }
+}

@@ -1,0 +1,199 @@
+import CLinux
+import Foundation
+import Images
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The container runtime: containers as state directories under `<root>/containers`, their
+/// lifecycle (create, start, stop, kill, rm, wait, exec, logs; Docker's semantics), image
+/// config merging and volumes, shared by every isolation backend. Holds no mutable state:
+/// the state of each container lives on disk, updated under a lock, so CLI invocations and
+/// container monitors (separate processes) see one truth.
+public final class Runtime: Sendable {
+    public let root: String
+    /// The `swiftlet` executable, run as `swiftlet container-shim` to monitor a container.
+    let executable: String
+    let containers: ContainerStore
+    public let volumes: VolumeStore
+
+    public init(root: String, executable: String) throws {
+        self.root = root
+        self.executable = executable
+        containers = try ContainerStore(root: root)
+        volumes = try VolumeStore(root: root)
+    }
+
+    /// Creates a container from an image: merges the image config with `options`, checks
+    /// the name, resolves volumes and prepares the backend's storage. Returns its config.
+    public func create(_ options: CreateOptions) throws -> ContainerConfig {
+        let backend = try Runtime.backend(options.isolation)
+        let images: ImageStore
+        let image: ResolvedImage
+        let tree: String
+        do {
+            images = try ImageStore(root: root)
+            image = try images.resolve(options.image)
+            tree = try images.unpackedTree(options.image)
+        } catch {
+            throw RuntimeError("Unable to use image '\(options.image)': \(error)")
+        }
+        let existing = containers.all()
+        if let name = options.name {
+            guard name.range(of: "^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", options: .regularExpression) != nil else {
+                throw RuntimeError("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            }
+            if let owner = existing.first(where: { $0.name == name }) {
+                throw RuntimeError("Conflict. The container name \"/\(name)\" is already in use by container \"\(owner.id)\". You have to remove (or rename) that container to be able to reuse that name.")
+            }
+        }
+        let id = ContainerStore.newID()
+        let hostname = options.hostname ?? String(id.prefix(12))
+        let config = ContainerConfig(
+            id: id,
+            name: options.name ?? ContainerStore.randomName(taken: Set(existing.map(\.name))),
+            image: options.image,
+            imageID: image.id.description,
+            rootfsTree: tree,
+            process: try ProcessMerge.merge(options, image: image.config.config, hostname: hostname),
+            hostname: hostname,
+            mounts: try options.volumes.map { try volumes.mount($0) },
+            limits: options.limits,
+            isolation: options.isolation,
+            interactive: options.interactive,
+            tty: options.tty,
+            autoRemove: options.autoRemove,
+            created: Date())
+        let bundle = containers.bundle(id)
+        do {
+            try sys("mkdir \(bundle.directory)") { mkdir(bundle.directory, 0o711) }
+            try backend.prepare(config, bundle: bundle)
+            try bundle.updateState { $0 = ContainerState() }
+            try bundle.writeConfig(config)
+        } catch {
+            try? FileManager.default.removeItem(atPath: bundle.directory)
+            throw error
+        }
+        return config
+    }
+
+    /// Starts a created or exited container by launching its monitor. Detached, returns
+    /// nil once the container runs (or failed to); attached, the monitor writes the
+    /// container's output to this process's stdout/stderr (stdin too with `-i`), signals
+    /// received here are forwarded, and the container's exit code is returned.
+    public func start(_ reference: String, attach: Bool) throws -> Int32? {
+        let config = try containers.find(reference)
+        let bundle = containers.bundle(config.id)
+        let state = try refreshedState(config)
+        if state.status == .running {
+            if attach { throw RuntimeError("container \(config.id) is already running") }
+            return nil
+        }
+        var ready: [Int32] = [-1, -1]
+        try sys("pipe2") { sl_pipe_cloexec(&ready) }
+        let shim: pid_t
+        do {
+            defer { close(ready[1]) }
+            shim = try spawnMonitor(config.id, readyFD: ready[1], attach: attach, stdin: attach && config.interactive)
+        } catch {
+            close(ready[0])
+            throw error
+        }
+        var byte: UInt8 = 0
+        while read(ready[0], &byte, 1) < 0 && errno == EINTR {}
+        close(ready[0])
+        guard attach else {
+            let after = try bundle.readState()
+            if after.status == .exited, let error = after.error { throw RuntimeError(error, code: after.exitCode ?? 125) }
+            return nil
+        }
+        let forwarders = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { [self] in try? kill(config.id, signal: number) }
+            source.resume()
+            return source
+        }
+        defer { forwarders.forEach { $0.cancel() } }
+        // With a TTY the container's terminal does the line editing and signal keys: ours
+        // goes raw, and our window size changes are passed on.
+        let restore = config.tty && config.interactive ? Terminal.makeRaw() : {}
+        defer { restore() }
+        let resizes = Terminal.onResize { _ = Glibc.kill(shim, SIGWINCH) }
+        defer { resizes.cancel() }
+        var status: Int32 = 0
+        try sys("waitpid \(shim)") { waitpid(shim, &status, 0) }
+        return exitCode(status)
+    }
+
+    /// Runs the monitor of container `id` in this process (`swiftlet container-shim`);
+    /// returns the container's exit code.
+    public func monitor(_ id: String, readyFD: Int32, attached: Bool) throws -> Int32 {
+        let config = try containers.find(id)
+        return Monitor(runtime: self, config: config, bundle: containers.bundle(config.id))
+            .run(readyFD: readyFD, attached: attached)
+    }
+
+    /// Launches `swiftlet container-shim` in a new session: fd 3 is the ready pipe; stdout
+    /// and stderr are ours when attached, else /dev/null.
+    private func spawnMonitor(_ id: String, readyFD: Int32, attach: Bool, stdin: Bool) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if !stdin { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        if !attach {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, readyFD, 3)
+        sl_spawn_file_actions_addclosefrom(&actions, 4)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, SL_POSIX_SPAWN_SETSID)
+        let arguments = [executable, "container-shim", "--root", root] + (attach ? ["--attached"] : []) + [id]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, &argv, environ)
+        guard result == 0 else { throw RuntimeError("cannot start the container monitor \(executable)", errno: result) }
+        return pid
+    }
+
+    /// Removes a container; a running one only with `force` (killed first).
+    public func remove(_ reference: String, force: Bool) throws {
+        let config = try containers.find(reference)
+        if try refreshedState(config).status == .running {
+            guard force else {
+                throw RuntimeError("You cannot remove a running container \(config.id). Stop the container before attempting removal or force remove", code: 1)
+            }
+            try? kill(config.id, signal: SIGKILL)
+            _ = try wait(config.id)
+        }
+        try removeFiles(config)
+    }
+
+    func removeFiles(_ config: ContainerConfig) throws {
+        do {
+            try FileManager.default.removeItem(atPath: containers.bundle(config.id).directory)
+        } catch {
+            throw RuntimeError("cannot remove container \(config.id): \(error.localizedDescription)")
+        }
+    }
+
+    /// The state on disk, corrected when the monitor died without recording the exit.
+    func refreshedState(_ config: ContainerConfig) throws -> ContainerState {
+        let bundle = containers.bundle(config.id)
+        let state = try bundle.readState()
+        guard state.status == .running, let shim = state.shimPid, Glibc.kill(shim, 0) < 0, errno == ESRCH else {
+            return state
+        }
+        return try bundle.updateState { state in
+            guard state.status == .running else { return }
+            state.status = .exited
+            state.exitCode = 255
+            state.error = "the container monitor exited unexpectedly"
+            state.finishedAt = Date()
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Images
+import Runtime
+
+/// The state-root option of the container and volume commands.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "State root (default: $SWIFTLET_ROOT or /var/lib/swiftlet).")
+    var root: String?
+
+    func open() throws -> Runtime {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return try Runtime(root: ContentStore.defaultRoot(root), executable: executable)
+    }
+}
+
+/// Runs a body; a `RuntimeError` is printed as `swiftlet: …` and exits with its code
+/// (125 for runtime errors, as Docker's CLI).
+func reportingRuntimeErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as RuntimeError {
+        FileHandle.standardError.write(Data("swiftlet: \(error)\n".utf8))
+        throw ExitCode(error.code)
+    }
+}
+
+/// The `docker create`/`docker run` flags.
+struct CreateFlags: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Keep STDIN open.")
+    var interactive = false
+    @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY.")
+    var tty = false
+    @Flag(name: .customLong("rm"), help: "Remove the container when it exits.")
+    var autoRemove = false
+    @Option(help: "Container name.")
+    var name: String?
+    @Option(name: [.customShort("e"), .long], help: "Set an environment variable (K=V, or K to copy the host's).")
+    var env: [String] = []
+    @Option(name: .customLong("env-file"), help: "Read environment variables from a file.")
+    var envFile: [String] = []
+    @Option(name: [.customShort("w"), .customLong("workdir")], help: "Working directory inside the container.")
+    var workdir: String?
+    @Option(name: .shortAndLong, help: "User: name|uid[:group|gid].")
+    var user: String?
+    @Option(name: [.customShort("v"), .long], help: "Volume: NAME:/path[:ro] or /host/path:/path[:ro].")
+    var volume: [String] = []
+    @Option(help: "Number of CPUs (fractional).")
+    var cpus: Double?
+    @Option(name: [.customShort("m"), .long], help: "Memory limit (e.g. 64m, 1g).")
+    var memory: String?
+    @Option(name: .customLong("pids-limit"), help: "Maximum number of processes.")
+    var pidsLimit: Int?
+    @Option(help: "Override the image's entrypoint.")
+    var entrypoint: String?
+    @Option(name: [.customShort("h"), .long], help: "Container hostname.")
+    var hostname: String?
+    @Option(help: "Isolation: namespace or microvm.")
+    var isolation: String = "namespace"
+    @Argument(help: "The image.")
+    var image: String
+    @Argument(parsing: .captureForPassthrough, help: "Command and arguments.")
+    var command: [String] = []
+
+    func options() throws -> CreateOptions {
+        var options = CreateOptions(image: image)
+        options.name = name
+        options.command = command.first == "--" ? Array(command.dropFirst()) : command
+        options.entrypoint = entrypoint
+        for file in envFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw RuntimeError("open \(file): no such file or directory")
+            }
+            options.env += CreateOptions.envFileEntries(text)
+        }
+        options.env += env
+        options.workingDir = workdir
+        options.user = user
+        options.hostname = hostname
+        options.volumes = volume
+        options.limits = ResourceLimits(memory: try memory.map(ResourceLimits.parseSize), cpus: cpus, pids: pidsLimit)
+        guard let kind = Isolation(rawValue: isolation) else {
+            throw RuntimeError("invalid isolation '\(isolation)': use namespace or microvm")
+        }
+        options.isolation = kind
+        options.interactive = interactive
+        options.tty = tty
+        options.autoRemove = autoRemove
+        return options
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Create and start a container.", helpNames: [.long])
+
+    @OptionGroup var runtime: RuntimeOptions
+    @Flag(name: .shortAndLong, help: "Run in the background and print the container id.")
+    var detach = false
+    @OptionGroup var flags: CreateFlags
+
+    func run() throws {
+        try reportingRuntimeErrors {
+            let runtime = try runtime.open()
+            let config = try runtime.create(try flags.options())
+            if detach {
+                _ = try runtime.start(config.id, attach: false)
+                print(config.id)
+            } else if let code = try runtime.start(config.id, attach: true), code != 0 {
+                throw ExitCode(code)
+            }
+        }
+    }
+}
+
+struct CreateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a container.", helpNames: [.long])
+
+    @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var flags: CreateFlags
+
+    func run() throws {
+        try reportingRuntimeErrors {
+            print(try runtime.open().create(try flags.options()).id)
+        }
+    }
+}
+
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start containers.")
+
+    @OptionGroup var runtime: RuntimeOptions
+    @Flag(name: .shortAndLong, help: "Attach stdout/stderr and forward signals; exit with the container's code.")
+    var attach = false
+    @Flag(name: .shortAndLong, help: "Attach stdin.")
+    var interactive = false
+    @Argument(help: "Containers.")
+    var containers: [String]
+
+    func run() throws {
+        try reportingRuntimeErrors {
+            let runtime = try runtime.open()
+            for container in containers {
+                if attach, let code = try runtime.start(container, attach: true) {
+                    if code != 0 { throw ExitCode(code) }
+                } else {
+                    _ = try runtime.start(container, attach: false)
+                    print(container)
+                }
+            }
+        }
+    }
+}
+
+/// `swiftlet container-shim`: the monitor process of one container (internal).
+struct ContainerShim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "container-shim", abstract: "Monitor one container (internal).", shouldDisplay: false)
+
+    @OptionGroup var runtime: RuntimeOptions
+    @Flag var attached = false
+    @Argument var id: String
+
+    func run() throws {
+        try reportingRuntimeErrors {
+            throw ExitCode(try runtime.open().monitor(id, readyFD: 3, attached: attached))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Images
+@testable import Runtime
+import Testing
+
+/// Docker's merge rules for image config and run overrides, and user resolution.
+@Suite struct MergeTests {
+    func image(entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String]? = nil, dir: String? = nil, user: String? = nil) throws -> ImageConfig.Runtime {
+        var fields: [String: Any] = [:]
+        fields["Entrypoint"] = entrypoint
+        fields["Cmd"] = cmd
+        fields["Env"] = env
+        fields["WorkingDir"] = dir
+        fields["User"] = user
+        return try JSONDecoder().decode(ImageConfig.Runtime.self, from: JSONSerialization.data(withJSONObject: fields))
+    }
+
+    func merge(_ options: CreateOptions, _ image: ImageConfig.Runtime) throws -> ProcessSpec {
+        try ProcessMerge.merge(options, image: image, hostname: "h", hostEnvironment: ["HOSTVAR": "fromhost"])
+    }
+
+    @Test func entrypointAndCmd() throws {
+        let base = try image(entrypoint: ["/entry", "-x"], cmd: ["default"])
+        var options = CreateOptions(image: "i")
+        #expect(try merge(options, base).args == ["/entry", "-x", "default"])
+        options.command = ["mine"]
+        #expect(try merge(options, base).args == ["/entry", "-x", "mine"])
+        options.entrypoint = "/other"
+        options.command = []
+        #expect(try merge(options, base).args == ["/other"])
+        options.entrypoint = ""
+        options.command = ["ls"]
+        #expect(try merge(options, base).args == ["ls"])
+        options.command = []
+        #expect(throws: RuntimeError.self) { try merge(options, base) }
+    }
+
+    @Test func environment() throws {
+        var options = CreateOptions(image: "i")
+        options.env = ["A=2", "HOSTVAR", "UNSET", "B=x=y"]
+        let env = try merge(options, try image(cmd: ["x"], env: ["A=1", "PATH=/bin"])).env
+        #expect(env.contains("A=2") && !env.contains("A=1"))
+        #expect(env.contains("HOSTVAR=fromhost") && !env.contains { $0.hasPrefix("UNSET") })
+        #expect(env.contains("PATH=/bin") && env.contains("HOSTNAME=h") && env.contains("B=x=y"))
+        let defaults = try merge(CreateOptions(image: "i"), try image(cmd: ["x"])).env
+        #expect(defaults.contains(ProcessMerge.defaultPath))
+    }
+
+    @Test func workingDirAndUser() throws {
+        var options = CreateOptions(image: "i")
+        let base = try image(cmd: ["x"], dir: "/srv", user: "app")
+        #expect(try merge(options, base).cwd == "/srv")
+        #expect(try merge(options, base).user == "app")
+        options.workingDir = "/w"
+        options.user = "1000:1000"
+        #expect(try merge(options, base).cwd == "/w")
+        #expect(try merge(options, base).user == "1000:1000")
+        options.workingDir = "relative"
+        #expect(throws: RuntimeError.self) { try merge(options, base) }
+        #expect(try merge(CreateOptions(image: "i"), try image(cmd: ["x"])).cwd == "/")
+    }
+
+    @Test func userResolution() throws {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1001:1002::/home/app:/bin/sh\n"
+        let group = "root:x:0:\nstaff:x:50:app,other\napp:x:1002:\n"
+        #expect(try ResolvedUser.resolve("", passwd: passwd, group: group) == ResolvedUser(uid: 0, gid: 0, groups: [], home: "/root"))
+        #expect(try ResolvedUser.resolve("app", passwd: passwd, group: group) == ResolvedUser(uid: 1001, gid: 1002, groups: [50], home: "/home/app"))
+        #expect(try ResolvedUser.resolve("1001", passwd: passwd, group: group).home == "/home/app")
+        #expect(try ResolvedUser.resolve("4242", passwd: passwd, group: group) == ResolvedUser(uid: 4242, gid: 0, groups: [], home: "/"))
+        #expect(try ResolvedUser.resolve("app:staff", passwd: passwd, group: group).gid == 50)
+        #expect(try ResolvedUser.resolve("4242:7", passwd: passwd, group: group).gid == 7)
+        #expect(throws: RuntimeError.self) { try ResolvedUser.resolve("ghost", passwd: passwd, group: group) }
+        #expect(throws: RuntimeError.self) { try ResolvedUser.resolve("app:ghosts", passwd: passwd, group: group) }
+    }
+
+    @Test func sizesAndEnvFiles() throws {
+        #expect(try ResourceLimits.parseSize("64m") == 64 << 20)
+        #expect(try ResourceLimits.parseSize("1G") == 1 << 30)
+        #expect(try ResourceLimits.parseSize("4096") == 4096)
+        #expect(throws: RuntimeError.self) { try ResourceLimits.parseSize("lots") }
+        #expect(CreateOptions.envFileEntries("# c\nA=1\n\n  B \n") == ["A=1", "B"])
+    }
+
+    @Test func volumeSpecs() throws {
+        let root = NSTemporaryDirectory() + "swiftlet-volumes-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try VolumeStore(root: root)
+        let named = try store.mount("data:/srv:ro")
+        #expect(named.volume == "data" && named.destination == "/srv" && named.readOnly)
+        #expect(FileManager.default.fileExists(atPath: named.source))
+        #expect(try store.mount("/tmp:/host").volume == nil)
+        for bad in ["data", "data:relative", "data:/x:rx", "/does/not/exist:/x", "-bad:/x"] {
+            #expect(throws: RuntimeError.self) { try store.mount(bad) }
+        }
+        #expect(throws: RuntimeError.self) { try store.remove("data", users: ["abc"]) }
+        try store.remove("data", users: [])
+        #expect(store.list().isEmpty)
+    }
+}
