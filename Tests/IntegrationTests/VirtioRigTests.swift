@@ -91,14 +91,18 @@ import Testing
         try """
         import hashlib, socket
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("10.0.2.1", 5000)); s.listen(1); c, _ = s.accept(); h = hashlib.sha256(); n = 0
+        s.bind(("10.0.2.1", 5000)); s.listen(1); open(__file__ + ".ready", "w").close()
+        s.settimeout(600); c, _ = s.accept(); h = hashlib.sha256(); n = 0
         while True:
             d = c.recv(1 << 20)
             if not d: break
             h.update(d); n += len(d)
         print(f"host-received={n} host-sha={h.hexdigest()}", flush=True)
         """.write(toFile: receiver, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: receiver) }
+        defer {
+            try? FileManager.default.removeItem(atPath: receiver)
+            try? FileManager.default.removeItem(atPath: receiver + ".ready")
+        }
         let expected = try sha256(["yes swiftlet-net | head -c \(size)"])
         let program = "ip addr add 10.0.2.2/24 dev eth0; ip link set eth0 up; ping -c 3 10.0.2.1; "
             + "yes swiftlet-net | head -c \(size) | nc 10.0.2.1 5000; echo nc-status=$?"
@@ -106,7 +110,9 @@ import Testing
                                  "'console=hvc0 reboot=k panic=-1 -- sh -c \"exec > /dev/hvc0 2>&1; \(program)\"'"])
         let script = [
             "ip tuntap add dev swnet0 mode tap", "ip addr add 10.0.2.1/24 dev swnet0", "ip link set swnet0 up",
-            "python3 \(receiver) &", "sleep 1", boot.joined(separator: " "), "wait", "ip link del swnet0",
+            // The guest connects only once the listener is up (python starts slowly in the rig).
+            "/usr/bin/python3 \(receiver) &", "while [ ! -e \(receiver).ready ]; do sleep 0.2; done",
+            boot.joined(separator: " "), "wait", "ip link del swnet0",
         ].joined(separator: "\n")
         let result = try KVMTestPath.current.run(["sh", "-c", script])
         #expect(result.status == 0, "stderr: \(result.stderr)")
