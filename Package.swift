@@ -19,7 +19,9 @@ let package = Package(
         // x86 boot structures (pure computation): boot protocol, ACPI, CPUID, paging.
         .target(name: "X86"),
         // One microVM: memory, loader, devices, vCPU threads, exit.
-        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86"]),
+        // virtio 1.2 devices: split virtqueue, mmio transport, blk/rng.
+        .target(name: "Virtio", dependencies: ["CLinux", "KVM"]),
+        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio"]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
@@ -43,7 +45,8 @@ let package = Package(
         ),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),

@@ -135,6 +135,10 @@ public final class VirtualCPU: @unchecked Sendable {
         }
     }
 
+    /// Offset of `kvm_run.mmio.data`: the exit union starts at byte 32 of `kvm_run`
+    /// (after the fixed header) and `data` follows the 8-byte `phys_addr`.
+    static let mmioDataOffset = 32 + 8
+
     private func decodeExit() -> VCPUExit {
         let r = shared.pointee
         switch Int32(bitPattern: r.exit_reason) {
@@ -150,9 +154,11 @@ public final class VirtualCPU: @unchecked Sendable {
             return .portIn(port: io.port, size: size, data: data)
         case KVM_EXIT_MMIO:
             let length = min(Int(r.mmio.len), 8)
-            let data = withUnsafeMutablePointer(to: &shared.pointee.mmio.data) {
-                UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer($0), count: length)
-            }
+            // Point into kvm_run itself: `&shared.pointee.mmio.data` would be a temporary
+            // copy (the union member is a computed property in Swift), so reads would
+            // never reach the guest and writes would be stale.
+            let data = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(shared) + Self.mmioDataOffset,
+                                                     count: length)
             if r.mmio.is_write != 0 {
                 return .memoryWrite(address: r.mmio.phys_addr, data: UnsafeRawBufferPointer(data))
             }

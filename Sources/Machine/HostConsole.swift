@@ -7,7 +7,7 @@ import KVM
 
 /// The host side of the guest's serial console: when stdin is a terminal, puts it in
 /// raw mode (so keys, including Ctrl-C, go to the guest) and restores the saved
-/// settings on ``restore()``; a reader thread forwards stdin bytes to the UART.
+/// settings on ``restore()``; a reader thread forwards stdin bytes to the guest console.
 public final class HostConsole: Sendable {
     private let savedSettings: termios?
 
@@ -34,16 +34,16 @@ public final class HostConsole: Sendable {
         tcsetattr(0, TCSANOW, &settings)
     }
 
-    /// Starts the thread that reads stdin until EOF and hands the bytes to `serial`.
+    /// Starts the thread that reads stdin until EOF and hands the bytes to `machine`.
     /// The thread is not joined: it ends with the process.
-    public func forwardInput(to serial: SerialPort) throws(KVMError) {
+    public func forwardInput(to machine: Machine) throws(KVMError) {
         _ = try HostThread {
             var buffer = [UInt8](repeating: 0, count: 256)
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
-                serial.receive(Array(buffer[0..<n]))
+                machine.receiveConsoleInput(Array(buffer[0..<n]))
             }
         }
     }

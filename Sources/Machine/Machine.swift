@@ -5,12 +5,13 @@ import Musl
 #endif
 import CLinux
 import KVM
+import Virtio
 import X86
 
 /// One microVM (DESIGN.md "The microVM"): a KVM VM with its RAM, in-kernel irqchip
 /// and PIT, the loaded kernel, one thread per vCPU, and the legacy devices of a
 /// hardware-reduced ACPI PC — COM1, the i8042 reset line, the ACPI power registers
-/// and the boot-timer port. Built by ``init(configuration:)``, run by ``run(stopSignals:)``.
+/// and the boot-timer port — and its virtio-mmio devices, served by one device thread. Built by ``init(configuration:)``, run by ``run(stopSignals:)``.
 public final class Machine: Sendable {
     public let configuration: MachineConfiguration
     public let memory: GuestMemory
@@ -22,6 +23,7 @@ public final class Machine: Sendable {
     let ports: IOBus
     let mmio: IOBus
     let latch: ExitLatch
+    let virtio: VirtioDeviceSet
 
     /// Builds the VM and loads the kernel. Throws ``ConfigurationError`` for bad
     /// user input (files, sizes) and ``KVMError`` when KVM refuses something.
@@ -37,6 +39,7 @@ public final class Machine: Sendable {
             throw ConfigurationError("kernel \(configuration.kernelPath): \(BootImageError.notAKernel)")
         }
         self.configuration = configuration
+        let devices = try VirtioDeviceSet.devices(for: configuration)
 
         let system = try KVMSystem()
         vm = try system.createVirtualMachine()
@@ -51,9 +54,12 @@ public final class Machine: Sendable {
                                    hostAddress: memory.hostAddress(of: region))
         }
 
-        let acpi = ACPITables(cpuCount: configuration.cpuCount, devices: [.com1(gsi: SerialPort.com1Interrupt)])
+        virtio = try VirtioDeviceSet(devices: devices, memory: memory, vm: vm)
+        let acpi = ACPITables(cpuCount: configuration.cpuCount,
+                              devices: [.com1(gsi: SerialPort.com1Interrupt)] + VirtioDeviceSet.acpiDevices(count: devices.count))
+        let commandLine = VirtioDeviceSet.commandLine(configuration.commandLine, deviceCount: devices.count)
         entry = try KernelLoader(memory: memory, acpi: acpi)
-            .load(kernel: kernel, initrdPath: configuration.initrdPath, commandLine: configuration.commandLine)
+            .load(kernel: kernel, initrdPath: configuration.initrdPath, commandLine: commandLine)
 
         let supported = try system.supportedCPUID().map(VCPUSetup.cpuidEntry)
         let normalizer = CPUIDNormalizer(supported: supported, cpuCount: configuration.cpuCount)
@@ -82,11 +88,18 @@ public final class Machine: Sendable {
             .init(base: SerialPort.com1Base, length: SerialPort.registerCount, device: serial),
             .init(base: BootTimerPort.port, length: 1, device: bootTimer),
             .init(base: powerBase, length: UInt64(ACPIPowerPorts.reset) - powerBase + 1, device: power),
-        ]), let mmio = IOBus([]) else {
+        ]), let mmio = IOBus(virtio.busMappings) else {
             throw ConfigurationError("internal: overlapping device ranges")
         }
         self.ports = ports
         self.mmio = mmio
+    }
+
+    deinit { virtio.close() }
+
+    /// Host terminal input for the guest's interactive console (COM1 or `hvc0`).
+    public func receiveConsoleInput(_ bytes: [UInt8]) {
+        if !virtio.receiveConsoleInput(bytes) { serial.receive(bytes) }
     }
 
     /// Runs every vCPU on its own thread until the guest powers off or resets, a vCPU
@@ -107,6 +120,13 @@ public final class Machine: Sendable {
                 close(signalFD)
                 pthread_sigmask(SIG_SETMASK, &previousMask, nil)
             }
+        }
+
+        let devices = try DeviceThread(transports: virtio.transports)
+        let deviceThread = try HostThread { devices.run() }
+        defer {
+            devices.stop()
+            deviceThread.join()
         }
 
         var threads: [HostThread] = []

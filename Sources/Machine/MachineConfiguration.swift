@@ -14,6 +14,16 @@ public struct MachineConfiguration: Sendable {
     /// Used when the user gives no command line: serial console, fast reboot through
     /// the i8042, reboot instead of hanging on panic, no PCI probing.
     public static let defaultCommandLine = "console=ttyS0 reboot=k panic=1 pci=off"
+    /// The default with `--console virtio`: the kernel console on `hvc0`.
+    public static let defaultVirtioCommandLine = "console=hvc0 reboot=k panic=1 pci=off"
+
+    /// Where the interactive console (host terminal) is connected in the guest.
+    public enum Console: String, Sendable {
+        /// COM1, the 8250 UART (`ttyS0`).
+        case serial
+        /// A virtio-console device (`hvc0`); COM1 stays present for early output.
+        case virtio
+    }
 
     public var kernelPath: String
     public var initrdPath: String?
@@ -24,13 +34,18 @@ public struct MachineConfiguration: Sendable {
     public var bootTimerLogging: Bool
     /// CLOCK_MONOTONIC nanoseconds the boot-timer measures from (the VMM's start).
     public var startNanoseconds: UInt64
+    /// virtio-blk disks, in the order the guest sees them (vda, vdb, ...).
+    public var disks: [DiskOption]
+    public var console: Console
+    /// virtio-net interfaces on host TAP devices (eth0, eth1, ...).
+    public var networks: [NetworkOption] = []
     /// Receives each byte the guest sends to COM1.
     public var consoleOutput: @Sendable (UInt8) -> Void
 
     public init(kernelPath: String, initrdPath: String? = nil, commandLine: String = MachineConfiguration.defaultCommandLine,
                 cpuCount: Int = 1, memorySize: UInt64 = MachineConfiguration.defaultMemory,
                 bootTimerLogging: Bool = false, startNanoseconds: UInt64 = BootTimerPort.monotonicNanoseconds(),
-                consoleOutput: @escaping @Sendable (UInt8) -> Void = MachineConfiguration.writeToStandardOutput) {
+                disks: [DiskOption] = [], console: Console = .serial, consoleOutput: @escaping @Sendable (UInt8) -> Void = MachineConfiguration.writeToStandardOutput) {
         self.kernelPath = kernelPath
         self.initrdPath = initrdPath
         self.commandLine = commandLine
@@ -38,6 +53,8 @@ public struct MachineConfiguration: Sendable {
         self.memorySize = memorySize
         self.bootTimerLogging = bootTimerLogging
         self.startNanoseconds = startNanoseconds
+        self.disks = disks
+        self.console = console
         self.consoleOutput = consoleOutput
     }
 
@@ -65,16 +82,28 @@ extension MachineConfiguration {
     /// Builds a configuration from `swiftlet boot`'s option strings, rejecting bad
     /// values with a one-line message.
     public static func fromOptions(kernel: String?, initrd: String?, commandLine: String?, cpus: String,
-                                   memory: String, bootTimerLogging: Bool, startNanoseconds: UInt64) throws(ConfigurationError) -> MachineConfiguration {
+                                   memory: String, bootTimerLogging: Bool, startNanoseconds: UInt64,
+                                   disks: [String] = [], networks: [String] = [],
+                                   console: String = "serial") throws(ConfigurationError) -> MachineConfiguration {
         guard let kernel, !kernel.isEmpty else { throw ConfigurationError("--kernel PATH is required") }
         guard let cpuCount = Int(cpus) else { throw ConfigurationError("--cpus must be a number, got \"\(cpus)\"") }
         guard let size = MemorySize(parsing: memory) else {
             throw ConfigurationError("--memory must be a size like 256M or 2G, got \"\(memory)\"")
         }
-        let configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
-                                                 commandLine: commandLine ?? defaultCommandLine, cpuCount: cpuCount,
+        guard let consoleKind = Console(rawValue: console) else {
+            throw ConfigurationError("--console must be serial or virtio, got \"\(console)\"")
+        }
+        var diskOptions: [DiskOption] = []
+        for disk in disks { diskOptions.append(try DiskOption(parsing: disk)) }
+        var networkOptions: [NetworkOption] = []
+        for network in networks { networkOptions.append(try NetworkOption(parsing: network)) }
+        var configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
+                                                 commandLine: commandLine ?? (consoleKind == .virtio ? defaultVirtioCommandLine : defaultCommandLine),
+                                                 cpuCount: cpuCount,
                                                  memorySize: size.bytes, bootTimerLogging: bootTimerLogging,
-                                                 startNanoseconds: startNanoseconds)
+                                                 startNanoseconds: startNanoseconds, disks: diskOptions,
+                                                 console: consoleKind)
+        configuration.networks = networkOptions
         try configuration.validate()
         return configuration
     }

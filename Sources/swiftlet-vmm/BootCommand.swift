@@ -23,7 +23,7 @@ struct BootCommand: ParsableCommand {
     @Option(help: "Initial ramdisk (cpio archive, optionally compressed).")
     var initrd: String?
 
-    @Option(help: "Kernel command line (default: \"\(MachineConfiguration.defaultCommandLine)\").")
+    @Option(help: "Kernel command line (default: \"\(MachineConfiguration.defaultCommandLine)\", or with --console virtio \"\(MachineConfiguration.defaultVirtioCommandLine)\").")
     var cmdline: String?
 
     @Option(help: "Number of vCPUs.")
@@ -31,6 +31,15 @@ struct BootCommand: ParsableCommand {
 
     @Option(help: "Guest RAM, e.g. 256M or 2G.")
     var memory: String = "256M"
+
+    @Option(name: .customLong("disk"), help: "A raw disk image as a virtio-blk device (vda, vdb, ... in order); PATH[,ro]. Repeatable.")
+    var disks: [String] = []
+
+    @Option(name: .customLong("net"), help: "A virtio-net interface on a host TAP device: tap=NAME[,mac=MAC]. Repeatable.")
+    var networks: [String] = []
+
+    @Option(help: "Interactive console: serial (COM1, ttyS0) or virtio (hvc0; default cmdline then uses console=hvc0).")
+    var console: String = "serial"
 
     @Flag(help: "Log writes to the boot-timer port (0x440) with the time since start to stderr.")
     var bootTimer = false
@@ -41,7 +50,8 @@ struct BootCommand: ParsableCommand {
         do {
             let configuration = try MachineConfiguration.fromOptions(
                 kernel: kernel, initrd: initrd, commandLine: cmdline, cpus: cpus, memory: memory,
-                bootTimerLogging: bootTimer, startNanoseconds: start)
+                bootTimerLogging: bootTimer, startNanoseconds: start, disks: disks, networks: networks,
+                console: console)
             machine = try Machine(configuration: configuration)
         } catch let error as ConfigurationError {
             StandardError.write("swiftlet boot: error: \(error)\n")
@@ -54,7 +64,7 @@ struct BootCommand: ParsableCommand {
         let console = HostConsole()
         let exit: MachineExit
         do {
-            try console.forwardInput(to: machine.serial)
+            try console.forwardInput(to: machine)
             exit = try machine.run(stopSignals: [SIGINT, SIGTERM])
         } catch {
             console.restore()
