@@ -8,16 +8,9 @@ import Testing
     static let rig = KVMTestPath.repositoryRoot.appendingPathComponent("scripts/kvm-rig").path
 
     static func rigReady(_ test: String) -> Bool {
-        // The rig runs on any host (QEMU-TCG); only its inputs can be missing.
-        let images = KVMTestPath.guestImages.appendingPathComponent("rig-vmlinuz").path
-        guard FileManager.default.fileExists(atPath: images), KVMTestPath.findExecutable("qemu-system-x86_64") != nil else {
-            print("\(test): skipped, the kvm-rig needs qemu-system-x86_64 and guest-images/out (run scripts/setup)")
-            if ProcessInfo.processInfo.environment["SWIFTLET_REQUIRE_KVM_TESTS"] == "1" {
-                Issue.record("kvm-rig inputs missing while SWIFTLET_REQUIRE_KVM_TESTS=1")
-            }
-            return false
-        }
-        return true
+        guard let problem = KVMTestPath.rigUnavailableReason else { return true }
+        KVMTestPath.skip(test, because: problem)
+        return false
     }
 
     @Test func rigGivesKVMDeviceAndPropagatesExitStatus() throws {

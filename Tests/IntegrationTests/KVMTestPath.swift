@@ -21,14 +21,23 @@ enum KVMTestPath: CustomStringConvertible {
         if host.runsLinuxGuests {
             return .direct
         }
-        let rigInputs = ["rig-vmlinuz", "rig-initramfs.cpio.gz"].map { guestImages.appendingPathComponent($0).path }
-        if let missing = rigInputs.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
-            return .unavailable(reason: "\(host.summary); and the kvm-rig cannot start: \(missing) is missing (run scripts/setup)")
-        }
-        if findExecutable("qemu-system-x86_64") == nil {
-            return .unavailable(reason: "\(host.summary); and the kvm-rig cannot start: qemu-system-x86_64 is not installed (run scripts/setup)")
+        if let rigProblem = rigUnavailableReason {
+            return .unavailable(reason: "\(host.summary); and \(rigProblem)")
         }
         return .rig
+    }()
+
+    /// Why scripts/kvm-rig cannot start here (its guest images or QEMU are missing), or
+    /// nil when it can. The rig runs on any host: it needs no KVM of its own.
+    static let rigUnavailableReason: String? = {
+        let rigInputs = ["rig-vmlinuz", "rig-initramfs.cpio.gz"].map { guestImages.appendingPathComponent($0).path }
+        if let missing = rigInputs.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+            return "the kvm-rig cannot start: \(missing) is missing (run scripts/setup)"
+        }
+        if findExecutable("qemu-system-x86_64") == nil {
+            return "the kvm-rig cannot start: qemu-system-x86_64 is not installed (run scripts/setup)"
+        }
+        return nil
     }()
 
     var description: String {
@@ -43,15 +52,21 @@ enum KVMTestPath: CustomStringConvertible {
     /// `SWIFTLET_REQUIRE_KVM_TESTS=1` (set by scripts/test) a missing path is a failure.
     static func ready(for test: String) -> Bool {
         if case .unavailable = current {
-            let message = "\(test): skipped, \(current)"
-            print(message)
-            if ProcessInfo.processInfo.environment["SWIFTLET_REQUIRE_KVM_TESTS"] == "1" {
-                Issue.record("\(message); SWIFTLET_REQUIRE_KVM_TESTS=1 makes this a failure")
-            }
+            skip(test, because: current.description)
             return false
         }
         print("\(test): \(current)")
         return true
+    }
+
+    /// Prints why `test` does not run; when `SWIFTLET_REQUIRE_KVM_TESTS=1` (set by
+    /// scripts/test) the skip is recorded as a failure instead.
+    static func skip(_ test: String, because reason: String) {
+        let message = "\(test): skipped, \(reason)"
+        print(message)
+        if ProcessInfo.processInfo.environment["SWIFTLET_REQUIRE_KVM_TESTS"] == "1" {
+            Issue.record("\(message); SWIFTLET_REQUIRE_KVM_TESTS=1 makes this a failure")
+        }
     }
 
     /// Runs `arguments` on this path, from the repository root, and collects its output.
