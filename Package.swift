@@ -26,12 +26,15 @@ let package = Package(
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
         .target(name: "Runtime", dependencies: ["CLinux", "Images"]),
+        // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
+        .target(name: "Bench", dependencies: ["KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
                 "KVM",
                 "Images",
                 "Runtime",
+                "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +52,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],
     swiftLanguageModes: [.v6]
