@@ -205,7 +205,9 @@ public enum BenchSuite {
                          "--systems", (["host"] + ids).joined(separator: ","), "--json", json,
                          "--artifacts", "\(options.work)/image", "--work", "/run/swiftlet-bench-work",
                          "--root", "/run/swiftlet-bench-root", "--guest-images", options.guestImages,
-                         "--runs", "\(options.settings.runs)"]
+                         "--runs", "\(options.quick ? min(options.settings.runs, 3) : options.settings.runs)",
+                         "--density", "\(options.quick ? min(options.settings.density, 2) : options.settings.density)"]
+        // Quick: each run of a VM row boots a nested guest (seconds under TCG), so fewer.
         if options.quick { arguments.append("--quick") }
         log("running \(ids.joined(separator: ", ")) inside scripts/kvm-rig")
         do {

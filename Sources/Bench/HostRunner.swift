@@ -31,12 +31,10 @@ final class HostRunner: SystemRunner {
         return process
     }
 
-    /// Guest paths in tasks (disk:/data…, disk:/vol…) become the scratch directory.
+    /// Guest paths in disk tasks (…:/data:…, …:/vol:…) become the scratch directory.
     private func hostTask(_ task: String) -> String {
-        for prefix in ["disk:/data:", "disk:/vol:"] where task.hasPrefix(prefix) {
-            return "disk:\(scratch):" + task.dropFirst(prefix.count)
-        }
-        return task
+        guard task.hasPrefix("disk:") else { return task }
+        return task.replacingOccurrences(of: ":/data:", with: ":\(scratch):").replacingOccurrences(of: ":/vol:", with: ":\(scratch):")
     }
 
     func startInstance(_ index: Int, tasks: [String]) throws -> Instance {

@@ -35,24 +35,23 @@ public enum DiskTarget: String, CaseIterable, Sendable {
     case rootfs
     case volume
 
-    /// The workload's disk keys, mapped to metric ids, titles, units.
-    static let measures: [(key: String, title: String, unit: String, lowerIsBetter: Bool)] = [
-        ("disk_seq_write_mbs", "sequential write", "MB/s", false),
-        ("disk_seq_read_mbs", "sequential read", "MB/s", false),
-        ("disk_rand_read_iops", "4 KiB random read", "IOPS", false),
-        ("disk_rand_write_iops", "4 KiB random write", "IOPS", false),
+    /// The disk measures: name, title, unit, and the workload's key suffix for the unit.
+    static let measures: [(name: String, title: String, unit: String, suffix: String)] = [
+        ("seq_write", "sequential write", "MB/s", "mbs"),
+        ("seq_read", "sequential read", "MB/s", "mbs"),
+        ("rand_read", "4 KiB random read", "IOPS", "iops"),
+        ("rand_write", "4 KiB random write", "IOPS", "iops"),
     ]
 
     var metrics: [Metric] {
         DiskTarget.measures.map { measure in
-            Metric(metricID(measure.key), "Disk (\(rawValue)): \(measure.title)", measure.unit, lowerIsBetter: measure.lowerIsBetter)
+            Metric("disk_\(rawValue)_\(measure.name)", "Disk (\(rawValue)): \(measure.title)", measure.unit, lowerIsBetter: false)
         }
     }
 
-    /// `disk_seq_write_mbs` → `disk_rootfs_seq_write`.
-    func metricID(_ key: String) -> String {
-        let name = key.dropFirst("disk_".count).split(separator: "_").dropLast().joined(separator: "_")
-        return "disk_\(rawValue)_\(name)"
+    /// The metric ids and the workload keys (`disk_rootfs_seq_write` ← `disk_rootfs_seq_write_mbs`).
+    var keys: [(metric: String, key: String)] {
+        DiskTarget.measures.map { ("disk_\(rawValue)_\($0.name)", "disk_\(rawValue)_\($0.name)_\($0.suffix)") }
     }
 }
 

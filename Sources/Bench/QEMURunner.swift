@@ -8,7 +8,8 @@ import Glibc
 /// command line, then powers off), 1 vCPU, 512 MiB, serial console on stdio, KVM.
 /// Its root filesystem is the initramfs, in guest RAM, so the rootfs disk test does not
 /// apply; the volume test uses a raw virtio-blk disk (`/dev/vda`, read and written as a
-/// block device). An instance is the QEMU process.
+/// block device). An instance is the QEMU process; teardown kills it (SIGKILL), as
+/// `rm -f` does to a container.
 final class QEMURunner: SystemRunner {
     let id = "qemu-microvm"
     let label: String
@@ -38,7 +39,7 @@ final class QEMURunner: SystemRunner {
                          "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                          "-kernel", kernel, "-initrd", initramfs, "-append", cmdline, "-serial", "stdio"]
         if volume {
-            arguments += ["-drive", "id=vol,file=\(volumeImage),format=raw,if=none,cache=none,aio=threads",
+            arguments += ["-drive", "id=vol,file=\(volumeImage),format=raw,if=none",
                           "-device", "virtio-blk-device,drive=vol"]
         }
         return arguments
@@ -47,7 +48,6 @@ final class QEMURunner: SystemRunner {
     func prepare() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Subprocess.run(["truncate", "-s", "\(QEMURunner.volumeMiB)M", volumeImage])
-        _ = try run(["start"], volume: false)
     }
 
     func run(_ tasks: [String], volume: Bool) throws -> Subprocess {
@@ -67,7 +67,7 @@ final class QEMURunner: SystemRunner {
     }
 
     func teardown(_ instance: Instance) throws {
-        instance.launcher.signal(SIGTERM)
+        instance.launcher.signal(SIGKILL)
         let (_, _) = instance.launcher.wait(timeout: 60)
     }
 

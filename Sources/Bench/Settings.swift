@@ -27,6 +27,6 @@ public struct BenchSettings: Codable, Equatable, Sendable {
     /// The workload tasks of the compute/memory/syscall run.
     var workTasks: [String] { ["cpu:\(cpuPasses)", "mem:\(memoryMiB)", "syscall:\(syscalls)"] }
 
-    /// The disk task for a path inside the container.
-    func diskTask(_ path: String) -> String { "disk:\(path):\(diskMiB):\(diskOps)" }
+    /// The disk task for `target` at a path inside the container.
+    func diskTask(_ target: DiskTarget, _ path: String) -> String { "disk:\(target.rawValue):\(path):\(diskMiB):\(diskOps)" }
 }

@@ -25,12 +25,14 @@ struct BenchCommand: ParsableCommand {
     var guestImages: String?
     @Option(help: "scripts/kvm-rig, for the VM rows on hosts without hardware KVM (default: found like --guest-images).")
     var rig: String?
+    @Option(help: .hidden) var density: Int?
     @Option(help: .hidden) var work: String?
     @Option(help: .hidden) var artifacts: String?
     @Flag(help: .hidden) var insideRig = false
 
     func validate() throws {
         if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let density, density < 1 { throw ValidationError("--density must be at least 1") }
         for id in selectedSystems where !BenchSuite.systemIDs.contains(id) {
             throw ValidationError("unknown system '\(id)': choose from \(BenchSuite.systemIDs.joined(separator: ", "))")
         }
@@ -44,6 +46,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var settings = quick ? BenchSettings.quick : BenchSettings.full
         if let runs { settings.runs = runs }
+        if let density { settings.density = density }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let work = self.work ?? "/tmp/swiftlet-bench-\(getpid())"
         let options = BenchOptions(

@@ -8,9 +8,10 @@
  *   cpu:N            N passes of a fixed integer kernel (bitwise CRC-32 over 64 KiB)
  *   mem:MIB          copy bandwidth between two MIB-sized buffers (read + write bytes)
  *   syscall:N        N getpid system calls (raw syscall, no libc caching)
- *   disk:PATH:MIB:OPS  sequential write (+fsync) and read of MIB MiB, then OPS random
- *                    4 KiB reads and writes; PATH is a directory (a file is created in
- *                    it) or a block device (used in place); O_DIRECT when supported
+ *   disk:LABEL:PATH:MIB:OPS  sequential write (+fsync) and read of MIB MiB, then OPS
+ *                    random 4 KiB reads and writes; PATH is a directory (a file is
+ *                    created in it) or a block device (used in place); O_DIRECT when
+ *                    supported; keys are disk_LABEL_…
  *   tcp-server:PORT  accept one connection: echo 1-byte requests, then sink a stream
  *   tcp-client:HOST:PORT:MIB:N  N 1-byte round trips, then send MIB MiB
  * Build: gcc -O2 -static -o bench-workload bench-workload.c
@@ -100,7 +101,7 @@ static uint64_t next_random(uint64_t *state) {
     return *state;
 }
 
-static void disk(const char *target, long mib, long ops) {
+static void disk(const char *label, const char *target, long mib, long ops) {
     struct stat st;
     if (stat(target, &st) < 0) fail(target);
     int device = S_ISBLK(st.st_mode);
@@ -141,9 +142,9 @@ static void disk(const char *target, long mib, long ops) {
     close(fd);
     if (!device) unlink(path);
     free(buf);
-    printf("BENCH disk_direct=%d\n", direct);
-    printf("BENCH disk_seq_write_mbs=%.1f\nBENCH disk_seq_read_mbs=%.1f\n", mib / write_s, mib / read_s);
-    printf("BENCH disk_rand_read_iops=%.0f\nBENCH disk_rand_write_iops=%.0f\n", ops / rread_s, ops / rwrite_s);
+    printf("BENCH disk_%s_direct=%d\n", label, direct);
+    printf("BENCH disk_%s_seq_write_mbs=%.1f\nBENCH disk_%s_seq_read_mbs=%.1f\n", label, mib / write_s, label, mib / read_s);
+    printf("BENCH disk_%s_rand_read_iops=%.0f\nBENCH disk_%s_rand_write_iops=%.0f\n", label, ops / rread_s, label, ops / rwrite_s);
 }
 
 static void tcp_server(int port) {
@@ -225,8 +226,8 @@ int main(int argc, char **argv) {
             mem(atol(a));
         } else if (!strcmp(name, "syscall") && a) {
             syscalls(atol(a));
-        } else if (!strcmp(name, "disk") && a && b && c) {
-            disk(a, atol(b), atol(c));
+        } else if (!strcmp(name, "disk") && a && b && c && d) {
+            disk(a, b, atol(c), atol(d));
         } else if (!strcmp(name, "tcp-server") && a) {
             tcp_server(atoi(a));
         } else if (!strcmp(name, "tcp-client") && a && b && c && d) {
