@@ -124,6 +124,11 @@ public struct BenchResults: Codable, Equatable, Sendable {
         public let metric: Metric
         /// Outcome per system id.
         public var results: [String: Outcome]
+
+        public init(metric: Metric, results: [String: Outcome]) {
+            self.metric = metric
+            self.results = results
+        }
     }
 
     public var format = "swiftlet-bench/1"

@@ -54,7 +54,8 @@ final class QEMURunner: SystemRunner {
         let process = try Subprocess(arguments(tasks, volume: volume))
         let (status, _) = process.wait(timeout: 900)
         guard status == 0, process.stdout.contains("program exited with status 0") else {
-            throw BenchError("qemu-microvm run failed (exit \(status)): \(process.diagnostics)")
+            let console = process.stdout.split(separator: "\n").suffix(6).joined(separator: " | ")
+            throw BenchError("qemu-microvm run failed (exit \(status), no 'program exited with status 0' on the console): \(console) \(process.stderr)")
         }
         return process
     }

@@ -23,8 +23,8 @@ struct BenchCommandTests {
         process.arguments = arguments
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("bench-test-\(UUID()).out")
         let err = FileManager.default.temporaryDirectory.appendingPathComponent("bench-test-\(UUID()).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)

@@ -16,9 +16,9 @@ struct ReportTests {
     static func sample() throws -> BenchResults {
         let metrics = Metric.all.map { metric -> BenchResults.MetricResults in
             var results: [String: Outcome] = [
-                "host": .measured(Summary([10, 20, 30])!),
+                "host": .measured(Summary([10.0, 20.0, 30.0])!),
                 "namespace": metric.id == "tcp_throughput" ? .notMeasured(reason: "no veth here")
-                    : .measured(Summary([20, 40, 60, 80])!),
+                    : .measured(Summary([20.0, 40.0, 60.0, 80.0])!),
             ]
             results["microvm"] = .notMeasured(reason: "system unavailable: no KVM")
             return BenchResults.MetricResults(metric: metric, results: results)
@@ -68,10 +68,10 @@ struct ReportTests {
         let lines = table.split(separator: "\n")
         #expect(lines[0].contains("metric") && lines[0].contains("namespace") && lines[0].contains("microvm"))
         let start = try #require(lines.first { $0.hasPrefix("start_first_instruction (ms)") })
-        #expect(start.contains("20 / 29.8"))  // host: p50 20, p99 = 20 + 0.98 * 10
-        #expect(start.contains("50 / 79.4"))  // namespace: p50 50, p99 = 60 + 0.97 * 20
+        #expect(start.contains("20.0 / 29.8"))  // host: p50 20, p99 = 20 + 0.98 * 10
+        #expect(start.contains("50.0 / 79.4"))  // namespace: p50 50, p99 = 60 + 0.97 * 20
         let cpu = try #require(lines.first { $0.hasPrefix("cpu (ms)") })
-        #expect(cpu.contains("50") && !cpu.contains("/"))
+        #expect(cpu.contains("50.0") && !cpu.contains("/"))
         #expect(table.contains("microvm: unavailable: no <KVM> & \"rig\""))
         #expect(table.contains("tcp_throughput: not measured: no veth here"))
         #expect(table.contains("VM rows ran in the rig"))
@@ -82,7 +82,7 @@ struct ReportTests {
         #expect(markdown.contains("> VM rows ran in the rig"))
         #expect(markdown.contains("| microvm | swiftlet microVM | kvm-rig | unavailable: no <KVM> & \"rig\" |"))
         // namespace cpu p50 50 vs host 20: ratio 2.5.
-        #expect(markdown.contains("| CPU-bound kernel (fixed CRC-32 work) | ms | 20 | 50 (×2.50) | — |"))
+        #expect(markdown.contains("| CPU-bound kernel (fixed CRC-32 work) | ms | 20.0 | 50.0 (×2.50) | — |"))
         for metric in Metric.all { #expect(markdown.contains("(charts/\(metric.id).svg)")) }
         #expect(markdown.contains("- namespace, tcp_throughput: no veth here"))
     }
@@ -97,7 +97,7 @@ struct ReportTests {
         #expect(svg.contains("not measured: system unavailable: no KVM"))
         #expect(svg.contains("tick: p99"))
         // The longest bar (namespace p99 79.4) spans the plot; the host bar is 20/79.4 of it.
-        #expect(svg.contains(">50</text>") && svg.contains(">20</text>"))
+        #expect(svg.contains(">50.0</text>") && svg.contains(">20.0</text>"))
         #expect(!svg.contains("<KVM>"))
         let parsed = try XMLDocument(xmlString: svg)
         #expect(parsed.rootElement()?.name == "svg")
@@ -110,5 +110,38 @@ struct ReportTests {
         #expect(FileManager.default.fileExists(atPath: "\(directory)/report.md"))
         let charts = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/charts")
         #expect(Set(charts) == Set(Metric.all.map { "\($0.id).svg" }))
+    }
+}
+
+/// The charts render: rsvg-convert (librsvg2-bin, installed by scripts/setup) turns each
+/// into a PNG of the declared size.
+struct ChartRenderingTests {
+    @Test func rsvgConvertRendersAChart() throws {
+        let candidates = ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"]
+        guard let rsvg = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("rsvgConvertRendersAChart: skipped, rsvg-convert is not installed (scripts/setup installs librsvg2-bin)")
+            if ProcessInfo.processInfo.environment["SWIFTLET_REQUIRE_KVM_TESTS"] == "1" {
+                Issue.record("rsvg-convert is missing; scripts/setup installs librsvg2-bin")
+            }
+            return
+        }
+        let results = try ReportTests.sample()
+        let entry = try #require(results.metrics.first { $0.metric.id == "memory_bandwidth" })
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-svg-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let svg = directory.appendingPathComponent("chart.svg"), png = directory.appendingPathComponent("chart.png")
+        try Data(BarChart(metric: entry.metric, systems: results.systems, results: entry.results).svg().utf8).write(to: svg)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: rsvg)
+        process.arguments = ["-o", png.path, svg.path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let bytes = try Data(contentsOf: png)
+        #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        // IHDR: width and height, big-endian, at bytes 16..<24.
+        let width = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        #expect(width == 720)
     }
 }
