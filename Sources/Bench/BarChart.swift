@@ -37,7 +37,8 @@ public struct BarChart {
         for (index, system) in systems.enumerated() {
             let y = BarChart.top + Double(index) * (BarChart.barHeight + BarChart.gap)
             let middle = y + BarChart.barHeight / 2 + 4
-            parts.append(##"<text x="\##(fmt(x0 - 8))" y="\##(fmt(middle))" text-anchor="end">\##(ReportFormatting.xml(system.id))</text>"##)
+            let name = system.environment == "kvm-rig" && system.id != "host-in-rig" ? "\(system.id) (rig)" : system.id
+            parts.append(##"<text x="\##(fmt(x0 - 8))" y="\##(fmt(middle))" text-anchor="end">\##(ReportFormatting.xml(name))</text>"##)
             guard let summary = results[system.id]?.summary else {
                 let why: String
                 if case .notMeasured(let reason) = results[system.id] { why = reason } else { why = "not recorded" }

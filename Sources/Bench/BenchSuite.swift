@@ -10,8 +10,10 @@ public struct BenchOptions: Sendable {
     public var quick: Bool
     /// System ids to measure (`BenchSuite.systemIDs`).
     public var systems: [String]
-    /// The `swiftlet` executable (the bench drives Swiftlet through its CLI).
+    /// The `swiftlet` executable measured (the bench drives Swiftlet through its CLI).
     public var swiftlet: String
+    /// This program, re-run inside scripts/kvm-rig for the VM rows.
+    public var benchExecutable: String
     /// Swiftlet's state root for the bench image, volume and containers.
     public var root: String
     /// Scratch space: artifacts, bundles, disk test files (under /tmp, shared with the rig).
@@ -24,8 +26,9 @@ public struct BenchOptions: Sendable {
     public var insideRig: Bool
     public var artifacts: String?
 
-    public init(settings: BenchSettings, quick: Bool, systems: [String], swiftlet: String, root: String, work: String,
-                guestImages: String, rig: String?, insideRig: Bool, artifacts: String?) {
+    public init(settings: BenchSettings, quick: Bool, systems: [String], swiftlet: String, benchExecutable: String,
+                root: String, work: String, guestImages: String, rig: String?, insideRig: Bool, artifacts: String?) {
+        self.benchExecutable = benchExecutable
         self.settings = settings
         self.quick = quick
         self.systems = systems
@@ -96,20 +99,23 @@ public enum BenchSuite {
                 if id == "crun" && !options.systems.contains("runc") {
                     let fallback = fallbackToRunc(crunError: "\(error)", image: image, options: options, network: network, log: log)
                     record(fallback.0, fallback.1)
+                notes += fallback.2
                 } else {
                     unavailable(id, label(id), "\(error)")
                 }
                 continue
             }
-            let results = SystemMeasurement(runner: runner, settings: options.settings, network: network, log: log).measure()
+            let (results, systemNotes) = SystemMeasurement(runner: runner, settings: options.settings, network: network, log: log).measure()
             runner.cleanUp()
+            notes += systemNotes
             record(SystemInfo(id: runner.id, label: runner.label, environment: environment, unavailable: nil), results)
         }
 
         let inRig = options.systems.filter { vmSystems.contains($0) && !direct }
         if !inRig.isEmpty {
-            notes.append("This host has \(kvm.summary). The VM rows (\(inRig.joined(separator: ", "))) were measured inside scripts/kvm-rig: nested KVM in a QEMU-TCG virtual machine, so their absolute times are far slower than on hardware KVM; compare them with the host-in-rig row (the same workload run natively inside the rig), not with the host rows.")
+            notes.append("This host has \(kvm.summary). The VM rows (\(inRig.joined(separator: ", "))) were measured inside scripts/kvm-rig: nested KVM in a QEMU-TCG virtual machine, so their absolute times are far slower than on hardware KVM; compare them with the host-in-rig row (the same workload run natively inside the rig), not with the host rows. In the rig: \(rigRuns(options)) start samples, density \(rigDensity(options)); its files (the baseline's scratch directory, VM disk images, container state) live on tmpfs, so its disk rows compare I/O paths over RAM, not storage.")
             let rigResults = runInRig(inRig, image: image, options: options, log: log)
+            notes += rigResults.notes.map { "In the rig: \($0)" }
             for info in rigResults.systems {
                 let id = info.id == "host" ? "host-in-rig" : info.id
                 let label = info.id == "host" ? "native, inside the kvm-rig" : info.label
@@ -171,7 +177,7 @@ public enum BenchSuite {
 
     /// crun could not run a container here: measure runc instead, labelled with why.
     private static func fallbackToRunc(crunError: String, image: BenchImage, options: BenchOptions, network: NetworkPath?,
-                                       log: @escaping @Sendable (String) -> Void) -> (SystemInfo, [String: Outcome]) {
+                                       log: @escaping @Sendable (String) -> Void) -> (SystemInfo, [String: Outcome], [String]) {
         let environment = options.insideRig ? "kvm-rig" : "host"
         let reason = crunError.replacingOccurrences(of: "\n", with: " ")
         log("crun cannot run here (\(reason)); falling back to runc")
@@ -180,11 +186,11 @@ public enum BenchSuite {
                                               note: "fallback: crun failed: \(reason)")
             defer { runner.cleanUp() }
             try runner.prepare()
-            let results = SystemMeasurement(runner: runner, settings: options.settings, network: network, log: log).measure()
-            return (SystemInfo(id: "runc", label: runner.label, environment: environment, unavailable: nil), results)
+            let (results, notes) = SystemMeasurement(runner: runner, settings: options.settings, network: network, log: log).measure()
+            return (SystemInfo(id: "runc", label: runner.label, environment: environment, unavailable: nil), results, notes)
         } catch {
             return (SystemInfo(id: "crun", label: "crun", environment: environment,
-                               unavailable: "crun failed (\(reason)) and runc failed too: \(error)"), [:])
+                               unavailable: "crun failed (\(reason)) and runc failed too: \(error)"), [:], [])
         }
     }
 
@@ -201,24 +207,34 @@ public enum BenchSuite {
         guard let rig = options.rig else {
             return failed("no hardware KVM here and scripts/kvm-rig was not found (pass --rig)")
         }
-        var arguments = [rig, "--mem", "6G", "--cpus", "2", "--", options.swiftlet, "bench", "--inside-rig",
+        var arguments = [rig, "--mem", "6G", "--cpus", "2", "--", options.benchExecutable, "bench", "--inside-rig",
+                         "--swiftlet", options.swiftlet,
                          "--systems", (["host"] + ids).joined(separator: ","), "--json", json,
                          "--artifacts", "\(options.work)/image", "--work", "/run/swiftlet-bench-work",
                          "--root", "/run/swiftlet-bench-root", "--guest-images", options.guestImages,
-                         "--runs", "\(options.quick ? min(options.settings.runs, 3) : options.settings.runs)",
-                         "--density", "\(options.quick ? min(options.settings.density, 2) : options.settings.density)"]
-        // Quick: each run of a VM row boots a nested guest (seconds under TCG), so fewer.
+                         "--runs", "\(rigRuns(options))", "--density", "\(rigDensity(options))"]
         if options.quick { arguments.append("--quick") }
         log("running \(ids.joined(separator: ", ")) inside scripts/kvm-rig")
         do {
-            let process = try Subprocess(arguments)
+            let process = try Subprocess(arguments) { line in
+                if line.hasPrefix("bench: ") { log("rig: \(line.dropFirst(7))") }
+            }
             let (status, _) = process.wait(timeout: 3600)
-            for line in process.stderr.split(separator: "\n") where line.hasPrefix("bench: ") { log("rig: \(line.dropFirst(7))") }
             guard status == 0 else { return failed("the run inside scripts/kvm-rig failed (exit \(status)): \(process.diagnostics)") }
             return try JSONDecoder().decode(BenchResults.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
         } catch {
             return failed("the run inside scripts/kvm-rig failed: \(error)")
         }
+    }
+
+    /// Inside the rig every run of a VM row boots a nested guest under TCG (seconds each)
+    /// and the rig has 2 vCPUs: fewer start samples with --quick, fewer concurrent guests.
+    static func rigRuns(_ options: BenchOptions) -> Int {
+        options.quick ? min(options.settings.runs, 3) : options.settings.runs
+    }
+
+    static func rigDensity(_ options: BenchOptions) -> Int {
+        min(options.settings.density, options.quick ? 2 : 4)
     }
 
     private static func hostFacts(_ kvm: HostKVMKind) -> [String: String] {

@@ -24,8 +24,8 @@ final class HostRunner: SystemRunner {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     }
 
-    func run(_ tasks: [String], volume: Bool) throws -> Subprocess {
-        let process = try Subprocess([binary] + tasks.map(hostTask))
+    func run(_ tasks: [String], volume: Bool, watch: String?) throws -> Subprocess {
+        let process = try Subprocess([binary] + tasks.map(hostTask), watch: watch)
         let (status, _) = process.wait(timeout: 600)
         guard status == 0 else { throw BenchError("workload failed (exit \(status)): \(process.diagnostics)") }
         return process

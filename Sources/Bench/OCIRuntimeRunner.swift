@@ -68,13 +68,13 @@ final class OCIRuntimeRunner: SystemRunner {
     }
 
     func prepare() throws {
-        _ = try run(["start"], volume: false)
+        _ = try run(["start"], volume: false, watch: nil)
     }
 
-    func run(_ tasks: [String], volume: Bool) throws -> Subprocess {
+    func run(_ tasks: [String], volume: Bool, watch: String?) throws -> Subprocess {
         let (name, path) = try bundle(tasks, volume: volume)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let process = try Subprocess([tool, "run", "--bundle", path, name])
+        let process = try Subprocess([tool, "run", "--bundle", path, name], watch: watch)
         let (status, _) = process.wait(timeout: 600)
         guard status == 0 else {
             _ = try? Subprocess.run([tool, "delete", "-f", name])

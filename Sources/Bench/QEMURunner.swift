@@ -50,8 +50,8 @@ final class QEMURunner: SystemRunner {
         try Subprocess.run(["truncate", "-s", "\(QEMURunner.volumeMiB)M", volumeImage])
     }
 
-    func run(_ tasks: [String], volume: Bool) throws -> Subprocess {
-        let process = try Subprocess(arguments(tasks, volume: volume))
+    func run(_ tasks: [String], volume: Bool, watch: String?) throws -> Subprocess {
+        let process = try Subprocess(arguments(tasks, volume: volume), watch: watch)
         let (status, _) = process.wait(timeout: 900)
         guard status == 0, process.stdout.contains("program exited with status 0") else {
             let console = process.stdout.split(separator: "\n").suffix(6).joined(separator: " | ")

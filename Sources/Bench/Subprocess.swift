@@ -34,6 +34,8 @@ final class Subprocess: Sendable {
         var stdout = Data()
         var stderr = Data()
         var stdoutClosed = false
+        /// When `watch` first appeared on stdout (monotonic).
+        var watchSeen: Double?
     }
 
     let arguments: [String]
@@ -45,8 +47,16 @@ final class Subprocess: Sendable {
     /// The monotonic time of exit, set by the termination handler.
     private let exitTime: ExitTime
 
+    /// Called with each complete line the process writes to stderr, as it arrives.
+    private let stderrLine: (@Sendable (Substring) -> Void)?
+    /// Text whose first arrival on stdout is timed (`watchSeen`).
+    private let watch: String?
+
     /// Launches `arguments[0]` (an absolute path, or a name looked up in PATH).
-    init(_ arguments: [String], environment: [String: String]? = nil) throws {
+    init(_ arguments: [String], environment: [String: String]? = nil, watch: String? = nil,
+         stderrLine: (@Sendable (Substring) -> Void)? = nil) throws {
+        self.stderrLine = stderrLine
+        self.watch = watch
         guard let first = arguments.first, let executable = Subprocess.locate(first) else {
             throw BenchError("cannot find \(arguments.first ?? "(no command)") in PATH")
         }
@@ -76,6 +86,9 @@ final class Subprocess: Sendable {
 
     var pid: pid_t { process.processIdentifier }
 
+    /// When the watched text first arrived on stdout (monotonic), nil if it has not.
+    var watchSeen: Double? { output.withLock { $0.watchSeen } }
+
     /// The monotonic time the process exited, nil while it runs.
     var exitedMonotonic: Double? { exitTime.time.withLock { $0 } }
 
@@ -87,13 +100,26 @@ final class Subprocess: Sendable {
                 let count = read(fd, &buffer, buffer.count)
                 if count < 0 && errno == EINTR { continue }
                 changed.lock()
-                output.withLock { output in
-                    if count > 0 {
-                        if stdout { output.stdout.append(contentsOf: buffer[0..<count]) } else { output.stderr.append(contentsOf: buffer[0..<count]) }
+                let lines: [Substring] = output.withLock { output in
+                    if count > 0 && stdout {
+                        output.stdout.append(contentsOf: buffer[0..<count])
+                        if let watch, output.watchSeen == nil,
+                           String(decoding: output.stdout.suffix(count + watch.utf8.count), as: UTF8.self).contains(watch) {
+                            output.watchSeen = Clock.monotonic()
+                        }
+                    } else if count > 0 {
+                        let before = output.stderr.count
+                        output.stderr.append(contentsOf: buffer[0..<count])
+                        // The lines completed by this read.
+                        let start = output.stderr[..<before].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+                        guard let end = output.stderr.lastIndex(of: UInt8(ascii: "\n")), end >= before else { return [] }
+                        return String(decoding: output.stderr[start..<end], as: UTF8.self).split(separator: "\n")
                     } else if stdout {
                         output.stdoutClosed = true
                     }
+                    return []
                 }
+                if let stderrLine { lines.forEach(stderrLine) }
                 changed.broadcast()
                 changed.unlock()
                 if count <= 0 { break }

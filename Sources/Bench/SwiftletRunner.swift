@@ -51,8 +51,8 @@ final class SwiftletRunner: SystemRunner {
         }
     }
 
-    func run(_ tasks: [String], volume: Bool) throws -> Subprocess {
-        let process = try Subprocess(runArguments(["--rm"], volume: volume, tasks: tasks))
+    func run(_ tasks: [String], volume: Bool, watch: String?) throws -> Subprocess {
+        let process = try Subprocess(runArguments(["--rm"], volume: volume, tasks: tasks), watch: watch)
         let (status, _) = process.wait(timeout: 900)
         guard status == 0 else { throw BenchError("swiftlet run failed (exit \(status)): \(process.diagnostics)") }
         return process

@@ -16,8 +16,9 @@ protocol SystemRunner: AnyObject, Sendable {
     /// with the reason the system is unavailable here.
     func prepare() throws
     /// Runs the workload with `tasks` to completion (with the bench volume at /vol when
-    /// `volume`) and returns the finished launcher process.
-    func run(_ tasks: [String], volume: Bool) throws -> Subprocess
+    /// `volume`, timing the first arrival of `watch` on its stdout) and returns the
+    /// finished launcher process.
+    func run(_ tasks: [String], volume: Bool, watch: String?) throws -> Subprocess
     /// Starts an instance running `tasks` (`idle`, `tcp-server:PORT`) and returns once its
     /// workload printed `ready`.
     func startInstance(_ index: Int, tasks: [String]) throws -> Instance

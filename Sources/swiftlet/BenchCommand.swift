@@ -21,6 +21,8 @@ struct BenchCommand: ParsableCommand {
     var systems: String?
     @Option(help: "State root for the bench image and containers (default: $SWIFTLET_ROOT or /var/lib/swiftlet).")
     var root: String?
+    @Option(help: "The swiftlet executable whose containers are measured (default: this one).")
+    var swiftlet: String?
     @Option(help: "guest-images/out (default: $SWIFTLET_GUEST_IMAGES, else found above the executable or the working directory).")
     var guestImages: String?
     @Option(help: "scripts/kvm-rig, for the VM rows on hosts without hardware KVM (default: found like --guest-images).")
@@ -50,7 +52,7 @@ struct BenchCommand: ParsableCommand {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let work = self.work ?? "/tmp/swiftlet-bench-\(getpid())"
         let options = BenchOptions(
-            settings: settings, quick: quick, systems: selectedSystems, swiftlet: executable,
+            settings: settings, quick: quick, systems: selectedSystems, swiftlet: swiftlet ?? executable, benchExecutable: executable,
             root: ContentStore.defaultRoot(root), work: work,
             guestImages: guestImages ?? ProcessInfo.processInfo.environment["SWIFTLET_GUEST_IMAGES"]
                 ?? Self.find("guest-images/out", from: executable) ?? "guest-images/out",
