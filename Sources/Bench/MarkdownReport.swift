@@ -47,11 +47,23 @@ public enum MarkdownReport {
             if let reason = system.unavailable { missing.append("- \(system.id): unavailable: \(ReportFormatting.markdownCell(reason))") }
         }
         if !missing.isEmpty { out += ["## Not measured", ""] + missing + [""] }
+        out += ["## Method", ""] + method + [""]
         out += ["## Settings", "", "| setting | value |", "|---|---|"]
         for key in results.settings.keys.sorted() { out.append("| \(key) | \(ReportFormatting.markdownCell(results.settings[key] ?? "")) |") }
         out.append("")
         return out.joined(separator: "\n")
     }
+
+    /// How each metric is taken, for readers of the report.
+    static let method = [
+        "- One static C workload (`bench-workload`, gcc -O2 -static) in one OCI image runs on every system; results are its `BENCH key=value` lines.",
+        "- Start: from launching the system's command (`swiftlet run --rm`, `runc run`, `qemu-system-x86_64`) to the workload's CLOCK_REALTIME at `main()` (first instruction), and to the command's exit (to exit).",
+        "- Teardown: `swiftlet rm -f`, `runc delete --force`, or SIGKILL to QEMU on a running idle instance, until all of its host processes are gone.",
+        "- Memory: PSS (`/proc/PID/smaps_rollup`) of every host process of an idle instance — container processes and monitor (`container-shim`), or the VMM with the guest RAM it touched; the attached CLI client is not counted. Density: N idle instances started at once; time until all printed `ready`, PSS per instance (shared pages are split among them).",
+        "- CPU: a fixed bitwise CRC-32 over 64 KiB; memory bandwidth: best of 8 `memcpy` of a buffer (read + write bytes); syscalls: raw `getpid` loop.",
+        "- Disk: sequential 1 MiB writes + fsync, then sequential reads after `POSIX_FADV_DONTNEED`, then random 4 KiB reads and writes (+ fdatasync), O_DIRECT where the filesystem supports it; on the rootfs (`/data`) and on a volume (`/vol`; the QEMU peer: a raw virtio-blk disk).",
+        "- Network: a veth pair from the host into the container's network namespace; the workload serves inside, the same binary on the host sends 1-byte round trips, then a stream.",
+    ]
 
     /// Writes report.md and the charts into `directory` (created if needed).
     public static func write(_ results: BenchResults, to directory: String) throws {
