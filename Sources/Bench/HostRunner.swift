@@ -39,7 +39,13 @@ final class HostRunner: SystemRunner {
 
     func startInstance(_ index: Int, tasks: [String]) throws -> Instance {
         let process = try Subprocess([binary] + tasks)
-        let ready = try process.waitFor("ready=1", timeout: 60)
+        let ready: Double
+        do {
+            ready = try process.waitFor("ready=1", timeout: 60)
+        } catch {
+            process.signal(SIGKILL)
+            throw error
+        }
         let pid = process.pid
         return Instance(name: "host-\(index)", launcher: process, readyAt: ready) { [pid] }
     }

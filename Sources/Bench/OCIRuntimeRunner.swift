@@ -88,11 +88,18 @@ final class OCIRuntimeRunner: SystemRunner {
         // Detached, the container's stdio is the runtime's: our pipe, which keeps the
         // workload's "ready" line after the runtime itself has exited.
         let process = try Subprocess([tool, "run", "--detach", "--bundle", path, name])
-        let ready = try process.waitFor("ready=1", timeout: 60)
-        let state = try Subprocess.run([tool, "state", name])
-        guard let json = try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any],
-              let pid = (json["pid"] as? NSNumber)?.int32Value, pid > 0 else {
-            throw BenchError("\(id) state \(name) has no pid")
+        let ready: Double, pid: pid_t
+        do {
+            ready = try process.waitFor("ready=1", timeout: 60)
+            let state = try Subprocess.run([tool, "state", name])
+            guard let json = try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any],
+                  let statePid = (json["pid"] as? NSNumber)?.int32Value, statePid > 0 else {
+                throw BenchError("\(id) state \(name) has no pid")
+            }
+            pid = statePid
+        } catch {
+            _ = try? Subprocess.run([tool, "delete", "--force", name])
+            throw error
         }
         return Instance(name: name, launcher: process, readyAt: ready) { [pid] }
     }

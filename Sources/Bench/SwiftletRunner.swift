@@ -63,7 +63,14 @@ final class SwiftletRunner: SystemRunner {
         // Not --rm: `rm -f` racing the monitor's own removal of an --rm container fails
         // ("cannot read …/state.json"); teardown is `rm -f` alone.
         let process = try Subprocess(runArguments(["--name", name], volume: false, tasks: tasks))
-        let ready = try process.waitFor("ready=1", timeout: 300)
+        let ready: Double
+        do {
+            ready = try process.waitFor("ready=1", timeout: 300)
+        } catch {
+            _ = try? Subprocess.run(command(["rm"], ["-f", name]), timeout: 120)
+            process.signal(SIGKILL)
+            throw error
+        }
         let client = process.pid
         // The shim is the CLI client's child (it waits for it); the client is not counted.
         return Instance(name: name, launcher: process, readyAt: ready) {
