@@ -72,6 +72,7 @@ struct SystemMeasurement {
                 for (metric, _) in target.keys { recorder.set(metric, .notMeasured(reason: error.description)) }
             }
         }
+        var buffered = Set<String>()
         log("\(runner.id): cpu, memory bandwidth, getpid, disk, \(settings.workRuns) run(s)")
         recorder.record(["cpu", "memory_bandwidth", "syscall_getpid"] + diskMetrics) {
             var samples: [String: [Double]] = [:]
@@ -84,9 +85,15 @@ struct SystemMeasurement {
                     for (metric, key) in target.keys where diskMetrics.contains(metric) {
                         samples[metric, default: []].append(try output.require(key, from: runner.id))
                     }
+                    if output.values["disk_\(target.rawValue)_direct"] == 0 {
+                        buffered.insert(target.rawValue)
+                    }
                 }
             }
             return samples
+        }
+        if !buffered.isEmpty {
+            notes.append("\(runner.id): the \(buffered.sorted().joined(separator: " and ")) disk test ran with buffered I/O (that filesystem refuses O_DIRECT), so its reads may come from the page cache")
         }
         log("\(runner.id): network")
         recorder.record(["tcp_throughput", "tcp_request_response"]) {
