@@ -149,15 +149,22 @@ struct SystemMeasurement {
         let count = settings.density
         let started = Mutex<[Instance]>([])
         let failures = Mutex<[String]>([])
+        // One thread per instance (concurrentPerform would run only as many as there are CPUs).
+        let group = DispatchGroup()
         let begin = Clock.monotonic()
-        DispatchQueue.concurrentPerform(iterations: count) { index in
-            do {
-                let instance = try runner.startInstance(100 + index, tasks: ["idle"])
-                started.withLock { $0.append(instance) }
-            } catch {
-                failures.withLock { $0.append("\(error)") }
-            }
+        for index in 0..<count {
+            group.enter()
+            Thread { [runner] in
+                do {
+                    let instance = try runner.startInstance(100 + index, tasks: ["idle"])
+                    started.withLock { $0.append(instance) }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+                group.leave()
+            }.start()
         }
+        group.wait()
         let instances = started.withLock { $0 }
         let allReady = instances.map(\.readyAt).max() ?? begin
         usleep(500_000)
