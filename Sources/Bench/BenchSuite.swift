@@ -64,6 +64,7 @@ public enum BenchSuite {
             image = try BenchImage.build(in: "\(options.work)/image")
         }
         let kvm = HostKVM.detect()
+        let host = hostFacts(kvm)
         let direct = options.insideRig || kvm.runsLinuxGuests
         let environment = options.insideRig ? "kvm-rig" : "host"
         var systems: [SystemInfo] = []
@@ -134,7 +135,7 @@ public enum BenchSuite {
                 return (system.id, outcome)
             }))
         }
-        return BenchResults(created: ISO8601DateFormatter().string(from: Date()), host: hostFacts(kvm),
+        return BenchResults(created: ISO8601DateFormatter().string(from: Date()), host: host,
                             settings: settingsFacts(options), notes: notes, systems: systems, metrics: metrics)
     }
 
@@ -245,6 +246,10 @@ public enum BenchSuite {
         if let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
            let model = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("model name") }) {
             facts["cpu"] = model.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        // Other work on the host skews every row: the load at the start says how much.
+        if let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) {
+            facts["load average at start"] = load.split(separator: " ").prefix(3).joined(separator: " ")
         }
         if let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
            let total = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal") }) {
