@@ -21,6 +21,8 @@ struct BenchCommand: ParsableCommand {
     var systems: String?
     @Option(help: "State root for the bench image and containers (default: $SWIFTLET_ROOT or /var/lib/swiftlet).")
     var root: String?
+    @Option(name: .customLong("from-json"), help: "Measure nothing: print the table and write --report from an earlier --json file.")
+    var fromJSON: String?
     @Option(help: "The swiftlet executable whose containers are measured (default: this one).")
     var swiftlet: String?
     @Option(help: "guest-images/out (default: $SWIFTLET_GUEST_IMAGES, else found above the executable or the working directory).")
@@ -60,8 +62,12 @@ struct BenchCommand: ParsableCommand {
         defer { if self.work == nil { try? FileManager.default.removeItem(atPath: work) } }
         let results: BenchResults
         do {
-            results = try BenchSuite.run(options) { line in
-                FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+            if let fromJSON {
+                results = try JSONDecoder().decode(BenchResults.self, from: Data(contentsOf: URL(fileURLWithPath: fromJSON)))
+            } else {
+                results = try BenchSuite.run(options) { line in
+                    FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+                }
             }
         } catch {
             FileHandle.standardError.write(Data("swiftlet bench: \(error)\n".utf8))

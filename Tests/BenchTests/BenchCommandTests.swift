@@ -60,6 +60,12 @@ struct BenchCommandTests {
         for metric in Metric.all {
             #expect(FileManager.default.fileExists(atPath: "\(report)/charts/\(metric.id).svg"))
         }
+        // The report again, from the JSON alone.
+        let again = try Self.execute(["bench", "--from-json", json, "--report", "\(directory)/again"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == result.stdout.replacingOccurrences(of: report, with: "\(directory)/again"))
+        let first = try String(contentsOfFile: "\(report)/report.md", encoding: .utf8)
+        #expect(try String(contentsOfFile: "\(directory)/again/report.md", encoding: .utf8) == first)
     }
 
     @Test func unknownSystemIsAnError() throws {

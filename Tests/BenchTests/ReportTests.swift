@@ -96,6 +96,8 @@ struct ReportTests {
         #expect(svg.components(separatedBy: "<rect ").count - 1 == 3)  // background + two bars
         #expect(svg.contains("not measured: system unavailable: no KVM"))
         #expect(svg.contains("tick: p99"))
+        // Host rows and rig rows are separate groups with their own scales.
+        #expect(svg.contains(">on this host</text>") && svg.contains(">inside scripts/kvm-rig"))
         // The longest bar (namespace p99 79.4) spans the plot; the host bar is 20/79.4 of it.
         #expect(svg.contains(">50.0</text>") && svg.contains(">20.0</text>"))
         #expect(!svg.contains("<KVM>"))
