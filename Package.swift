@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "swiftlet", targets: ["swiftlet"]),
         .executable(name: "swiftlet-vmm", targets: ["swiftlet-vmm"]),
+        .executable(name: "swiftlet-init", targets: ["swiftlet-init"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,15 @@ let package = Package(
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
         .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images"]),
+        // The guest agent's logic (PID 1 in a container microVM): no Foundation.
+        .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
+        // The guest agent binary, packed into the container initramfs as /init
+        // (guest-images/build-container-initramfs); Swift's runtime linked in statically.
+        .executableTarget(
+            name: "swiftlet-init",
+            dependencies: ["GuestAgent", "CLinux"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
@@ -52,6 +62,7 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
+        .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],
     swiftLanguageModes: [.v6]
