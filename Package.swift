@@ -55,6 +55,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Drives one agent-protocol session by hand or from the integration tests.
+        .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),

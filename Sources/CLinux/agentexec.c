@@ -217,3 +217,24 @@ int sa_mknod_char(const char *path, unsigned int major, unsigned int minor) {
 int sa_power_off(void) {
     return reboot(RB_POWER_OFF);
 }
+
+int sa_vsock_connect(unsigned int cid, unsigned int port) {
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_vm address;
+    memset(&address, 0, sizeof address);
+    address.svm_family = AF_VSOCK;
+    address.svm_port = port;
+    address.svm_cid = cid;
+    int result;
+    do {
+        result = connect(fd, (struct sockaddr *)&address, sizeof address);
+    } while (result < 0 && errno == EINTR);
+    if (result < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}

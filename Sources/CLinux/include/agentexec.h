@@ -51,6 +51,10 @@ int sa_finit_module(int fd, const char *params, int flags);
 /// §5.10), or -1 with errno set.
 int sa_vsock_listen(unsigned int port, int backlog);
 
+/// A close-on-exec AF_VSOCK stream socket connected to `cid`:`port` (a host talking to a
+/// guest through the kernel's vhost-vsock), or -1 with errno set.
+int sa_vsock_connect(unsigned int cid, unsigned int port);
+
 /// accept4(2) with SOCK_CLOEXEC (hidden from Swift behind _GNU_SOURCE).
 int sa_accept(int listener);
 
