@@ -23,7 +23,8 @@ public final class Agent: Sendable {
         let listener = try sys("listening on vsock port \(AgentProtocol.agentPort)") {
             sa_vsock_listen(AgentProtocol.agentPort, 16)
         }
-        consoleLog("listening on vsock port \(AgentProtocol.agentPort)")
+        let uptime = readTextFile("/proc/uptime")?.split(separator: " ").first ?? "?"
+        consoleLog("listening on vsock port \(AgentProtocol.agentPort) (uptime \(uptime) s)")
         while true {
             let fd = sa_accept(listener)
             if fd < 0 {
