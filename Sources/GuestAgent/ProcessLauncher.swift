@@ -101,14 +101,7 @@ struct ProcessLauncher {
     /// The child's `sa_failure` from the error pipe, or nil at EOF without one (execve
     /// succeeded and closed the pipe).
     private func readFailure(_ fd: Int32) -> AgentError? {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
+        let bytes = readToEnd(fd)
         guard bytes.count >= 4 else { return nil }
         let status = Int32(bitPattern: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
         let text = bytes[4...].prefix { $0 != 0 }
