@@ -3,13 +3,14 @@ import Testing
 
 /// Issue 6, guest half, on a Linux-capable KVM (hardware, or nested in scripts/kvm-rig):
 /// the Debian cloud kernel boots the container initramfs (swiftlet-init as PID 1) with an
-/// EROFS rootfs of the busybox test image and an ext4 writable disk, and
-/// swiftlet-agent-client drives sessions over vsock (QEMU `-M microvm` with
-/// vhost-vsock-device, guest CID 3). One rig run boots three VMs.
+/// EROFS rootfs of the busybox test image and an ext4 writable disk under swiftlet-vmm,
+/// and swiftlet-agent-client drives sessions over the VMM's vsock Unix socket (on tmpfs:
+/// /run in the rig). One rig run boots three VMs.
 @Suite(.serialized) struct GuestAgentRigTests {
     static let root = KVMTestPath.repositoryRoot.path
     static let swiftlet = "\(root)/.build/debug/swiftlet"
     static let client = "\(root)/.build/debug/swiftlet-agent-client"
+    static let vmm = "\(root)/.build/debug/swiftlet-vmm"
     static let initramfs = KVMTestPath.guestImages.appendingPathComponent("container-initramfs.cpio.gz").path
 
     /// Makes the disks on the host: the image's EROFS rootfs (`swiftlet image rootfs`) and
@@ -30,31 +31,28 @@ import Testing
     func script(_ directory: String) -> String {
         let images = KVMTestPath.guestImages.path
         return """
-            D=\(directory); C=\(Self.client)
-            modprobe vhost_vsock 2>/dev/null
-            [ -c /dev/vhost-vsock ] || { echo "no /dev/vhost-vsock in the rig"; exit 125; }
+            D=\(directory); C=\(Self.client); U=/run/swiftlet-agent-test-$$.sock
             boot() {
-                qemu-system-x86_64 -M microvm -enable-kvm -cpu host -m 256M -smp 1 -nodefaults -no-user-config \\
-                    -display none -no-reboot -kernel \(images)/vmlinuz -initrd \(Self.initramfs) \\
-                    -append "console=ttyS0 quiet panic=-1 reboot=t" \\
-                    -drive id=root,file=$D/rootfs.erofs,format=raw,if=none,readonly=on -device virtio-blk-device,drive=root \\
-                    -drive id=rw,file=$D/writable.ext4,format=raw,if=none -device virtio-blk-device,drive=rw \\
-                    -device vhost-vsock-device,guest-cid=3 -serial file:$D/console-$1.log &
-                qemu=$!
+                rm -f $U
+                \(Self.vmm) --kernel \(images)/vmlinux --initrd \(Self.initramfs) --memory 256M \\
+                    --cmdline "console=ttyS0 quiet panic=-1 reboot=t" \\
+                    --disk $D/rootfs.erofs,ro --disk $D/writable.ext4 --vsock cid=3,uds=$U \\
+                    > $D/console-$1.log 2>&1 < /dev/null &
+                vmm=$!
             }
             session() {
                 name=$1; shift
-                "$C" --cid 3 --timeout 120 "$@" > $D/$name.out 2> $D/$name.err
+                "$C" --uds $U --timeout 120 "$@" > $D/$name.out 2> $D/$name.err
                 echo "$name status=$?"
             }
-            finish() { wait $qemu; echo "qemu-$1 status=$?"; }
+            finish() { wait $vmm; echo "vmm-$1 status=$?"; }
             run=(run --hostname box --rootfs /dev/vda --writable /dev/vdb)
 
             boot 1; session hello "${run[@]}" -- echo hello; finish 1
             boot 2; session missing "${run[@]}" -- nope; finish 2
 
             boot 3
-            "$C" --cid 3 --timeout 120 "${run[@]}" -- sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 1; done' \\
+            "$C" --uds $U --timeout 120 "${run[@]}" -- sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 1; done' \\
                 > $D/main.out 2> $D/main.err &
             main=$!
             for i in $(seq 600); do grep -q ready $D/main.out && break; sleep 0.2; done
@@ -67,7 +65,8 @@ import Testing
             session noexec exec -- /etc/passwd
             session baddir exec -w /etc/passwd -- true
             printf 'piped\\n' | session stdin exec -i -- cat
-            session tty exec -t -- tty
+            session big exec -- head -c 3000000 /dev/urandom
+            session tty exec -t --size 30x100 -- sh -c 'tty; stty size'
             session persist exec -- sh -c 'echo kept > /root/persist'
             kill -TERM $main
             wait $main; echo "main status=$?"
@@ -120,10 +119,13 @@ import Testing
         expectStatus("stdin", 0)
         #expect(file("stdin.out") == "piped\n")
         expectStatus("tty", 0)
-        #expect(file("tty.out").hasPrefix("/dev/pts/0\r\n"))
+        #expect(file("tty.out") == "/dev/pts/0\r\n30 100\r\n")
         expectStatus("main", 7)
         #expect(file("main.out") == "ready\ngot TERM\n")
-        for vm in 1...3 { expectStatus("qemu-\(vm)", 0) }
+        expectStatus("big", 0)
+        let bigSize = try? FileManager.default.attributesOfItem(atPath: "\(directory)/big.out")[.size] as? Int
+        #expect(bigSize == 3_000_000, "3 MB of output arrive whole")
+        for vm in 1...3 { expectStatus("vmm-\(vm)", 0) }
         #expect(lines.contains("persisted=kept"), "the writable disk was synced and unmounted\n\(report)")
     }
 }
