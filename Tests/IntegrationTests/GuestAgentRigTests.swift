@@ -13,8 +13,8 @@ import Testing
     static let vmm = "\(root)/.build/debug/swiftlet-vmm"
     static let initramfs = KVMTestPath.guestImages.appendingPathComponent("container-initramfs.cpio.gz").path
 
-    /// Makes the disks on the host: the image's EROFS rootfs (`swiftlet image rootfs`) and
-    /// a 64 MiB ext4 writable disk.
+    /// Makes the disks on the host: the image's EROFS rootfs (`swiftlet image rootfs`), a
+    /// 64 MiB ext4 writable disk and an 8 MiB ext4 volume.
     func makeDisks(in directory: String) throws {
         let store = "\(directory)/store"
         let load = try CommandResult.run([Self.swiftlet, "image", "load", "--root", store, "-i", "\(Self.root)/scripts/test-images/out/busybox.oci.tar"])
@@ -22,8 +22,11 @@ import Testing
         let rootfs = try CommandResult.run([Self.swiftlet, "image", "rootfs", "--root", store, "swiftlet-test/busybox:latest"])
         #expect(rootfs.status == 0, "\(rootfs.stderr)")
         try FileManager.default.copyItem(atPath: rootfs.stdout.trimmingCharacters(in: .whitespacesAndNewlines), toPath: "\(directory)/rootfs.erofs")
-        let writable = try CommandResult.run(["sh", "-c", "truncate -s 64M \(directory)/writable.ext4 && mkfs.ext4 -q -F \(directory)/writable.ext4"])
-        #expect(writable.status == 0, "\(writable.stderr)")
+        for (name, size) in [("writable", "64M"), ("volume", "8M")] {
+            let disk = "\(directory)/\(name).ext4"
+            let made = try CommandResult.run(["sh", "-c", "truncate -s \(size) \(disk) && mkfs.ext4 -q -F \(disk)"])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
     }
 
     /// The commands run inside the rig: three VMs, each client's output in DIR/NAME.out,
@@ -34,9 +37,11 @@ import Testing
             D=\(directory); C=\(Self.client); U=/run/swiftlet-agent-test-$$.sock
             boot() {
                 rm -f $U
+                disks=(--disk $D/rootfs.erofs,ro --disk $D/writable.ext4)
+                [ "$1" = 3 ] && disks+=(--disk $D/volume.ext4)
                 \(Self.vmm) --kernel \(images)/vmlinux --initrd \(Self.initramfs) --memory 256M \\
                     --cmdline "console=ttyS0 quiet panic=-1 reboot=t" \\
-                    --disk $D/rootfs.erofs,ro --disk $D/writable.ext4 --vsock cid=3,uds=$U \\
+                    "${disks[@]}" --vsock cid=3,uds=$U \\
                     > $D/console-$1.log 2>&1 < /dev/null &
                 vmm=$!
             }
@@ -52,7 +57,7 @@ import Testing
             boot 2; session missing "${run[@]}" -- nope; finish 2
 
             boot 3
-            "$C" --uds $U --timeout 120 "${run[@]}" -- sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 1; done' \\
+            "$C" --uds $U --timeout 120 "${run[@]}" --volume /dev/vdc:/data/vol -- sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 1; done' \\
                 > $D/main.out 2> $D/main.err &
             main=$!
             for i in $(seq 600); do grep -q ready $D/main.out && break; sleep 0.2; done
@@ -67,11 +72,13 @@ import Testing
             printf 'piped\\n' | session stdin exec -i -- cat
             session big exec -- head -c 3000000 /dev/urandom
             session tty exec -t --size 30x100 -- sh -c 'tty; stty size'
-            session persist exec -- sh -c 'echo kept > /root/persist'
+            session persist exec -- sh -c 'echo kept > /root/persist; echo in-volume > /data/vol/file'
+            session zombies exec -- sh -c '(sh -c "exit 0" &); sleep 1; grep -l zombie /proc/[0-9]*/status | wc -l'
             kill -TERM $main
             wait $main; echo "main status=$?"
             finish 3
             echo "persisted=$(debugfs -R 'cat /upper/root/persist' $D/writable.ext4 2>/dev/null)"
+            echo "volume=$(debugfs -R 'cat /file' $D/volume.ext4 2>/dev/null)"
             """
     }
 
@@ -127,5 +134,8 @@ import Testing
         #expect(bigSize == 3_000_000, "3 MB of output arrive whole")
         for vm in 1...3 { expectStatus("vmm-\(vm)", 0) }
         #expect(lines.contains("persisted=kept"), "the writable disk was synced and unmounted\n\(report)")
+        #expect(lines.contains("volume=in-volume"), "the volume was mounted, synced and unmounted\n\(report)")
+        expectStatus("zombies", 0)
+        #expect(file("zombies.out") == "0\n", "orphans are reaped by PID 1")
     }
 }
