@@ -73,6 +73,9 @@ import Testing
             session big exec -- head -c 3000000 /dev/urandom
             session tty exec -t --size 30x100 -- sh -c 'tty; stty size'
             session persist exec -- sh -c 'echo kept > /root/persist; echo in-volume > /data/vol/file'
+            session parallel1 exec -- sh -c 'sleep 1; echo one' & p1=$!
+            session parallel2 exec -- sh -c 'sleep 1; echo two' & p2=$!
+            wait $p1 $p2
             session zombies exec -- sh -c '(sh -c "exit 0" &); sleep 1; grep -l zombie /proc/[0-9]*/status | wc -l'
             kill -TERM $main
             wait $main; echo "main status=$?"
@@ -135,6 +138,9 @@ import Testing
         for vm in 1...3 { expectStatus("vmm-\(vm)", 0) }
         #expect(lines.contains("persisted=kept"), "the writable disk was synced and unmounted\n\(report)")
         #expect(lines.contains("volume=in-volume"), "the volume was mounted, synced and unmounted\n\(report)")
+        expectStatus("parallel1", 0)
+        expectStatus("parallel2", 0)
+        #expect(file("parallel1.out") == "one\n" && file("parallel2.out") == "two\n", "concurrent exec sessions")
         expectStatus("zombies", 0)
         #expect(file("zombies.out") == "0\n", "orphans are reaped by PID 1")
     }
