@@ -87,6 +87,11 @@ func readToEnd(_ fd: Int32) -> [UInt8] {
     }
 }
 
+/// Seconds since boot, from /proc/uptime, for the console log.
+func uptime() -> String {
+    readTextFile("/proc/uptime")?.split(separator: " ").first.map(String.init) ?? "?"
+}
+
 /// Sleeps for `milliseconds`.
 func sleepMilliseconds(_ milliseconds: Int) {
     var pause = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
