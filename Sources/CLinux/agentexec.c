@@ -2,10 +2,10 @@
 // raw syscalls run in the child.
 #define _GNU_SOURCE
 #include "agentexec.h"
+#include "nsexec.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
@@ -148,9 +148,11 @@ static void sa_child(const struct sa_spec *spec) {
         sa_append(what, "\") set in config failed", sizeof what);
         sa_fail(spec, 126, what, errno);
     }
-    sa_check(spec, setgroups(spec->ngroups, spec->groups), "setgroups");
-    sa_check(spec, setresgid(spec->gid, spec->gid, spec->gid), "setgid");
-    sa_check(spec, setresuid(spec->uid, spec->uid, spec->uid), "setuid");
+    const char *step;
+    if (sl_apply_credentials(spec->uid, spec->gid, spec->groups, spec->ngroups, spec->capabilities,
+                             spec->last_cap, &step) < 0) {
+        sa_fail(spec, 125, step, errno);
+    }
     sa_execute(spec);
 }
 

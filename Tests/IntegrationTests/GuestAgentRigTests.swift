@@ -63,6 +63,8 @@ import Testing
             for i in $(seq 600); do grep -q ready $D/main.out && break; sleep 0.2; done
             session exit3 exec -- sh -c 'exit 3'
             session user exec -u nobody -- id
+            session caps exec -- grep -E '^Cap(Eff|Bnd)' /proc/self/status
+            session nobodycaps exec -u nobody -- grep -E '^Cap(Eff|Bnd)' /proc/self/status
             session workdir exec -w /made/by/agent -- pwd
             session env exec -e GREETING=hi -- sh -c 'echo $GREETING $HOME; hostname'
             session stderr exec -- sh -c 'echo to-stderr >&2'
@@ -114,6 +116,10 @@ import Testing
         expectStatus("exit3", 3)
         expectStatus("user", 0)
         #expect(file("user.out") == "uid=65534(nobody) gid=65534(nogroup)\n")
+        expectStatus("caps", 0)
+        #expect(file("caps.out") == "CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n", "root has Docker's default capabilities")
+        expectStatus("nobodycaps", 0)
+        #expect(file("nobodycaps.out") == "CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n")
         expectStatus("workdir", 0)
         #expect(file("workdir.out") == "/made/by/agent\n")
         expectStatus("env", 0)
