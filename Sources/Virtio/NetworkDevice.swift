@@ -32,8 +32,6 @@ public final class NetworkDevice: VirtioDevice {
 
     struct State {
         var active = false
-        /// A frame read from the TAP that waits for a receive buffer.
-        var pending: [UInt8]?
     }
 
     public let deviceType = VirtioDeviceType.network
@@ -101,20 +99,14 @@ public final class NetworkDevice: VirtioDevice {
         index == Self.transmitQueue ? try transmit(queue: &queue, memory: memory) : try receive(queue: &queue, memory: memory)
     }
 
-    /// Each transmit chain is one vnet header plus frame, written to the TAP whole. A
-    /// frame the TAP cannot take now is dropped, as a congested link would.
+    /// Each transmit chain is one vnet header plus frame, written to the TAP whole
+    /// straight from guest memory (writev). A frame the TAP cannot take now is dropped,
+    /// as a congested link would.
     private func transmit(queue: inout SplitQueue, memory: any GuestRAM) throws(VirtioError) -> Bool {
         var used = false
-        var frame: [UInt8] = []
         while let chain = try queue.next(memory: memory) {
-            frame.removeAll(keepingCapacity: true)
-            if chain.readableLength <= UInt64(Self.frameLimit) {
-                try DescriptorChain.forEach(in: chain.readable, offset: 0, length: chain.readableLength, memory: memory) {
-                    frame += $0
-                }
-                if frame.count > Self.headerSize {
-                    while Glibc.write(fd, frame, frame.count) < 0 && errno == EINTR {}
-                }
+            if chain.readableLength > UInt64(Self.headerSize), chain.readableLength <= UInt64(Self.frameLimit) {
+                _ = HostIO.write(fd, try Self.buffers(chain.readable, length: chain.readableLength, memory: memory))
             }
             try queue.addUsed(head: chain.head, length: 0, memory: memory)
             used = true
@@ -122,30 +114,32 @@ public final class NetworkDevice: VirtioDevice {
         return used
     }
 
-    /// Moves frames from the TAP into receive chains until either runs out; a frame
-    /// too large for its chain is dropped.
+    /// Reads frames from the TAP straight into receive chains (readv) until either runs
+    /// out; a chain is taken first and given back when the TAP turns out empty. A frame
+    /// longer than its chain is cut short by the TAP (the guest then drops it); a chain
+    /// too small for a vnet header and an Ethernet header is returned empty.
     private func receive(queue: inout SplitQueue, memory: any GuestRAM) throws(VirtioError) -> Bool {
         var used = false
-        var buffer = [UInt8](repeating: 0, count: Self.frameLimit)
-        while true {
-            var frame = state.withLock { $0.pending }
-            if frame == nil {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return used }
-                frame = Array(buffer[0..<n])
+        while let chain = try queue.next(memory: memory) {
+            guard chain.writableLength >= UInt64(Self.headerSize + 14) else {
+                try queue.addUsed(head: chain.head, length: 0, memory: memory)
+                used = true
+                continue
             }
-            guard let chain = try queue.next(memory: memory) else {
-                state.withLock { $0.pending = frame }
+            let length = min(chain.writableLength, UInt64(Self.frameLimit))
+            guard case .done(let count) = HostIO.read(fd, into: try Self.buffers(chain.writable, length: length, memory: memory)) else {
+                queue.undoNext()
                 return used
             }
-            state.withLock { $0.pending = nil }
-            var written = 0
-            if let frame, UInt64(frame.count) <= chain.writableLength {
-                written = try chain.writeBytes(frame, offset: 0, memory: memory)
-            }
-            try queue.addUsed(head: chain.head, length: UInt32(written), memory: memory)
+            try queue.addUsed(head: chain.head, length: UInt32(count), memory: memory)
             used = true
         }
+        return used
+    }
+
+    static func buffers(_ segments: [BufferSegment], length: UInt64, memory: any GuestRAM) throws(VirtioError) -> [UnsafeMutableRawBufferPointer] {
+        var buffers: [UnsafeMutableRawBufferPointer] = []
+        try DescriptorChain.forEach(in: segments, offset: 0, length: length, memory: memory) { buffers.append($0) }
+        return buffers
     }
 }

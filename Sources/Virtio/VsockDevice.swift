@@ -207,7 +207,7 @@ public final class VsockDevice: VirtioDevice {
                 s.controlStart += 1
                 var header = self.header(packet.key, packet.operation, flags: packet.flags, connection: s.connections[packet.key])
                 header.sourceCID = packet.sourceCID
-                try chain.writeBytes(header.bytes, offset: 0, memory: memory)
+                try header.write(to: chain, memory: memory)
                 try queue.addUsed(head: chain.head, length: UInt32(VsockHeader.size), memory: memory)
                 used = true
             }
@@ -243,13 +243,14 @@ public final class VsockDevice: VirtioDevice {
         var operation = VsockHeader.Operation.creditUpdate
         var flags: UInt32 = 0
         var payload: UInt32 = 0
-        if connection.canSendData {
-            let room = min(chain.writableLength - UInt64(VsockHeader.size), UInt64(connection.peerCredit), UInt64(Self.maximumPayload))
+        // A buffer with no room past the header carries a credit update instead.
+        let room = min(chain.writableLength - UInt64(VsockHeader.size), UInt64(connection.peerCredit), UInt64(Self.maximumPayload))
+        if connection.canSendData && room > 0 {
             var buffers: [UnsafeMutableRawBufferPointer] = []
             try DescriptorChain.forEach(in: chain.writable, offset: UInt64(VsockHeader.size), length: room, memory: memory) {
                 buffers.append($0)
             }
-            switch room == 0 ? .wouldBlock : UnixSocket.read(connection.fd, into: buffers) {
+            switch HostIO.read(connection.fd, into: buffers) {
             case .done(let count):
                 operation = .readWrite
                 payload = UInt32(count)
@@ -270,7 +271,7 @@ public final class VsockDevice: VirtioDevice {
         }
         var header = self.header(connection.key, operation, flags: flags, connection: connection)
         header.length = payload
-        try chain.writeBytes(header.bytes, offset: 0, memory: memory)
+        try header.write(to: chain, memory: memory)
         if operation == .reset { drop(connection.fd, state: &s) }
         return payload
     }
