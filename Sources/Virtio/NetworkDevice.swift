@@ -28,15 +28,18 @@ public final class NetworkDevice: VirtioDevice {
         static let guestTSO6: UInt64 = 1 << 8
         static let hostTSO4: UInt64 = 1 << 11
         static let hostTSO6: UInt64 = 1 << 12
+        static let mergeableReceiveBuffers: UInt64 = 1 << 15
     }
 
     struct State {
         var active = false
+        /// VIRTIO_NET_F_MRG_RXBUF was negotiated: a frame may span several chains.
+        var mergeable = false
     }
 
     public let deviceType = VirtioDeviceType.network
     public let features = Feature.checksum | Feature.guestChecksum | Feature.mac | Feature.guestTSO4
-        | Feature.guestTSO6 | Feature.hostTSO4 | Feature.hostTSO6
+        | Feature.guestTSO6 | Feature.hostTSO4 | Feature.hostTSO6 | Feature.mergeableReceiveBuffers
     public var queueSizes: [UInt16] { [Self.queueSize, Self.queueSize] }
     public let mac: [UInt8]
     let fd: Int32
@@ -88,7 +91,7 @@ public final class NetworkDevice: VirtioDevice {
             if negotiated & Feature.guestTSO6 != 0 { offloads |= CL_TUN_F_TSO6 }
         }
         _ = cl_ioctl_value(fd, CL_TUNSETOFFLOAD, offloads)
-        state.withLock { $0.active = true }
+        state.withLock { $0 = State(active: true, mergeable: negotiated & Feature.mergeableReceiveBuffers != 0) }
     }
 
     public func reset() {
@@ -115,10 +118,14 @@ public final class NetworkDevice: VirtioDevice {
     }
 
     /// Reads frames from the TAP straight into receive chains (readv) until either runs
-    /// out; a chain is taken first and given back when the TAP turns out empty. A frame
-    /// longer than its chain is cut short by the TAP (the guest then drops it); a chain
-    /// too small for a vnet header and an Ethernet header is returned empty.
+    /// out; chains are taken first and given back when the TAP turns out empty. Without
+    /// mergeable buffers each frame gets one chain: a frame longer than its chain is cut
+    /// short by the TAP (the guest then drops it), and a chain too small for a vnet
+    /// header and an Ethernet header is returned empty. With them (§5.1.6.3.1) a frame
+    /// is read into as many chains as it needs, at least a maximal frame's worth being
+    /// taken before each read, and `num_buffers` in its header says how many it used.
     private func receive(queue: inout SplitQueue, memory: any GuestRAM) throws(VirtioError) -> Bool {
+        if state.withLock({ $0.mergeable }) { return try receiveMerged(queue: &queue, memory: memory) }
         var used = false
         while let chain = try queue.next(memory: memory) {
             guard chain.writableLength >= UInt64(Self.headerSize + 14) else {
@@ -134,6 +141,50 @@ public final class NetworkDevice: VirtioDevice {
             try queue.addUsed(head: chain.head, length: UInt32(count), memory: memory)
             used = true
         }
+        return used
+    }
+
+    private func receiveMerged(queue: inout SplitQueue, memory: any GuestRAM) throws(VirtioError) -> Bool {
+        var used = false
+        // Chains taken but not used yet, in ring order: they are the last ones `next`
+        // returned, so giving them back is undoing that many.
+        var pool: [DescriptorChain] = []
+        var capacity: UInt64 = 0
+        while true {
+            while capacity < UInt64(Self.frameLimit), let chain = try queue.next(memory: memory) {
+                pool.append(chain)
+                capacity += chain.writableLength
+            }
+            // Too little room for a frame of any size: wait for more buffers (`next` found
+            // the ring empty, so the driver notifies when it adds one).
+            guard capacity >= UInt64(Self.frameLimit), let first = pool.first else { break }
+            guard first.writableLength >= UInt64(Self.headerSize) else {
+                try queue.addUsed(head: first.head, length: 0, memory: memory)
+                capacity -= first.writableLength
+                pool.removeFirst()
+                used = true
+                continue
+            }
+            var buffers: [UnsafeMutableRawBufferPointer] = []
+            for chain in pool { buffers += try Self.buffers(chain.writable, length: chain.writableLength, memory: memory) }
+            guard case .done(let count) = HostIO.read(fd, into: buffers) else { break }
+            var lengths: [UInt32] = []
+            var remaining = UInt64(count)
+            for chain in pool where remaining > 0 {
+                let length = min(chain.writableLength, remaining)
+                remaining -= length
+                lengths.append(UInt32(length))
+            }
+            try first.writeBytes([UInt8(truncatingIfNeeded: lengths.count), UInt8(truncatingIfNeeded: lengths.count >> 8)],
+                                 offset: UInt64(Self.headerSize - 2), memory: memory)
+            for (chain, length) in zip(pool, lengths) {
+                try queue.addUsed(head: chain.head, length: length, memory: memory)
+                capacity -= chain.writableLength
+            }
+            pool.removeFirst(lengths.count)
+            used = true
+        }
+        pool.forEach { _ in queue.undoNext() }
         return used
     }
 
