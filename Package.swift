@@ -22,6 +22,8 @@ let package = Package(
         // virtio 1.2 devices: split virtqueue, mmio transport, blk/rng.
         .target(name: "Virtio", dependencies: ["CLinux", "KVM"]),
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio"]),
+        // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
+        .target(name: "Bench", dependencies: ["KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
@@ -32,6 +34,7 @@ let package = Package(
                 "KVM",
                 "Images",
                 "Runtime",
+                "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
