@@ -28,17 +28,18 @@ public final class NetworkDevice: VirtioDevice {
         static let guestTSO6: UInt64 = 1 << 8
         static let hostTSO4: UInt64 = 1 << 11
         static let hostTSO6: UInt64 = 1 << 12
+        static let mergeableReceiveBuffers: UInt64 = 1 << 15
     }
 
     struct State {
         var active = false
-        /// A frame read from the TAP that waits for a receive buffer.
-        var pending: [UInt8]?
+        /// VIRTIO_NET_F_MRG_RXBUF was negotiated: a frame may span several chains.
+        var mergeable = false
     }
 
     public let deviceType = VirtioDeviceType.network
     public let features = Feature.checksum | Feature.guestChecksum | Feature.mac | Feature.guestTSO4
-        | Feature.guestTSO6 | Feature.hostTSO4 | Feature.hostTSO6
+        | Feature.guestTSO6 | Feature.hostTSO4 | Feature.hostTSO6 | Feature.mergeableReceiveBuffers
     public var queueSizes: [UInt16] { [Self.queueSize, Self.queueSize] }
     public let mac: [UInt8]
     let fd: Int32
@@ -90,7 +91,7 @@ public final class NetworkDevice: VirtioDevice {
             if negotiated & Feature.guestTSO6 != 0 { offloads |= CL_TUN_F_TSO6 }
         }
         _ = cl_ioctl_value(fd, CL_TUNSETOFFLOAD, offloads)
-        state.withLock { $0.active = true }
+        state.withLock { $0 = State(active: true, mergeable: negotiated & Feature.mergeableReceiveBuffers != 0) }
     }
 
     public func reset() {
@@ -101,20 +102,14 @@ public final class NetworkDevice: VirtioDevice {
         index == Self.transmitQueue ? try transmit(queue: &queue, memory: memory) : try receive(queue: &queue, memory: memory)
     }
 
-    /// Each transmit chain is one vnet header plus frame, written to the TAP whole. A
-    /// frame the TAP cannot take now is dropped, as a congested link would.
+    /// Each transmit chain is one vnet header plus frame, written to the TAP whole
+    /// straight from guest memory (writev). A frame the TAP cannot take now is dropped,
+    /// as a congested link would.
     private func transmit(queue: inout SplitQueue, memory: any GuestRAM) throws(VirtioError) -> Bool {
         var used = false
-        var frame: [UInt8] = []
         while let chain = try queue.next(memory: memory) {
-            frame.removeAll(keepingCapacity: true)
-            if chain.readableLength <= UInt64(Self.frameLimit) {
-                try DescriptorChain.forEach(in: chain.readable, offset: 0, length: chain.readableLength, memory: memory) {
-                    frame += $0
-                }
-                if frame.count > Self.headerSize {
-                    while Glibc.write(fd, frame, frame.count) < 0 && errno == EINTR {}
-                }
+            if chain.readableLength > UInt64(Self.headerSize), chain.readableLength <= UInt64(Self.frameLimit) {
+                _ = HostIO.write(fd, try Self.buffers(chain.readable, length: chain.readableLength, memory: memory))
             }
             try queue.addUsed(head: chain.head, length: 0, memory: memory)
             used = true
@@ -122,30 +117,80 @@ public final class NetworkDevice: VirtioDevice {
         return used
     }
 
-    /// Moves frames from the TAP into receive chains until either runs out; a frame
-    /// too large for its chain is dropped.
+    /// Reads frames from the TAP straight into receive chains (readv) until either runs
+    /// out; chains are taken first and given back when the TAP turns out empty. Without
+    /// mergeable buffers each frame gets one chain: a frame longer than its chain is cut
+    /// short by the TAP (the guest then drops it), and a chain too small for a vnet
+    /// header and an Ethernet header is returned empty. With them (§5.1.6.3.1) a frame
+    /// is read into as many chains as it needs, at least a maximal frame's worth being
+    /// taken before each read, and `num_buffers` in its header says how many it used.
     private func receive(queue: inout SplitQueue, memory: any GuestRAM) throws(VirtioError) -> Bool {
+        if state.withLock({ $0.mergeable }) { return try receiveMerged(queue: &queue, memory: memory) }
         var used = false
-        var buffer = [UInt8](repeating: 0, count: Self.frameLimit)
-        while true {
-            var frame = state.withLock { $0.pending }
-            if frame == nil {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return used }
-                frame = Array(buffer[0..<n])
+        while let chain = try queue.next(memory: memory) {
+            guard chain.writableLength >= UInt64(Self.headerSize + 14) else {
+                try queue.addUsed(head: chain.head, length: 0, memory: memory)
+                used = true
+                continue
             }
-            guard let chain = try queue.next(memory: memory) else {
-                state.withLock { $0.pending = frame }
+            let length = min(chain.writableLength, UInt64(Self.frameLimit))
+            guard case .done(let count) = HostIO.read(fd, into: try Self.buffers(chain.writable, length: length, memory: memory)) else {
+                queue.undoNext()
                 return used
             }
-            state.withLock { $0.pending = nil }
-            var written = 0
-            if let frame, UInt64(frame.count) <= chain.writableLength {
-                written = try chain.writeBytes(frame, offset: 0, memory: memory)
-            }
-            try queue.addUsed(head: chain.head, length: UInt32(written), memory: memory)
+            try queue.addUsed(head: chain.head, length: UInt32(count), memory: memory)
             used = true
         }
+        return used
+    }
+
+    private func receiveMerged(queue: inout SplitQueue, memory: any GuestRAM) throws(VirtioError) -> Bool {
+        var used = false
+        // Chains taken but not used yet, in ring order: they are the last ones `next`
+        // returned, so giving them back is undoing that many.
+        var pool: [DescriptorChain] = []
+        var capacity: UInt64 = 0
+        while true {
+            while capacity < UInt64(Self.frameLimit), let chain = try queue.next(memory: memory) {
+                pool.append(chain)
+                capacity += chain.writableLength
+            }
+            // Too little room for a frame of any size: wait for more buffers (`next` found
+            // the ring empty, so the driver notifies when it adds one).
+            guard capacity >= UInt64(Self.frameLimit), let first = pool.first else { break }
+            guard first.writableLength >= UInt64(Self.headerSize) else {
+                try queue.addUsed(head: first.head, length: 0, memory: memory)
+                capacity -= first.writableLength
+                pool.removeFirst()
+                used = true
+                continue
+            }
+            var buffers: [UnsafeMutableRawBufferPointer] = []
+            for chain in pool { buffers += try Self.buffers(chain.writable, length: chain.writableLength, memory: memory) }
+            guard case .done(let count) = HostIO.read(fd, into: buffers) else { break }
+            var lengths: [UInt32] = []
+            var remaining = UInt64(count)
+            for chain in pool where remaining > 0 {
+                let length = min(chain.writableLength, remaining)
+                remaining -= length
+                lengths.append(UInt32(length))
+            }
+            try first.writeBytes([UInt8(truncatingIfNeeded: lengths.count), UInt8(truncatingIfNeeded: lengths.count >> 8)],
+                                 offset: UInt64(Self.headerSize - 2), memory: memory)
+            for (chain, length) in zip(pool, lengths) {
+                try queue.addUsed(head: chain.head, length: length, memory: memory)
+                capacity -= chain.writableLength
+            }
+            pool.removeFirst(lengths.count)
+            used = true
+        }
+        pool.forEach { _ in queue.undoNext() }
+        return used
+    }
+
+    static func buffers(_ segments: [BufferSegment], length: UInt64, memory: any GuestRAM) throws(VirtioError) -> [UnsafeMutableRawBufferPointer] {
+        var buffers: [UnsafeMutableRawBufferPointer] = []
+        try DescriptorChain.forEach(in: segments, offset: 0, length: length, memory: memory) { buffers.append($0) }
+        return buffers
     }
 }

@@ -4,21 +4,11 @@ import Glibc
 import Musl
 #endif
 
-/// The host side's Unix stream sockets (unix(7)), all non-blocking and close-on-exec,
-/// and the I/O the vsock device does on them: `MSG_NOSIGNAL` writes (a peer that went
-/// away is an `EPIPE`, never a SIGPIPE to the VMM) and scatter/gather straight from and
-/// into guest buffers.
+/// The vsock device's host side Unix stream sockets (unix(7)), all non-blocking and
+/// close-on-exec: listening, accepting, connecting.
 enum UnixSocket {
     /// Longest path that fits `sockaddr_un.sun_path` with its terminating NUL.
     static let maximumPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
-
-    /// The outcome of one non-blocking read or write.
-    enum Transfer: Equatable {
-        case done(Int)
-        case wouldBlock
-        case endOfFile
-        case failed(Int32)
-    }
 
     static func address(_ path: String) -> sockaddr_un? {
         var address = sockaddr_un()
@@ -102,43 +92,6 @@ enum UnixSocket {
             }
             if errno == EINTR || errno == ECONNABORTED { continue }
             return nil
-        }
-    }
-
-    static func iovecs(_ buffers: [UnsafeMutableRawBufferPointer]) -> [iovec] {
-        buffers.map { iovec(iov_base: $0.baseAddress, iov_len: $0.count) }
-    }
-
-    /// Writes `buffers` in order (gather); `.done` may be short.
-    static func write(_ fd: Int32, _ buffers: [UnsafeMutableRawBufferPointer]) -> Transfer {
-        var vectors = iovecs(buffers)
-        while true {
-            let n = vectors.withUnsafeMutableBufferPointer { vectors in
-                var message = msghdr()
-                message.msg_iov = vectors.baseAddress
-                message.msg_iovlen = vectors.count
-                return sendmsg(fd, &message, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            }
-            if n >= 0 { return .done(n) }
-            if errno == EINTR { continue }
-            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno)
-        }
-    }
-
-    /// Writes one contiguous buffer.
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Transfer {
-        write(fd, [UnsafeMutableRawBufferPointer(mutating: bytes)])
-    }
-
-    /// Reads into `buffers` in order (scatter).
-    static func read(_ fd: Int32, into buffers: [UnsafeMutableRawBufferPointer]) -> Transfer {
-        let vectors = iovecs(buffers)
-        while true {
-            let n = vectors.withUnsafeBufferPointer { readv(fd, $0.baseAddress, Int32($0.count)) }
-            if n > 0 { return .done(n) }
-            if n == 0 { return .endOfFile }
-            if errno == EINTR { continue }
-            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno)
         }
     }
 }

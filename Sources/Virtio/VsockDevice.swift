@@ -36,6 +36,8 @@ public final class VsockDevice: VirtioDevice {
     static let controlLimit = 4096
     /// Largest payload per packet to the guest (Linux's VIRTIO_VSOCK_MAX_PKT_BUF_SIZE).
     static let maximumPayload = 64 << 10
+    /// Receive buffers filled by one read from a host socket (Linux posts 4 KiB ones).
+    static let readBatch = 16
 
     /// A packet for the guest without data, waiting for an rx buffer.
     struct ControlPacket {
@@ -207,7 +209,7 @@ public final class VsockDevice: VirtioDevice {
                 s.controlStart += 1
                 var header = self.header(packet.key, packet.operation, flags: packet.flags, connection: s.connections[packet.key])
                 header.sourceCID = packet.sourceCID
-                try chain.writeBytes(header.bytes, offset: 0, memory: memory)
+                try header.write(to: chain, memory: memory)
                 try queue.addUsed(head: chain.head, length: UInt32(VsockHeader.size), memory: memory)
                 used = true
             }
@@ -217,8 +219,7 @@ public final class VsockDevice: VirtioDevice {
             guard !ready.isEmpty else { return used }
             for connection in ready {
                 guard let chain = try nextReceiveBuffer(&queue, memory: memory) else { return used }
-                if let payload = try fill(chain, from: connection, memory: memory, state: &s) {
-                    try queue.addUsed(head: chain.head, length: UInt32(VsockHeader.size) + payload, memory: memory)
+                if try send(from: connection, first: chain, queue: &queue, memory: memory, state: &s) {
                     used = true
                 } else {
                     queue.undoNext()
@@ -235,29 +236,59 @@ public final class VsockDevice: VirtioDevice {
         return chain
     }
 
-    /// Puts the connection's next packet into `chain`: data read from the host socket,
-    /// or SHUTDOWN/RST when it ended or failed, or a credit update; returns the payload
-    /// size, or nil when there was nothing after all (the host socket had no data).
-    private func fill(_ chain: DescriptorChain, from connection: VsockConnection, memory: any GuestRAM,
-                      state s: inout State) throws(VirtioError) -> UInt32? {
+    /// Sends the connection's next packets, starting in `first`: data read from the
+    /// host socket with one readv into up to ``readBatch`` buffers (within the guest's
+    /// credit), or SHUTDOWN/RST when the socket ended or failed, or a credit update.
+    /// Returns false, with `first` not used, when there was nothing after all (the host
+    /// socket had no data).
+    private func send(from connection: VsockConnection, first: DescriptorChain, queue: inout SplitQueue,
+                      memory: any GuestRAM, state s: inout State) throws(VirtioError) -> Bool {
         var operation = VsockHeader.Operation.creditUpdate
         var flags: UInt32 = 0
-        var payload: UInt32 = 0
-        if connection.canSendData {
-            let room = min(chain.writableLength - UInt64(VsockHeader.size), UInt64(connection.peerCredit), UInt64(Self.maximumPayload))
-            var buffers: [UnsafeMutableRawBufferPointer] = []
-            try DescriptorChain.forEach(in: chain.writable, offset: UInt64(VsockHeader.size), length: room, memory: memory) {
-                buffers.append($0)
+        // A buffer with no room past the header carries a credit update instead.
+        if connection.canSendData, room(in: first, credit: connection.peerCredit) > 0 {
+            var chains: [(chain: DescriptorChain, room: UInt64)] = []
+            var credit = UInt64(connection.peerCredit)
+            var chain: DescriptorChain? = first
+            while let next = chain {
+                let room = self.room(in: next, credit: UInt32(credit))
+                guard room > 0 else {
+                    queue.undoNext()
+                    break
+                }
+                chains.append((next, room))
+                credit -= room
+                chain = chains.count < Self.readBatch && credit > 0 ? try nextReceiveBuffer(&queue, memory: memory) : nil
             }
-            switch room == 0 ? .wouldBlock : UnixSocket.read(connection.fd, into: buffers) {
+            var buffers: [UnsafeMutableRawBufferPointer] = []
+            for (chain, room) in chains {
+                try DescriptorChain.forEach(in: chain.writable, offset: UInt64(VsockHeader.size), length: room, memory: memory) {
+                    buffers.append($0)
+                }
+            }
+            let result = HostIO.read(connection.fd, into: buffers)
+            var unused = chains.count - 1
+            switch result {
             case .done(let count):
-                operation = .readWrite
-                payload = UInt32(count)
-                connection.sentToPeer &+= payload
+                var remaining = UInt64(count)
+                for (chain, room) in chains where remaining > 0 {
+                    let payload = min(room, remaining)
+                    remaining -= payload
+                    connection.sentToPeer &+= UInt32(payload)
+                    var header = self.header(connection.key, .readWrite, connection: connection)
+                    header.length = UInt32(payload)
+                    try header.write(to: chain, memory: memory)
+                    try queue.addUsed(head: chain.head, length: UInt32(VsockHeader.size) + header.length, memory: memory)
+                    unused -= 1
+                }
+                (0..<unused + 1).forEach { _ in queue.undoNext() }
+                return true
             case .wouldBlock:
                 connection.hostReadable = false
-                guard connection.creditUpdateDue else { return nil }
+                (0..<unused).forEach { _ in queue.undoNext() }
+                guard connection.creditUpdateDue else { return false }
             case .endOfFile:
+                (0..<unused).forEach { _ in queue.undoNext() }
                 connection.hostEnded = true
                 operation = .shutdown
                 flags = VsockHeader.ShutdownFlag.send
@@ -265,14 +296,19 @@ public final class VsockDevice: VirtioDevice {
                     operation = .reset
                 }
             case .failed:
+                (0..<unused).forEach { _ in queue.undoNext() }
                 operation = .reset
             }
         }
-        var header = self.header(connection.key, operation, flags: flags, connection: connection)
-        header.length = payload
-        try chain.writeBytes(header.bytes, offset: 0, memory: memory)
+        try header(connection.key, operation, flags: flags, connection: connection).write(to: first, memory: memory)
+        try queue.addUsed(head: first.head, length: UInt32(VsockHeader.size), memory: memory)
         if operation == .reset { drop(connection.fd, state: &s) }
-        return payload
+        return true
+    }
+
+    /// Payload bytes `chain` can carry within `credit`.
+    private func room(in chain: DescriptorChain, credit: UInt32) -> UInt64 {
+        min(chain.writableLength - UInt64(VsockHeader.size), UInt64(credit), UInt64(Self.maximumPayload))
     }
 
     /// A header from the host end of `key`, carrying our credit for `connection`.

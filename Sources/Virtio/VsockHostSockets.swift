@@ -104,7 +104,7 @@ extension VsockDevice {
     /// The guest accepted a host-initiated connection: tell the client `OK <hostport>`.
     func completeHostConnection(_ connection: VsockConnection, state s: inout State) {
         let line = Array("OK \(connection.key.localPort)\n".utf8)
-        guard line.withUnsafeBytes({ UnixSocket.write(connection.fd, $0) }) == .done(line.count) else {
+        guard line.withUnsafeBytes({ HostIO.send(connection.fd, $0) }) == .done(line.count) else {
             return reset(connection.key, state: &s)
         }
         connection.phase = .established
@@ -119,7 +119,7 @@ extension VsockDevice {
         guard total > 0 else { return }
         var written = 0
         if connection.output.isEmpty {
-            switch UnixSocket.write(connection.fd, buffers) {
+            switch HostIO.send(connection.fd, buffers) {
             case .done(let count): written = count
             case .wouldBlock, .endOfFile: break
             case .failed: return reset(connection.key, state: &s)
@@ -147,7 +147,7 @@ extension VsockDevice {
         while !connection.output.isEmpty && !failed {
             var written = 0
             connection.output.drain { bytes in
-                switch UnixSocket.write(connection.fd, bytes) {
+                switch HostIO.send(connection.fd, bytes) {
                 case .done(let count): written = count
                 case .wouldBlock, .endOfFile: break
                 case .failed: failed = true

@@ -71,14 +71,32 @@ public struct VsockHeader: Equatable, Sendable {
 
     /// The 44 encoded bytes.
     public var bytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(Self.size)
+        var out = [UInt8](repeating: 0, count: Self.size)
+        out.withUnsafeMutableBytes { store(into: $0) }
+        return out
+    }
+
+    /// Encodes the header into the first 44 bytes of `target` (which must hold them).
+    public func store(into target: UnsafeMutableRawBufferPointer) {
+        precondition(target.count >= Self.size, "a vsock header needs \(Self.size) bytes")
+        var offset = 0
         func put<T: FixedWidthInteger>(_ value: T) {
-            for i in 0..<MemoryLayout<T>.size { out.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
+            target.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+            offset += MemoryLayout<T>.size
         }
         put(sourceCID); put(destinationCID); put(sourcePort); put(destinationPort); put(length)
         put(type); put(operation); put(flags); put(bufferAllocation); put(forwardCount)
-        return out
+    }
+
+    /// Writes the header at the start of `chain`'s device-writable buffers (which the
+    /// caller checked hold at least 44 bytes), in place when the first buffer is large
+    /// enough (Linux gives the header a descriptor of its own).
+    func write(to chain: DescriptorChain, memory: any GuestRAM) throws(VirtioError) {
+        if let first = chain.writable.first, first.length >= UInt32(Self.size) {
+            store(into: try memory.bytes(at: first.address, length: UInt64(Self.size)))
+        } else {
+            try chain.writeBytes(bytes, offset: 0, memory: memory)
+        }
     }
 
     /// The decoded operation, nil for a value §5.10.6 does not define.

@@ -24,5 +24,8 @@ import Testing
         for module in ["virtio_mmio.ko", "virtio_blk.ko", "virtio_net.ko", "virtio_console.ko", "vmw_vsock_virtio_transport.ko", "erofs.ko", "overlay.ko"] {
             #expect(contents.contains("./lib/modules/\(module)"), "initramfs lacks \(module)")
         }
+        #expect(contents.contains(" 755 ./bin/vsock-tool\n"), "initramfs lacks the vsock test tool")
+        let rigContents = try String(contentsOf: rebuild.appendingPathComponent("rig-initramfs.contents"), encoding: .utf8)
+        #expect(rigContents.contains("./lib/modules/vhost_vsock.ko"), "the rig lacks vhost_vsock (bench/virtio compares with it)")
     }
 }

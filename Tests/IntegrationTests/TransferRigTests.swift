@@ -9,15 +9,16 @@ import Testing
 /// - vsock: a 10 MiB echo started by the guest (CID 2 port 5001 → the host's Unix
 ///   socket `<uds>_5001`, which echoes) and a 10 MiB echo started by the host
 ///   (`CONNECT 5000` on `<uds>`, echoed by `vsock-tool listen 5000` in the guest),
-///   checksummed on both ends.
+///   checksummed on both ends; then 16 concurrent host-initiated sessions of 64 KiB
+///   each, echoed by `vsock-tool listen -k 5003 cat`.
 /// Needs root for the TAP (the rig is root).
 @Suite(.serialized) struct TransferRigTests {
     static let netSize = 100 << 20
     static let vsockSize = 10 << 20
 
     /// The host side, run beside the VM: TCP sink and source on the TAP address, the
-    /// vsock echo server, then the host-initiated vsock echo (retrying CONNECT until
-    /// the guest listens). Prints one result line per transfer.
+    /// vsock echo server, then the concurrent sessions and the host-initiated vsock echo
+    /// (retrying CONNECT until the guest listens). Prints one result line per transfer.
     static let hostScript = """
         import hashlib, os, socket, sys, threading, time
         uds, net_size, vsock_size, ready = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -53,16 +54,26 @@ import Testing
                 except OSError: pass
                 c.close(); time.sleep(0.2)
             raise SystemExit("the guest never listened on vsock port 5000")
-        def tcp_source_then_vsock_client(server):
+        def session(index, ok):
+            c = connect_guest(5003, time.time() + 600)
+            data = pattern(f"session-{index}", 65536)
+            c.sendall(data); c.shutdown(socket.SHUT_WR)
+            ok[index] = drain(c) == (len(data), hashlib.sha256(data).hexdigest())
+        def tcp_source_then_vsock_clients(server):
             conn = server.accept()[0]
             conn.sendall(pattern("swiftlet-net", net_size)); conn.close()
+            ok = {}
+            sessions = [threading.Thread(target=session, args=(i, ok)) for i in range(16)]
+            for t in sessions: t.start()
+            for t in sessions: t.join()
+            print(f"host-vsock-sessions-ok={sum(ok.values())}/16", flush=True)
             c = connect_guest(5000, time.time() + 600)
             sender = threading.Thread(target=lambda: (c.sendall(pattern("swiftlet-vsock", vsock_size)), c.shutdown(socket.SHUT_WR)))
             sender.start(); n, sha = drain(c); sender.join()
             print(f"host-vsock-back={n} sha={sha}", flush=True)
         jobs = [(tcp_sink, listener(socket.AF_INET, ("169.254.77.1", 5000))),
                 (vsock_echo, listener(socket.AF_UNIX, uds + "_5001")),
-                (tcp_source_then_vsock_client, listener(socket.AF_INET, ("169.254.77.1", 5002)))]
+                (tcp_source_then_vsock_clients, listener(socket.AF_INET, ("169.254.77.1", 5002)))]
         threads = [threading.Thread(target=job, args=(server,)) for job, server in jobs]
         for t in threads: t.start()
         open(ready, "w").close()
@@ -73,13 +84,14 @@ import Testing
     /// is too short for it).
     static let guestScript = """
         exec > /dev/hvc0 2>&1
+        vsock-tool listen -k 5003 cat & sessions=$!
         ip addr add 169.254.77.2/24 dev eth0; ip link set eth0 up
         ping -c 3 169.254.77.1
         yes swiftlet-net | head -c \(netSize) | nc 169.254.77.1 5000; echo nc-send-status=$?
         echo guest-tcp-received=$(nc 169.254.77.1 5002 < /dev/null | sha256sum)
-        vsock-tool listen 5000 sh -c 'tee /tmp/vsock-in' &
+        vsock-tool listen 5000 sh -c 'tee /tmp/vsock-in' & listener=$!
         echo guest-vsock-echo=$(yes swiftlet-vsock | head -c \(vsockSize) | vsock-tool connect 2 5001 | sha256sum)
-        wait
+        wait $listener; kill $sessions
         echo guest-vsock-in=$(sha256sum < /tmp/vsock-in)
         """
 
@@ -131,5 +143,6 @@ import Testing
         #expect(output.contains("guest-vsock-echo=\(vsock)"), "and came back to the guest")
         #expect(output.contains("guest-vsock-in=\(vsock)"), "host → guest vsock reached the guest")
         #expect(output.contains("host-vsock-back=\(Self.vsockSize) sha=\(vsock)"), "and came back to the host")
+        #expect(output.contains("host-vsock-sessions-ok=16/16"), "16 concurrent host-initiated echo sessions")
     }
 }

@@ -166,6 +166,31 @@ import Testing
         #expect(received == data)
     }
 
+    /// One read fills several receive buffers in order; the ones it did not need go
+    /// back to the ring and carry the next data.
+    @Test func oneReadFillsSeveralBuffersAndReturnsTheRest() throws {
+        var h = try H()
+        let server = H.listen(at: "\(h.uds)_6005")
+        defer { close(server); unlink("\(h.uds)_6005") }
+        h.postReceiveBuffers(1)
+        try h.send(H.guestHeader(.request, from: 55, to: 6005))
+        let peer = accept(server, nil, nil)
+        defer { close(peer) }
+        _ = try h.receive()
+        h.postReceiveBuffers(4, capacity: 44 + 2048)
+        let data = (0..<3000).map { UInt8(truncatingIfNeeded: $0 * 13) }
+        H.send(peer, data)
+        h.fireConnections()
+        var packets = try h.receive()
+        #expect(packets.map(\.payload.count) == [2048, 952])
+        #expect(packets.flatMap(\.payload) == data)
+        H.send(peer, [1, 2, 3])
+        h.fireConnections()
+        packets = try h.receive()
+        #expect(packets.map(\.payload) == [[1, 2, 3]])
+        #expect(h.rx.usedIndex == 4, "the fourth buffer is still the guest's")
+    }
+
     /// Guest → host: bytes the host socket cannot take wait (EPOLLOUT watched), our
     /// fwd_cnt grows only as they are written, a credit update follows, and a guest
     /// overrunning our credit is reset.
