@@ -13,7 +13,11 @@ import Musl
 public final class AgentChannel: Sendable {
     public let fd: Int32
     private let sendLock = Mutex(())
-    private let receiveState = Mutex(AgentFrameDecoder())
+    private struct ReceiveState {
+        var decoder = AgentFrameDecoder()
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    }
+    private let receiveState = Mutex(ReceiveState())
 
     public init(fd: Int32) {
         self.fd = fd
@@ -32,21 +36,20 @@ public final class AgentChannel: Sendable {
 
     /// The next message, or nil on a clean end of stream (no partial frame pending).
     public func receive() throws(AgentProtocolError) -> AgentMessage? {
-        try receiveState.withLock { decoder throws(AgentProtocolError) -> AgentMessage? in
-            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        try receiveState.withLock { state throws(AgentProtocolError) -> AgentMessage? in
             while true {
-                if let message = try decoder.next() { return message }
-                let count = chunk.withUnsafeMutableBytes { buffer in
+                if let message = try state.decoder.next() { return message }
+                let count = state.chunk.withUnsafeMutableBytes { buffer in
                     retryingEINTR { read(fd, buffer.baseAddress, buffer.count) }
                 }
                 if count < 0 { throw AgentProtocolError(call: "read from the agent channel", errno: errno) }
                 if count == 0 {
-                    guard decoder.pendingByteCount == 0 else {
-                        throw AgentProtocolError("agent protocol: connection closed in the middle of a frame (\(decoder.pendingByteCount) bytes pending)")
+                    guard state.decoder.pendingByteCount == 0 else {
+                        throw AgentProtocolError("agent protocol: connection closed in the middle of a frame (\(state.decoder.pendingByteCount) bytes pending)")
                     }
                     return nil
                 }
-                decoder.append(chunk[0..<count])
+                state.decoder.append(state.chunk[0..<count])
             }
         }
     }
