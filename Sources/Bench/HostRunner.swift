@@ -39,13 +39,7 @@ final class HostRunner: SystemRunner {
 
     func startInstance(_ index: Int, tasks: [String]) throws -> Instance {
         let process = try Subprocess([binary] + tasks)
-        let ready: Double
-        do {
-            ready = try process.waitFor("ready=1", timeout: 60)
-        } catch {
-            process.signal(SIGKILL)
-            throw error
-        }
+        let ready = try process.waitForOrKill("ready=1", timeout: 60)
         let pid = process.pid
         return Instance(name: "host-\(index)", launcher: process, readyAt: ready) { [pid] }
     }

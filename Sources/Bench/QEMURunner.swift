@@ -62,13 +62,7 @@ final class QEMURunner: SystemRunner {
 
     func startInstance(_ index: Int, tasks: [String]) throws -> Instance {
         let process = try Subprocess(arguments(tasks, volume: false))
-        let ready: Double
-        do {
-            ready = try process.waitFor("ready=1", timeout: 300)
-        } catch {
-            process.signal(SIGKILL)
-            throw error
-        }
+        let ready = try process.waitForOrKill("ready=1", timeout: 300)
         let pid = process.pid
         return Instance(name: "qemu-\(index)", launcher: process, readyAt: ready) { [pid] }
     }

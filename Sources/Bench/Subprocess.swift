@@ -153,6 +153,16 @@ final class Subprocess: Sendable {
         }
     }
 
+    /// ``waitFor(_:timeout:)``, killing the process when the marker never comes.
+    func waitForOrKill(_ marker: String, timeout: Double) throws -> Double {
+        do {
+            return try waitFor(marker, timeout: timeout)
+        } catch {
+            signal(SIGKILL)
+            throw error
+        }
+    }
+
     /// Waits for exit (killing the process after `timeout`); returns the exit status and
     /// the monotonic time of the exit.
     @discardableResult
