@@ -21,12 +21,6 @@ struct ProcessLauncher {
     let root: String
     let watcher: ExitWatcher
 
-    /// Docker's default capabilities (moby oci/caps/defaults.go; the namespace backend
-    /// uses the same set): CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID,
-    /// SETPCAP, NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
-    static let defaultCapabilities: UInt64 = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
-        .reduce(0) { $0 | (1 << $1) }
-
     /// The highest capability number this kernel knows.
     static let lastCapability: Int32 = readTextFile("/proc/sys/kernel/cap_last_cap")
         .flatMap { Int32($0.split(separator: "\n").first ?? "") } ?? 40
@@ -100,7 +94,7 @@ struct ProcessLauncher {
         spec.gid = plan.user.gid
         spec.groups = UnsafePointer(groups)
         spec.ngroups = plan.user.groups.count
-        spec.capabilities = ProcessLauncher.defaultCapabilities
+        spec.capabilities = DefaultCapabilities.mask
         spec.last_cap = ProcessLauncher.lastCapability
         spec.stdio = (stdio[0], stdio[1], stdio[2])
         spec.tty = tty ? 1 : 0

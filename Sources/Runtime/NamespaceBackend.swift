@@ -11,12 +11,6 @@ import Glibc
 /// `upper/` and `work/`, with cgroup limits, Docker's default capability set and
 /// no_new_privs. The child side of clone is C (`sl_spawn`, Sources/CLinux/nsexec.c).
 struct NamespaceBackend: IsolationBackend {
-    /// Docker's default capabilities (moby oci/caps/defaults.go): CHOWN, DAC_OVERRIDE,
-    /// FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW,
-    /// SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
-    static let defaultCapabilities: UInt64 = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
-        .reduce(0) { $0 | (1 << $1) }
-
     func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws {
         for name in ["upper", "work", "rootfs"] {
             try sys("mkdir \(bundle.path(name))") { mkdir(bundle.path(name), 0o755) }
@@ -203,7 +197,7 @@ private final class CArena {
         for (index, gid) in user.groups.enumerated() { groups[index] = gid }
         spec.groups = UnsafePointer(groups)
         spec.ngroups = user.groups.count
-        spec.capabilities = NamespaceBackend.defaultCapabilities
+        spec.capabilities = DefaultCapabilities.mask
         let lastCap = (try? String(contentsOfFile: "/proc/sys/kernel/cap_last_cap", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 40
         spec.last_cap = lastCap
