@@ -27,14 +27,14 @@ public final class Runtime: Sendable {
     /// Creates a container from an image: merges the image config with `options`, checks
     /// the name, resolves volumes and prepares the backend's storage. Returns its config.
     public func create(_ options: CreateOptions) throws -> ContainerConfig {
-        let backend = try Runtime.backend(options.isolation)
+        let backend = Runtime.backend(options.isolation)
         let images: ImageStore
         let image: ResolvedImage
-        let tree: String
+        let imageRoot: String
         do {
             images = try ImageStore(root: root)
             image = try images.resolve(options.image)
-            tree = try images.unpackedTree(options.image)
+            imageRoot = try backend.imageRoot(options.image, in: images)
         } catch {
             throw RuntimeError("Unable to use image '\(options.image)': \(error)")
         }
@@ -54,7 +54,7 @@ public final class Runtime: Sendable {
             name: options.name ?? ContainerStore.randomName(taken: Set(existing.map(\.name))),
             image: options.image,
             imageID: image.id.description,
-            rootfsTree: tree,
+            rootfs: imageRoot,
             process: try ProcessMerge.merge(options, image: image.config.config, hostname: hostname),
             hostname: hostname,
             mounts: try options.volumes.map { try volumes.mount($0) },
