@@ -25,7 +25,9 @@ let package = Package(
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
-        .target(name: "Runtime", dependencies: ["CLinux", "Images"]),
+        // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
+        .target(name: "AgentProtocol"),
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images"]),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
@@ -48,7 +50,8 @@ let package = Package(
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol"]),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import AgentProtocol
 import CLinux
 import Foundation
 import Images
@@ -28,7 +29,7 @@ struct NamespaceBackend: IsolationBackend {
     }
 
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> any ContainerProcess {
-        let user = try ResolvedUser.resolve(config.process.user,
+        let user = try ResolvedUser.resolveForRuntime(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
         let group = try Cgroup.create(config.id, limits: config.limits)
@@ -61,7 +62,7 @@ struct NamespaceBackend: IsolationBackend {
             throw RuntimeError("container \(config.id) is not running")
         }
         let root = "/proc/\(pid)/root"
-        let user = try ResolvedUser.resolve(process.user,
+        let user = try ResolvedUser.resolveForRuntime(process.user,
                                             passwd: (try? String(contentsOfFile: "\(root)/etc/passwd", encoding: .utf8)) ?? "",
                                             group: (try? String(contentsOfFile: "\(root)/etc/group", encoding: .utf8)) ?? "")
         var fds: [Int32] = []

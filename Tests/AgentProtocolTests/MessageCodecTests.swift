@@ -1,0 +1,100 @@
+@testable import AgentProtocol
+import Testing
+
+/// The frame format: every message round-trips; malformed frames are refused with a
+/// message saying what is wrong.
+@Suite struct MessageCodecTests {
+    static let process = ProcessStart(args: ["sh", "-c", "echo héllo"], env: ["PATH=/bin", "A=b=c"], cwd: "/work",
+                                      user: "app:staff", tty: true, rows: 24, columns: 80)
+    static let setup = ContainerSetup(hostname: "box", rootfs: "/dev/vda", writable: "/dev/vdb",
+                                      volumes: [VolumeMount(device: "/dev/vdc", target: "/data", readOnly: false),
+                                                VolumeMount(device: "/dev/vdd", target: "/ro", readOnly: true)])
+    static let every: [AgentMessage] = [
+        .hello(version: 1), .run(setup, process), .run(ContainerSetup(hostname: "", rootfs: "", writable: ""), ProcessStart(args: [])),
+        .exec(process), .started(pid: 42), .failed(status: 127, message: "exec: \"nope\": executable file not found in $PATH"),
+        .stdin([0, 1, 255]), .stdin([]), .closeStdin, .stdout(Array("hello\n".utf8)), .stderr([7]), .signal(15),
+        .resize(rows: 50, columns: 132), .exited(status: -1), .exited(status: 137),
+    ]
+
+    func decodeAll(_ bytes: [UInt8]) throws(AgentProtocolError) -> [AgentMessage] {
+        var decoder = AgentFrameDecoder()
+        decoder.append(bytes)
+        var messages: [AgentMessage] = []
+        while let message = try decoder.next() { messages.append(message) }
+        return messages
+    }
+
+    func expectError(_ bytes: [UInt8], containing text: String) {
+        do throws(AgentProtocolError) {
+            let messages = try decodeAll(bytes)
+            Issue.record("decoded \(messages) from a malformed frame")
+        } catch {
+            #expect(error.message.contains(text), "\(error.message)")
+        }
+    }
+
+    @Test func everyMessageRoundTrips() throws {
+        for message in Self.every {
+            #expect(try decodeAll(message.encode()) == [message])
+        }
+    }
+
+    @Test func streamSplitAtEveryByteDecodesTheSameMessages() throws {
+        let stream = Self.every.flatMap { $0.encode() }
+        var decoder = AgentFrameDecoder()
+        var messages: [AgentMessage] = []
+        for byte in stream {
+            decoder.append([byte])
+            while let message = try decoder.next() { messages.append(message) }
+        }
+        #expect(messages == Self.every)
+        #expect(decoder.pendingByteCount == 0)
+    }
+
+    @Test func wireLayoutIsLittleEndianLengthKindPayload() {
+        #expect(AgentMessage.hello(version: 1).encode() == [3, 0, 0, 0, 1, 1, 0])
+        #expect(AgentMessage.exited(status: 3).encode() == [5, 0, 0, 0, 12, 3, 0, 0, 0])
+        #expect(AgentMessage.stdout([0x41]).encode() == [6, 0, 0, 0, 8, 1, 0, 0, 0, 0x41])
+        #expect(AgentMessage.resize(rows: 0x102, columns: 3).encode() == [5, 0, 0, 0, 11, 2, 1, 3, 0])
+    }
+
+    @Test func partialFrameWaitsForMoreBytes() throws {
+        let frame = AgentMessage.failed(status: 125, message: "x").encode()
+        #expect(try decodeAll(Array(frame.dropLast())) == [])
+    }
+
+    @Test func truncatedPayloadIsRefused() {
+        // A frame whose declared body is complete but whose payload is cut short.
+        expectError([2, 0, 0, 0, 12, 3], containing: "truncated message: exited status")
+        expectError([5, 0, 0, 0, 8, 9, 0, 0, 0], containing: "truncated message: stdout")
+        var run = AgentMessage.run(Self.setup, Self.process).encode()
+        run.removeLast(2)
+        run[0] -= 2
+        expectError(run, containing: "truncated message: run columns")
+    }
+
+    @Test func oversizedFrameIsRefused() {
+        let length = UInt32(AgentProtocol.maxBodyLength + 1)
+        expectError([UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), 0],
+                    containing: "exceeds the 1048576-byte limit")
+        expectError([0, 0, 0, 0], containing: "empty frame")
+    }
+
+    @Test func unknownKindAndTrailingBytesAreRefused() {
+        expectError([1, 0, 0, 0, 99], containing: "unknown message kind 99")
+        expectError([1, 0, 0, 0, 0], containing: "unknown message kind 0")
+        expectError([2, 0, 0, 0, 7, 0], containing: "1 unexpected trailing bytes in a kind 7 message")
+    }
+
+    @Test func badBooleanAndUTF8AreRefused() {
+        var exec = AgentMessage.exec(ProcessStart(args: [], cwd: "", user: "")).encode()
+        exec[4 + 1 + 4 + 4 + 4 + 4] = 2  // the tty byte
+        expectError(exec, containing: "exec tty is 2")
+        expectError([10, 0, 0, 0, 5, 0, 0, 0, 0, 1, 0, 0, 0, 0xFF], containing: "failed message is not valid UTF-8")
+    }
+
+    @Test func hugeCountsAreRefusedBeforeAllocating() {
+        // args count 0xFFFFFFFF in a tiny exec frame.
+        expectError([5, 0, 0, 0, 3, 0xFF, 0xFF, 0xFF, 0xFF], containing: "exec args 4294967295 does not fit")
+    }
+}
