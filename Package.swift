@@ -27,7 +27,7 @@ let package = Package(
         // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images"]),
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images", "KVM"]),
         .executableTarget(
             name: "swiftlet",
             dependencies: [

@@ -17,7 +17,8 @@ public struct CreateOptions: Sendable {
     /// `-v` specs: `NAME:/path[:ro]` or `/host/path:/path[:ro]`.
     public var volumes: [String] = []
     public var limits = ResourceLimits()
-    public var isolation: Isolation = .namespace
+    /// A microVM per container by default, as Docker with VM isolation (Kata) does.
+    public var isolation: Isolation = .microvm
     public var interactive = false
     /// `-t`: the process gets a pseudo-terminal as its stdio.
     public var tty = false

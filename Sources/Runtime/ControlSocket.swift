@@ -18,7 +18,7 @@ final class ControlSocket: Sendable {
         unlink(path)
         listener = try UnixSocket.make()
         do {
-            try UnixSocket.withAddress(path) { address, length in
+            _ = try UnixSocket.withAddress(path) { address, length in
                 try sys("bind \(path)") { bind(listener, address, length) }
             }
             try sys("listen \(path)") { listen(listener, 8) }
@@ -28,11 +28,12 @@ final class ControlSocket: Sendable {
         }
         Thread { [listener] in
             while true {
-                let client = accept4(listener, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+                let client = accept(listener, nil, nil)
                 if client < 0 {
                     if errno == EINTR || errno == ECONNABORTED { continue }
                     return
                 }
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 var request = [UInt8](repeating: 0, count: 4)
                 if UnixSocket.readFully(client, &request) {
                     let number = Int32(bitPattern: UInt32(request[0]) | UInt32(request[1]) << 8
@@ -57,7 +58,7 @@ final class ControlSocket: Sendable {
     static func request(_ signal: Int32, path: String) throws {
         let fd = try UnixSocket.make()
         defer { Glibc.close(fd) }
-        try UnixSocket.withAddress(path) { address, length in
+        _ = try UnixSocket.withAddress(path) { address, length in
             try sys("connect \(path)") { connect(fd, address, length) }
         }
         let value = UInt32(bitPattern: signal)

@@ -8,12 +8,15 @@ import Glibc
 /// the backend at these points. A backend keeps no state in memory between calls: every
 /// call may come from a different process (the CLI, the container's monitor).
 public protocol IsolationBackend: Sendable {
+    /// Refuses, with one line saying why, what this backend cannot run on this host or
+    /// with these options; called first by `create`, before anything is built.
+    func validate(_ options: CreateOptions) throws
+
     /// The image's root as this backend mounts it, built on first use and shared by every
     /// container of the image (namespace: the flattened tree; microVM: the EROFS image).
     func imageRoot(_ image: String, in images: ImageStore) throws -> String
 
-    /// Checks what the backend cannot do with `config` at `create` (before any storage
-    /// exists) and prepares per-container storage (namespace: overlay upper/work dirs;
+    /// Prepares per-container storage at `create` (namespace: overlay upper/work dirs;
     /// microVM: the writable disk).
     func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws
 

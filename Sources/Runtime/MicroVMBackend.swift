@@ -1,4 +1,5 @@
 import AgentProtocol
+import CLinux
 import Foundation
 import Images
 import KVM
@@ -31,19 +32,23 @@ struct MicroVMBackend: IsolationBackend {
         try images.rootfsImage(image)
     }
 
-    func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws {
+    func validate(_ options: CreateOptions) throws {
         try Self.checkHost()
         _ = try GuestFiles.locate(executable: Self.executable())
-        for mount in config.mounts where mount.volume == nil {
-            throw RuntimeError("bind mounts of host directories (\(mount.source)) are not supported with --isolation microvm; use a named volume")
+        let sources = options.volumes.map { String($0.prefix { $0 != ":" }) }
+        if let directory = sources.first(where: { $0.hasPrefix("/") }) {
+            throw RuntimeError("bind mounts of host directories (\(directory)) are not supported with --isolation microvm; use a named volume")
         }
-        let names = config.mounts.compactMap(\.volume)
+        let names = sources
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw RuntimeError("volume \(repeated) is mounted twice; a microVM container can mount a volume once")
         }
         guard names.count + 2 <= MicroVMLaunch.maximumDisks else {
             throw RuntimeError("a microVM container can mount at most \(MicroVMLaunch.maximumDisks - 2) volumes")
         }
+    }
+
+    func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws {
         try Ext4Image.create(bundle.path("disk.ext4"), directories: ["upper", "work"])
     }
 

@@ -18,6 +18,8 @@ struct NamespaceBackend: IsolationBackend {
     static let defaultCapabilities: UInt64 = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
         .reduce(0) { $0 | (1 << $1) }
 
+    func validate(_ options: CreateOptions) throws {}
+
     func imageRoot(_ image: String, in images: ImageStore) throws -> String {
         try images.unpackedTree(image)
     }

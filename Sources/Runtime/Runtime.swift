@@ -28,6 +28,8 @@ public final class Runtime: Sendable {
     /// the name, resolves volumes and prepares the backend's storage. Returns its config.
     public func create(_ options: CreateOptions) throws -> ContainerConfig {
         let backend = Runtime.backend(options.isolation)
+        try backend.validate(options)
+        let mounts = try options.volumes.map { try volumes.mount($0) }
         let images: ImageStore
         let image: ResolvedImage
         let imageRoot: String
@@ -57,7 +59,7 @@ public final class Runtime: Sendable {
             rootfs: imageRoot,
             process: try ProcessMerge.merge(options, image: image.config.config, hostname: hostname),
             hostname: hostname,
-            mounts: try options.volumes.map { try volumes.mount($0) },
+            mounts: mounts,
             limits: options.limits,
             isolation: options.isolation,
             interactive: options.interactive,

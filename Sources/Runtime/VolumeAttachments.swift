@@ -61,7 +61,7 @@ extension VolumeStore {
         unlink("\(directory)/\(name)/users/\(config.id)")
         guard let volume = try? inspect(name), !users(name).contains(where: { $0.isolation == .namespace }),
               Self.isMountPoint(volume.Mountpoint) else { return }
-        if umount2(volume.Mountpoint, 0) != 0 { _ = umount2(volume.Mountpoint, MNT_DETACH) }
+        if umount2(volume.Mountpoint, 0) != 0 { _ = umount2(volume.Mountpoint, Int32(MNT_DETACH)) }
     }
 
     /// The live users of a volume; stale records are removed.

@@ -72,7 +72,7 @@ public struct VolumeStore: Sendable {
         guard users.isEmpty else {
             throw RuntimeError("remove \(name): volume is in use - [\(users.joined(separator: ", "))]", code: 1)
         }
-        if Self.isMountPoint(volume.Mountpoint) { _ = umount2(volume.Mountpoint, MNT_DETACH) }
+        if Self.isMountPoint(volume.Mountpoint) { _ = umount2(volume.Mountpoint, Int32(MNT_DETACH)) }
         do {
             try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
         } catch {
