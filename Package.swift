@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],

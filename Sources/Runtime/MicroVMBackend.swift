@@ -35,6 +35,9 @@ struct MicroVMBackend: IsolationBackend {
     func validate(_ options: CreateOptions) throws {
         try Self.checkHost()
         _ = try GuestFiles.locate(executable: Self.executable())
+        if options.limits.pids != nil {
+            throw RuntimeError("--pids-limit is not supported with --isolation microvm (the VM's own kernel has no limit set by the host)")
+        }
         let sources = options.volumes.map { String($0.prefix { $0 != ":" }) }
         if let directory = sources.first(where: { $0.hasPrefix("/") }) {
             throw RuntimeError("bind mounts of host directories (\(directory)) are not supported with --isolation microvm; use a named volume")

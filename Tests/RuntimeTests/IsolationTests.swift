@@ -5,7 +5,7 @@ import Testing
 /// What isolation must guarantee (issue 7 acceptance): no view of host processes, no
 /// mounting over the host, limits enforced by the kernel.
 @Suite struct IsolationTests {
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func seesOnlyItsOwnProcesses(isolation: Isolation) throws {
         let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, Swiftlet.busybox, "ps", "-o", "pid,comm")
         #expect(result.status == 0)
@@ -14,7 +14,7 @@ import Testing
         #expect(rows.first?.last == "ps")
     }
 
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func cannotMount(isolation: Isolation) throws {
         let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, Swiftlet.busybox,
                                   "sh", "-c", "mkdir -p /mnt && mount -t tmpfs none /mnt")
@@ -33,7 +33,7 @@ import Testing
         try swiftlet("rm", name)
     }
 
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func pidsLimit(isolation: Isolation) throws {
         let result = try swiftlet("run", "--rm", "--pids-limit", "4", "--isolation", isolation.rawValue, Swiftlet.busybox,
                                   "sh", "-c", "for i in 1 2 3 4 5 6; do sleep 1 & done; wait")
@@ -57,7 +57,7 @@ import Testing
 
     /// A mount point through a symbolic link of the image (Debian's /bin -> usr/bin) is
     /// refused: resolved before pivot_root it would land on the host's filesystem.
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func mountPointThroughSymlinkIsRefused(isolation: Isolation) throws {
         let target = "/bin/swiftlet-test-\(UUID().uuidString.prefix(8))"
         let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "-v", "/tmp:\(target)", Swiftlet.debian, "true")
