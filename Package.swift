@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "swiftlet", targets: ["swiftlet"]),
         .executable(name: "swiftlet-vmm", targets: ["swiftlet-vmm"]),
+        .executable(name: "swiftlet-init", targets: ["swiftlet-init"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,10 +25,19 @@ let package = Package(
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio"]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
+        // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
         .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images", "KVM"]),
+        // The guest agent's logic (PID 1 in a container microVM): no Foundation.
+        .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
+        // The guest agent binary, packed into the container initramfs as /init
+        // (guest-images/build-container-initramfs); Swift's runtime linked in statically.
+        .executableTarget(
+            name: "swiftlet-init",
+            dependencies: ["GuestAgent", "CLinux"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
@@ -45,6 +55,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Drives one agent-protocol session by hand or from the integration tests.
+        .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
@@ -52,6 +64,7 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
+        .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
     ],
     swiftLanguageModes: [.v6]

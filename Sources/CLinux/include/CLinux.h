@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include "nsexec.h"
+#include "agentexec.h"
 
 // /dev/kvm (system) ioctls.
 extern const unsigned long CL_KVM_GET_API_VERSION;

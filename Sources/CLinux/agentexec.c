@@ -1,0 +1,240 @@
+// The guest agent's process start (see agentexec.h). Only async-signal-safe calls and
+// raw syscalls run in the child.
+#define _GNU_SOURCE
+#include "agentexec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <string.h>
+#include <linux/vm_sockets.h>
+#include <sys/ioctl.h>
+#include <sys/reboot.h>
+#include <sys/sysmacros.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void sa_append(char *dst, const char *src, size_t size) {
+    size_t used = strlen(dst);
+    size_t n = strlen(src);
+    if (used + 1 >= size) return;
+    if (n > size - used - 1) n = size - used - 1;
+    memcpy(dst + used, src, n);
+    dst[used + n] = 0;
+}
+
+/// Reports "<what>[: strerror(err)]" with `status` on the error pipe and exits with it.
+static void sa_fail(const struct sa_spec *spec, int status, const char *what, int err) {
+    struct sa_failure failure;
+    failure.status = status;
+    failure.message[0] = 0;
+    sa_append(failure.message, what, sizeof failure.message);
+    if (err != 0) {
+        sa_append(failure.message, ": ", sizeof failure.message);
+        sa_append(failure.message, strerror(err), sizeof failure.message);
+    }
+    size_t length = offsetof(struct sa_failure, message) + strlen(failure.message) + 1;
+    const char *bytes = (const char *)&failure;
+    while (length > 0) {
+        ssize_t n = write(spec->error_fd, bytes, length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        bytes += n;
+        length -= (size_t)n;
+    }
+    _exit(status);
+}
+
+static void sa_check(const struct sa_spec *spec, int result, const char *what) {
+    if (result < 0) sa_fail(spec, 125, what, errno);
+}
+
+/// mkdir -p of an absolute path (mode 0755); errors surface at the chdir that follows.
+static void sa_mkdir_all(const char *path) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == 0) {
+            char saved = *p;
+            *p = 0;
+            mkdir(buf, 0755);
+            *p = saved;
+            if (saved == 0) break;
+        }
+    }
+}
+
+static void sa_exec_failed(const struct sa_spec *spec, const char *command, int err) {
+    char what[4096] = "unable to start container process: exec: \"";
+    sa_append(what, command, sizeof what);
+    sa_append(what, "\"", sizeof what);
+    sa_fail(spec, err == ENOENT ? 127 : 126, what, err);
+}
+
+static const char *sa_path_variable(const char *const *envp) {
+    for (; *envp; envp++) {
+        if (strncmp(*envp, "PATH=", 5) == 0) return *envp + 5;
+    }
+    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/// execve with a PATH search (Go's exec.LookPath rules, as runc: a regular file with an
+/// x bit), reporting Docker's messages and statuses.
+static void sa_execute(const struct sa_spec *spec) {
+    const char *command = spec->argv[0];
+    char *const *argv = (char *const *)spec->argv;
+    char *const *envp = (char *const *)spec->envp;
+    if (strchr(command, '/')) {
+        execve(command, argv, envp);
+        sa_exec_failed(spec, command, errno);
+    }
+    const char *path = sa_path_variable(spec->envp);
+    while (*command) {
+        const char *end = strchr(path, ':');
+        size_t length = end ? (size_t)(end - path) : strlen(path);
+        char candidate[4096];
+        if (length == 0 || length >= sizeof candidate) {
+            strcpy(candidate, ".");
+        } else {
+            memcpy(candidate, path, length);
+            candidate[length] = 0;
+        }
+        sa_append(candidate, "/", sizeof candidate);
+        sa_append(candidate, command, sizeof candidate);
+        struct stat info;
+        if (stat(candidate, &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 0111)) {
+            execve(candidate, argv, envp);
+            sa_exec_failed(spec, command, errno);
+        }
+        if (!end) break;
+        path = end + 1;
+    }
+    char what[4096] = "unable to start container process: exec: \"";
+    sa_append(what, command, sizeof what);
+    sa_append(what, "\": executable file not found in $PATH", sizeof what);
+    sa_fail(spec, 127, what, 0);
+}
+
+static void sa_child(const struct sa_spec *spec) {
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    // Move the stdio fds above 2 first so dup2 cannot overwrite one still needed.
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = fcntl(spec->stdio[i], F_DUPFD_CLOEXEC, 3);
+        sa_check(spec, fds[i], "duplicating stdio");
+    }
+    for (int i = 0; i < 3; i++) sa_check(spec, dup2(fds[i], i), "dup2 stdio");
+    // Nothing the agent holds open (vsock sessions, other processes' pipes) leaks in.
+    sa_check(spec, (int)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range");
+    sa_check(spec, setsid(), "setsid");
+    if (spec->tty) sa_check(spec, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
+    if (spec->root) {
+        sa_check(spec, chroot(spec->root), "entering the container root");
+        sa_check(spec, chdir("/"), "chdir /");
+    }
+    if (spec->cwd[0] == '/') sa_mkdir_all(spec->cwd);
+    if (chdir(spec->cwd) < 0) {
+        char what[4096] = "chdir to cwd (\"";
+        sa_append(what, spec->cwd, sizeof what);
+        sa_append(what, "\") set in config failed", sizeof what);
+        sa_fail(spec, 126, what, errno);
+    }
+    sa_check(spec, setgroups(spec->ngroups, spec->groups), "setgroups");
+    sa_check(spec, setresgid(spec->gid, spec->gid, spec->gid), "setgid");
+    sa_check(spec, setresuid(spec->uid, spec->uid, spec->uid), "setuid");
+    sa_execute(spec);
+}
+
+pid_t sa_spawn(const struct sa_spec *spec) {
+    // A raw clone (fork semantics) skips glibc's atfork handlers, which may take locks.
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
+    if (pid != 0) return pid;
+    sa_child(spec);
+    _exit(125);
+}
+
+int sa_finit_module(int fd, const char *params, int flags) {
+    return (int)syscall(SYS_finit_module, fd, params, flags);
+}
+
+int sa_vsock_listen(unsigned int port, int backlog) {
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_vm address;
+    memset(&address, 0, sizeof address);
+    address.svm_family = AF_VSOCK;
+    address.svm_port = port;
+    address.svm_cid = VMADDR_CID_ANY;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, backlog) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+int sa_set_window_size(int fd, unsigned short rows, unsigned short columns) {
+    struct winsize size = {.ws_row = rows, .ws_col = columns};
+    return ioctl(fd, TIOCSWINSZ, &size);
+}
+
+int sa_open_pty(const char *ptmx, int *master, int *slave, unsigned short rows, unsigned short columns) {
+    int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -1;
+    int unlock = 0;
+    int s = -1;
+    if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || (s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0
+        || (rows > 0 && columns > 0 && sa_set_window_size(m, rows, columns) < 0)) {
+        int err = errno;
+        if (s >= 0) close(s);
+        close(m);
+        errno = err;
+        return -1;
+    }
+    *master = m;
+    *slave = s;
+    return 0;
+}
+
+int sa_accept(int listener) {
+    return accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+}
+
+int sa_mknod_char(const char *path, unsigned int major, unsigned int minor) {
+    return mknod(path, S_IFCHR | 0666, makedev(major, minor));
+}
+
+int sa_power_off(void) {
+    return reboot(RB_POWER_OFF);
+}
+
+int sa_vsock_connect(unsigned int cid, unsigned int port) {
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_vm address;
+    memset(&address, 0, sizeof address);
+    address.svm_family = AF_VSOCK;
+    address.svm_port = port;
+    address.svm_cid = cid;
+    int result;
+    do {
+        result = connect(fd, (struct sockaddr *)&address, sizeof address);
+    } while (result < 0 && errno == EINTR);
+    if (result < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}

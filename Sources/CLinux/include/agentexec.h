@@ -1,0 +1,67 @@
+// The process-start side of the guest agent swiftlet-init (PID 1 in a microVM), in C for
+// the same reason as nsexec: the agent is a multi-threaded Swift process, so between
+// fork and execve only this code runs (no malloc, no locks, no Swift). The agent fills
+// an `sa_spec` in advance; `sa_spawn` forks, and the child enters the container root,
+// sets up its terminal or pipes, working directory and credentials, and execs.
+#ifndef SWIFTLET_AGENTEXEC_H
+#define SWIFTLET_AGENTEXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// Everything the child needs, prepared by the agent.
+struct sa_spec {
+    const char *root;          // directory to chroot into (the container root), or NULL
+    const char *const *argv;   // NULL-terminated
+    const char *const *envp;   // NULL-terminated
+    const char *cwd;           // absolute, inside root; created when missing (as runc)
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t ngroups;
+    int stdio[3];              // fds that become the process's 0, 1, 2
+    int tty;                   // nonzero: stdio[0] is a pty slave, made the controlling terminal
+    int error_fd;              // close-on-exec pipe: a failure is reported here, then _exit
+};
+
+/// The message a failed child writes to `error_fd` before exiting: Docker's exit status
+/// (125 setup, 126 not executable, 127 not found) and runc's line, NUL-terminated.
+struct sa_failure {
+    int32_t status;
+    char message[4096 + 256];
+};
+
+/// Forks the process; returns its pid in the parent, or -1 with errno set. A new session
+/// leader (setsid) with default signal dispositions and an empty signal mask.
+pid_t sa_spawn(const struct sa_spec *spec);
+
+/// Opens a pseudo-terminal pair from the devpts instance whose ptmx is `ptmx` (the
+/// container's own /dev/pts): the master and the slave (both close-on-exec, the slave
+/// with O_NOCTTY), with the window size set when rows and columns are nonzero.
+int sa_open_pty(const char *ptmx, int *master, int *slave, unsigned short rows, unsigned short columns);
+
+/// TIOCSWINSZ on a terminal fd.
+int sa_set_window_size(int fd, unsigned short rows, unsigned short columns);
+
+/// finit_module(2), which glibc does not wrap.
+int sa_finit_module(int fd, const char *params, int flags);
+
+/// A close-on-exec AF_VSOCK stream socket listening on `port` for any CID (virtio 1.2
+/// §5.10), or -1 with errno set.
+int sa_vsock_listen(unsigned int port, int backlog);
+
+/// A close-on-exec AF_VSOCK stream socket connected to `cid`:`port` (a host talking to a
+/// guest through the kernel's vhost-vsock), or -1 with errno set.
+int sa_vsock_connect(unsigned int cid, unsigned int port);
+
+/// accept4(2) with SOCK_CLOEXEC (hidden from Swift behind _GNU_SOURCE).
+int sa_accept(int listener);
+
+/// mknod(2) of a character device with mode 0666.
+int sa_mknod_char(const char *path, unsigned int major, unsigned int minor);
+
+/// reboot(RB_POWER_OFF): returns only on failure (-1, errno set).
+int sa_power_off(void);
+
+#endif

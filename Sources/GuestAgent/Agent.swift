@@ -1,0 +1,80 @@
+import AgentProtocol
+import CLinux
+import Glibc
+import Synchronization
+
+/// The guest agent: PID 1 of the microVM after `Boot`. Listens on vsock port
+/// `AgentProtocol.agentPort`, serves each connection on its own thread, builds the
+/// container root on `run` and starts processes in it; when the main process ends it
+/// kills the rest, syncs, unmounts and powers the VM off.
+public final class Agent: Sendable {
+    private struct State {
+        var plan: MountPlan?
+        var mainStarted = false
+    }
+    private let state = Mutex(State())
+    let watcher = ExitWatcher()
+
+    public init() {}
+
+    /// Accepts sessions forever. SIGCHLD must already be blocked (`Boot.prepare`).
+    public func serve() throws(AgentError) -> Never {
+        watcher.start()
+        let listener = try sys("listening on vsock port \(AgentProtocol.agentPort)") {
+            sa_vsock_listen(AgentProtocol.agentPort, 16)
+        }
+        consoleLog("listening on vsock port \(AgentProtocol.agentPort)")
+        while true {
+            let fd = sa_accept(listener)
+            if fd < 0 {
+                if errno != EINTR { consoleLog("accept: \(String(cString: strerror(errno)))") }
+                continue
+            }
+            let session = Session(fd: fd, agent: self)
+            startThread { session.serve() }
+        }
+    }
+
+    /// `run`: builds the container root and starts the main process.
+    func run(_ setup: ContainerSetup, _ process: ProcessStart) throws(AgentError) -> LaunchedProcess {
+        try state.withLock { state throws(AgentError) in
+            guard !state.mainStarted else { throw AgentError("the container is already running") }
+            state.mainStarted = true
+            let plan = try MountPlan(setup)
+            try ContainerRoot.build(plan, hostname: setup.hostname)
+            state.plan = plan
+        }
+        return try start(process)
+    }
+
+    /// `exec`: starts another process in the running container.
+    func exec(_ process: ProcessStart) throws(AgentError) -> LaunchedProcess {
+        guard state.withLock({ $0.plan != nil }) else {
+            throw AgentError("container is not running: exec needs a started container")
+        }
+        return try start(process)
+    }
+
+    private func start(_ process: ProcessStart) throws(AgentError) -> LaunchedProcess {
+        let root = MountPlan.root
+        let plan = try ExecPlan(process, passwd: readTextFile("\(root)/etc/passwd") ?? "",
+                                group: readTextFile("\(root)/etc/group") ?? "")
+        return try ProcessLauncher(root: root, watcher: watcher)
+            .launch(plan, tty: process.tty, rows: process.rows, columns: process.columns)
+    }
+
+    /// The end of the VM: every other process is killed, file systems synced and
+    /// unmounted, then reboot(RB_POWER_OFF).
+    func powerOff() -> Never {
+        consoleLog("container ended; powering off")
+        _ = kill(-1, SIGKILL)
+        sync()
+        if let plan = state.withLock({ $0.plan }) {
+            ContainerRoot.unmount(plan.unmountOrder)
+        }
+        sync()
+        _ = sa_power_off()
+        consoleLog("reboot(RB_POWER_OFF) failed: \(String(cString: strerror(errno)))")
+        exit(1)
+    }
+}

@@ -1,0 +1,34 @@
+import AgentProtocol
+
+/// What the forked child needs to start a `ProcessStart` in the container: argv, the
+/// environment with HOME added from the user's passwd entry when missing (as Docker),
+/// the working directory and the credentials resolved with runc's rules against the
+/// container's /etc/passwd and /etc/group.
+public struct ExecPlan: Equatable, Sendable {
+    public var argv: [String]
+    public var env: [String]
+    public var cwd: String
+    public var user: ResolvedUser
+
+    /// `passwd` and `group` are the container's files (empty when missing).
+    public init(_ process: ProcessStart, passwd: String, group: String) throws(AgentError) {
+        guard let command = process.args.first, !command.isEmpty else {
+            throw AgentError("no command specified")
+        }
+        guard process.cwd.hasPrefix("/") else {
+            throw AgentError("the working directory '\(process.cwd)' is invalid, it needs to be an absolute path")
+        }
+        for text in process.args + process.env + [process.cwd] where text.utf8.contains(0) {
+            throw AgentError("invalid process spec: an argument, variable or directory contains a NUL byte")
+        }
+        do {
+            user = try ResolvedUser.resolve(process.user, passwd: passwd, group: group)
+        } catch {
+            throw AgentError(error.message, status: error.status)
+        }
+        argv = process.args
+        env = process.env
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=\(user.home)") }
+        cwd = process.cwd
+    }
+}

@@ -1,0 +1,141 @@
+import AgentProtocol
+import CLinux
+import Glibc
+
+/// A process started for a session: its pid, the exit eventfd from `ExitWatcher`, and
+/// the agent's ends of its stdio: a pty master (TTY) or three pipes.
+struct LaunchedProcess {
+    let pid: Int32
+    let exitEvent: Int32
+    /// Where `stdin` bytes go: the pty master or the write end of the stdin pipe.
+    let input: Int32
+    /// What to relay: (fd, is stderr). With a TTY only the master, as stdout.
+    let outputs: [(fd: Int32, isStderr: Bool)]
+    /// The pty master, for `resize`.
+    let terminal: Int32?
+}
+
+/// Starts processes in the container root through `sa_spawn` (Sources/CLinux/agentexec.c):
+/// Swift prepares every C string and fd beforehand; the child runs only C.
+struct ProcessLauncher {
+    let root: String
+    let watcher: ExitWatcher
+
+    /// Starts `plan`; a failure of the child before execve (bad cwd, missing command, …)
+    /// comes back through the error pipe as an `AgentError` with Docker's status.
+    func launch(_ plan: ExecPlan, tty: Bool, rows: UInt16, columns: UInt16) throws(AgentError) -> LaunchedProcess {
+        var childEnds: [Int32] = []
+        var agentEnds: [Int32] = []
+        defer { childEnds.forEach { close($0) } }
+        do throws(AgentError) {
+            let stdio: [Int32]
+            let input: Int32
+            let outputs: [(fd: Int32, isStderr: Bool)]
+            var terminal: Int32?
+            if tty {
+                var master: Int32 = -1
+                var slave: Int32 = -1
+                try sys("opening a terminal in \(root)/dev/pts") { sa_open_pty("\(root)/dev/pts/ptmx", &master, &slave, rows, columns) }
+                agentEnds.append(master)
+                childEnds.append(slave)
+                stdio = [slave, slave, slave]
+                input = master
+                outputs = [(master, false)]
+                terminal = master
+            } else {
+                let stdinPipe = try pipe()
+                let stdoutPipe = try pipe()
+                let stderrPipe = try pipe()
+                childEnds += [stdinPipe.read, stdoutPipe.write, stderrPipe.write]
+                agentEnds += [stdinPipe.write, stdoutPipe.read, stderrPipe.read]
+                stdio = [stdinPipe.read, stdoutPipe.write, stderrPipe.write]
+                input = stdinPipe.write
+                outputs = [(stdoutPipe.read, false), (stderrPipe.read, true)]
+            }
+            let errorPipe = try pipe()
+            let started = try spawn(plan, stdio: stdio, tty: tty, errorFD: errorPipe.write)
+            close(errorPipe.write)
+            let failure = readFailure(errorPipe.read)
+            close(errorPipe.read)
+            if let failure {
+                _ = watcher.waitForExit(started.pid, exitEvent: started.exitEvent)
+                throw failure
+            }
+            return LaunchedProcess(pid: started.pid, exitEvent: started.exitEvent, input: input, outputs: outputs, terminal: terminal)
+        } catch {
+            agentEnds.forEach { close($0) }
+            throw error
+        }
+    }
+
+    private func pipe() throws(AgentError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        try sys("pipe2") { sl_pipe_cloexec(&fds) }
+        return (fds[0], fds[1])
+    }
+
+    private func spawn(_ plan: ExecPlan, stdio: [Int32], tty: Bool, errorFD: Int32) throws(AgentError) -> (pid: Int32, exitEvent: Int32) {
+        let arena = CStringArena()
+        let argv = arena.array(plan.argv)
+        let envp = arena.array(plan.env)
+        let groups = UnsafeMutablePointer<gid_t>.allocate(capacity: max(plan.user.groups.count, 1))
+        defer { groups.deallocate() }
+        for (index, gid) in plan.user.groups.enumerated() { groups[index] = gid }
+        var spec = sa_spec()
+        spec.root = UnsafePointer(arena.string(root))
+        spec.argv = argv
+        spec.envp = envp
+        spec.cwd = UnsafePointer(arena.string(plan.cwd))
+        spec.uid = plan.user.uid
+        spec.gid = plan.user.gid
+        spec.groups = UnsafePointer(groups)
+        spec.ngroups = plan.user.groups.count
+        spec.stdio = (stdio[0], stdio[1], stdio[2])
+        spec.tty = tty ? 1 : 0
+        spec.error_fd = errorFD
+        return try watcher.spawn { () throws(AgentError) -> Int32 in
+            try sys("fork") { sa_spawn(&spec) }
+        }
+    }
+
+    /// The child's `sa_failure` from the error pipe, or nil at EOF without one (execve
+    /// succeeded and closed the pipe).
+    private func readFailure(_ fd: Int32) -> AgentError? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        guard bytes.count >= 4 else { return nil }
+        let status = Int32(bitPattern: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
+        let text = bytes[4...].prefix { $0 != 0 }
+        return AgentError(String(decoding: text, as: UTF8.self), status: status)
+    }
+}
+
+/// C strings and NULL-terminated string arrays that live as long as the arena.
+final class CStringArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    func string(_ text: String) -> UnsafeMutablePointer<CChar> {
+        let pointer = strdup(text)!
+        allocations.append(UnsafeMutableRawPointer(pointer))
+        return pointer
+    }
+
+    func array(_ texts: [String]) -> UnsafePointer<UnsafePointer<CChar>?> {
+        let size = MemoryLayout<UnsafePointer<CChar>?>.stride * (texts.count + 1)
+        let array = malloc(size)!.bindMemory(to: UnsafePointer<CChar>?.self, capacity: texts.count + 1)
+        for (index, text) in texts.enumerated() { array[index] = UnsafePointer(string(text)) }
+        array[texts.count] = nil
+        allocations.append(UnsafeMutableRawPointer(array))
+        return UnsafePointer(array)
+    }
+
+    deinit {
+        for allocation in allocations { free(allocation) }
+    }
+}

@@ -1,0 +1,90 @@
+import Glibc
+
+/// A failure of the guest agent: the line to report and Docker's exit status for it
+/// (125 setup error, 126 cannot execute, 127 not found).
+public struct AgentError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public let status: Int32
+
+    public init(_ message: String, status: Int32 = 125) {
+        self.message = message
+        self.status = status
+    }
+
+    /// A failed system call: "`call`: strerror(errno)".
+    init(call: String, errno: Int32) {
+        self.init("\(call): \(String(cString: strerror(errno)))")
+    }
+
+    public var description: String { message }
+}
+
+/// Runs a system call, retrying EINTR; a negative result throws an `AgentError` naming
+/// `call` with errno's text.
+@discardableResult
+func sys<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(AgentError) -> T {
+    while true {
+        let result = body()
+        if result >= 0 { return result }
+        let error = errno
+        if error == EINTR { continue }
+        throw AgentError(call: call(), errno: error)
+    }
+}
+
+/// Writes a line to the agent's stderr, which is the serial console (/dev/console).
+public func consoleLog(_ line: String) {
+    let bytes = Array("swiftlet-init: \(line)\n".utf8)
+    bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(2, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
+
+/// Starts a detached POSIX thread running `body` (the agent links no Foundation).
+func startThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(&thread, nil, { raw in
+        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    if result == 0 {
+        pthread_detach(thread)
+    } else {
+        Unmanaged<Box>.fromOpaque(context).release()
+        consoleLog("cannot start a thread: \(String(cString: strerror(result)))")
+    }
+}
+
+/// Reads a whole (small) file, or nil when it cannot be opened.
+func readTextFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Sleeps for `milliseconds`.
+func sleepMilliseconds(_ milliseconds: Int) {
+    var pause = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+    _ = nanosleep(&pause, nil)
+}
