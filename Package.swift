@@ -23,6 +23,8 @@ let package = Package(
         // virtio 1.2 devices: split virtqueue, mmio transport, blk/rng.
         .target(name: "Virtio", dependencies: ["CLinux", "KVM"]),
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio"]),
+        // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
+        .target(name: "Bench", dependencies: ["KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
@@ -44,6 +46,7 @@ let package = Package(
                 "KVM",
                 "Images",
                 "Runtime",
+                "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +64,7 @@ let package = Package(
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),

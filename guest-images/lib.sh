@@ -55,6 +55,7 @@ resolve_module() {
 
 # Builds PREFIX.cpio.gz and PREFIX.contents from a kernel package tree, busybox-static,
 # an init script and a list of modules (loaded by /init in /lib/modules/load-order).
+# Programs named in the variable extra_bins (space-separated paths) go to /bin too.
 build_initramfs() {
     local tree=$1 release=$2 busybox=$3 init=$4 prefix=$5
     shift 5
@@ -75,6 +76,7 @@ build_initramfs() {
     mknod -m 0600 "$stage/dev/console" c 5 1
     mknod -m 0666 "$stage/dev/null" c 1 3
     install -m 0755 "$init" "$stage/init"
+    for path in ${extra_bins:-}; do install -m 0755 "$path" "$stage/bin/$(basename "$path")"; done
     echo "$release" > "$stage/etc/kernel-release"
 
     order=()

@@ -1,5 +1,6 @@
 #include "CLinux.h"
 
+#include <linux/if_tun.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -53,6 +54,16 @@ const unsigned long CL_KVM_GET_LAPIC = KVM_GET_LAPIC;
 const unsigned long CL_KVM_SET_LAPIC = KVM_SET_LAPIC;
 const unsigned long CL_KVM_SET_CPUID2 = KVM_SET_CPUID2;
 const unsigned long CL_KVM_GET_MP_STATE = KVM_GET_MP_STATE;
+
+const unsigned long CL_TUNSETIFF = TUNSETIFF;
+const unsigned long CL_TUNSETOFFLOAD = TUNSETOFFLOAD;
+const unsigned long CL_TUNSETVNETHDRSZ = TUNSETVNETHDRSZ;
+const short CL_IFF_TAP = IFF_TAP;
+const short CL_IFF_NO_PI = IFF_NO_PI;
+const short CL_IFF_VNET_HDR = IFF_VNET_HDR;
+const unsigned long CL_TUN_F_CSUM = TUN_F_CSUM;
+const unsigned long CL_TUN_F_TSO4 = TUN_F_TSO4;
+const unsigned long CL_TUN_F_TSO6 = TUN_F_TSO6;
 
 int cl_ioctl_pointer(int fd, unsigned long request, void *argument) {
     return ioctl(fd, request, argument);

@@ -127,6 +127,7 @@ public final class Machine: Sendable {
         defer {
             devices.stop()
             deviceThread.join()
+            devices.close()
         }
 
         var threads: [HostThread] = []

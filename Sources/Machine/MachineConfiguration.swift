@@ -39,6 +39,8 @@ public struct MachineConfiguration: Sendable {
     public var console: Console
     /// virtio-net interfaces on host TAP devices (eth0, eth1, ...).
     public var networks: [NetworkOption] = []
+    /// The virtio-vsock device, if any.
+    public var vsock: VsockOption?
     /// Receives each byte the guest sends to COM1.
     public var consoleOutput: @Sendable (UInt8) -> Void
 
@@ -84,7 +86,7 @@ extension MachineConfiguration {
     public static func fromOptions(kernel: String?, initrd: String?, commandLine: String?, cpus: String,
                                    memory: String, bootTimerLogging: Bool, startNanoseconds: UInt64,
                                    disks: [String] = [], networks: [String] = [],
-                                   console: String = "serial") throws(ConfigurationError) -> MachineConfiguration {
+                                   console: String = "serial", vsock: String? = nil) throws(ConfigurationError) -> MachineConfiguration {
         guard let kernel, !kernel.isEmpty else { throw ConfigurationError("--kernel PATH is required") }
         guard let cpuCount = Int(cpus) else { throw ConfigurationError("--cpus must be a number, got \"\(cpus)\"") }
         guard let size = MemorySize(parsing: memory) else {
@@ -104,6 +106,7 @@ extension MachineConfiguration {
                                                  startNanoseconds: startNanoseconds, disks: diskOptions,
                                                  console: consoleKind)
         configuration.networks = networkOptions
+        if let vsock { configuration.vsock = try VsockOption(parsing: vsock) }
         try configuration.validate()
         return configuration
     }

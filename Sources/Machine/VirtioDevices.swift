@@ -68,6 +68,40 @@ public struct NetworkOption: Equatable, Sendable {
     }
 }
 
+/// A vsock device given with `--vsock cid=N,uds=PATH` (Firecracker-style host side:
+/// see ``VsockDevice``).
+public struct VsockOption: Equatable, Sendable {
+    public var guestCID: UInt32
+    public var udsPath: String
+
+    public init(guestCID: UInt32, udsPath: String) {
+        self.guestCID = guestCID
+        self.udsPath = udsPath
+    }
+
+    /// Parses `cid=N,uds=PATH` (in either order).
+    public init(parsing text: String) throws(ConfigurationError) {
+        var cid: UInt32?
+        var path: String?
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            if part.hasPrefix("cid=") {
+                guard let value = UInt32(part.dropFirst(4)), value >= 3, value != UInt32.max else {
+                    throw ConfigurationError("--vsock cid= must be a number from 3 to \(UInt32.max - 1), got \"\(part.dropFirst(4))\"")
+                }
+                cid = value
+            } else if part.hasPrefix("uds=") {
+                path = String(part.dropFirst(4))
+            } else {
+                throw ConfigurationError("--vsock accepts cid=N,uds=PATH, got \"\(text)\"")
+            }
+        }
+        guard let cid, let path, !path.isEmpty else {
+            throw ConfigurationError("--vsock needs both cid=N and uds=PATH, got \"\(text)\"")
+        }
+        self.init(guestCID: cid, udsPath: path)
+    }
+}
+
 /// The machine's virtio-mmio devices (virtio 1.2 §4.2): where each sits in the MMIO
 /// hole, its GSI, its ACPI `LNRO0005` object and `virtio_mmio.device=` entry, and the
 /// KVM wiring — an ioeventfd per queue on QueueNotify and an irqfd per device.
@@ -84,9 +118,11 @@ struct VirtioDeviceSet: Sendable {
     static func gsi(of index: Int) -> UInt32 { firstGSI + UInt32(index) }
 
     /// The devices a configuration asks for: its disks in order, its network
-    /// interfaces, the console if it is virtio, then the entropy device.
+    /// interfaces, the console if it is virtio, the vsock device if any, then the
+    /// entropy device.
     static func devices(for configuration: MachineConfiguration) throws(ConfigurationError) -> [any VirtioDevice] {
-        let count = configuration.disks.count + configuration.networks.count + (configuration.console == .virtio ? 1 : 0) + 1
+        let count = configuration.disks.count + configuration.networks.count + (configuration.console == .virtio ? 1 : 0)
+            + (configuration.vsock == nil ? 0 : 1) + 1
         guard count <= maximumCount else {
             throw ConfigurationError("at most \(maximumCount) virtio devices fit, \(count) requested")
         }
@@ -102,7 +138,10 @@ struct VirtioDeviceSet: Sendable {
                 let sink = configuration.consoleOutput
                 devices.append(ConsoleDevice(output: { bytes in bytes.forEach(sink) }))
             }
-            devices.append(try EntropyDevice())
+            if let vsock = configuration.vsock {
+                devices.append(try VsockDevice(guestCID: vsock.guestCID, udsPath: vsock.udsPath))
+            }
+            devices.append(EntropyDevice())
         } catch {
             throw ConfigurationError("\(error)")
         }

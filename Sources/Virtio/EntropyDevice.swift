@@ -3,10 +3,11 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 
 /// virtio-rng (virtio 1.2 §5.4 "Entropy Device"): one request queue whose
-/// device-writable buffers are filled from the host's `/dev/urandom` (the same pool
-/// as `getrandom(2)`, which Glibc's Swift module does not export).
+/// device-writable buffers are filled from the host kernel's entropy pool with
+/// `getrandom(2)` (no file descriptor; blocks only before the pool is first seeded).
 public final class EntropyDevice: VirtioDevice {
     public static let queueSize: UInt16 = 64
     /// Largest number of bytes handed out per request.
@@ -17,14 +18,7 @@ public final class EntropyDevice: VirtioDevice {
     public let configuration: [UInt8] = []
     public var queueSizes: [UInt16] { [Self.queueSize] }
 
-    let fd: Int32
-
-    public init() throws(VirtioError) {
-        fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(call: "open(/dev/urandom)", errno: errno) }
-    }
-
-    deinit { close(fd) }
+    public init() {}
 
     public func process(queue: inout SplitQueue, index: Int, memory: any GuestRAM) throws(VirtioError) -> Bool {
         var used = false
@@ -32,20 +26,27 @@ public final class EntropyDevice: VirtioDevice {
             var filled: UInt64 = 0
             let wanted = min(chain.writableLength, Self.requestLimit)
             try DescriptorChain.forEach(in: chain.writable, offset: 0, length: wanted, memory: memory) { buffer in
-                var done = 0
-                while done < buffer.count {
-                    let n = read(fd, buffer.baseAddress! + done, buffer.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    done += n
-                }
-                filled += UInt64(done)
+                filled += UInt64(Self.fill(buffer))
             }
             try queue.addUsed(head: chain.head, length: UInt32(filled), memory: memory)
             used = true
         }
         return used
+    }
+
+    /// Fills `buffer` from getrandom(2); returns how many bytes it got (getrandom hands
+    /// out at most 32 MiB - 1 per call and may be interrupted, so it loops).
+    static func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var done = 0
+        while done < buffer.count {
+            let n = getrandom(base + done, buffer.count - done, 0)
+            if n < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            done += n
+        }
+        return done
     }
 }

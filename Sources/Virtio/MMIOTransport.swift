@@ -208,6 +208,13 @@ public final class MMIOTransport: Sendable {
         guard index < queueEventFDs.count else { return }
         var counter: UInt64 = 0
         _ = Glibc.read(queueEventFDs[index], &counter, 8)
+        runQueue(index)
+    }
+
+    /// Processes queue `index` without a notification (device thread, from a host-event
+    /// handler of the device: host input arrived for that queue).
+    public func runQueue(_ index: Int) {
+        guard index < queueEventFDs.count else { return }
         // The interrupt goes out after the lock is released: the vCPU taking it reads
         // InterruptStatus at once and would otherwise wait for this thread.
         let raise: Bool = state.withLock { s in
@@ -231,7 +238,7 @@ public final class MMIOTransport: Sendable {
     }
 
     /// Asks the device thread to run queue `index` as if the driver had notified it
-    /// (a device with host-side input uses this to deliver it).
+    /// (safe from any thread, also from inside the device's `process`).
     public func wake(queue index: Int) {
         if index < queueEventFDs.count { signal(queueEventFDs[index]) }
     }

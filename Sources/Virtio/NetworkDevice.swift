@@ -30,17 +30,6 @@ public final class NetworkDevice: VirtioDevice {
         static let hostTSO6: UInt64 = 1 << 12
     }
 
-    /// <linux/if_tun.h> values (TUNSETIFF and friends are `_IOW('T', n, int)`).
-    enum TUN {
-        static let setInterface: UInt = 0x4004_54CA
-        static let setOffload: UInt = 0x4004_54D0
-        static let setHeaderSize: UInt = 0x4004_54D8
-        static let tap: Int16 = 0x0002
-        static let noPacketInfo: Int16 = 0x1000
-        static let vnetHeader: Int16 = 0x4000
-        static let offloadChecksum: UInt = 1, offloadTSO4: UInt = 2, offloadTSO6: UInt = 4
-    }
-
     struct State {
         var active = false
         /// A frame read from the TAP that waits for a receive buffer.
@@ -67,10 +56,10 @@ public final class NetworkDevice: VirtioDevice {
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { name in
             for (i, byte) in tapName.utf8.enumerated() { name[i] = byte }
         }
-        request.ifr_ifru.ifru_flags = TUN.tap | TUN.noPacketInfo | TUN.vnetHeader
+        request.ifr_ifru.ifru_flags = CL_IFF_TAP | CL_IFF_NO_PI | CL_IFF_VNET_HDR
         var headerSize = Int32(Self.headerSize)
-        guard cl_ioctl_pointer(fd, TUN.setInterface, &request) == 0,
-              cl_ioctl_pointer(fd, TUN.setHeaderSize, &headerSize) == 0 else {
+        guard cl_ioctl_pointer(fd, CL_TUNSETIFF, &request) == 0,
+              cl_ioctl_pointer(fd, CL_TUNSETVNETHDRSZ, &headerSize) == 0 else {
             let code = errno
             close(fd)
             throw .configuration("tap \(tapName): \(String(cString: strerror(code)))")
@@ -83,18 +72,24 @@ public final class NetworkDevice: VirtioDevice {
     /// §5.1.4: the MAC (status and the rest need features not offered).
     public var configuration: [UInt8] { mac + [0, 0] }
 
-    public var hostInput: (fd: Int32, queue: Int)? {
-        state.withLock { $0.active && $0.pending == nil } ? (fd, Self.receiveQueue) : nil
+    /// Watches the TAP for frames (edge-triggered): ``receive(queue:memory:)`` reads
+    /// until the TAP is empty or the guest has no receive buffers; in the latter case the
+    /// guest's next receive-queue notification resumes it.
+    public func attach(_ context: DeviceContext) throws(VirtioError) {
+        try context.events.watch(fd, for: .input) { [weak self] _ in
+            guard let self, self.state.withLock({ $0.active }) else { return }
+            context.runQueue(Self.receiveQueue)
+        }
     }
 
     public func activate(features negotiated: UInt64) {
         var offloads: UInt = 0
         if negotiated & Feature.guestChecksum != 0 {
-            offloads |= TUN.offloadChecksum
-            if negotiated & Feature.guestTSO4 != 0 { offloads |= TUN.offloadTSO4 }
-            if negotiated & Feature.guestTSO6 != 0 { offloads |= TUN.offloadTSO6 }
+            offloads |= CL_TUN_F_CSUM
+            if negotiated & Feature.guestTSO4 != 0 { offloads |= CL_TUN_F_TSO4 }
+            if negotiated & Feature.guestTSO6 != 0 { offloads |= CL_TUN_F_TSO6 }
         }
-        _ = cl_ioctl_value(fd, TUN.setOffload, offloads)
+        _ = cl_ioctl_value(fd, CL_TUNSETOFFLOAD, offloads)
         state.withLock { $0.active = true }
     }
 

@@ -63,6 +63,12 @@ public struct SplitQueue: Sendable {
         return try DescriptorChain(head: head, table: descriptorTable, queueSize: size, memory: memory)
     }
 
+    /// Leaves the chain `next` returned last to the driver's side of the ring: the
+    /// device had nothing to put in it yet and takes it again on a later `next`.
+    public mutating func undoNext() {
+        nextAvailable &-= 1
+    }
+
     /// `avail.idx`, read with acquire semantics and checked to be at most a queue
     /// ahead of the device.
     private func availableIndex(memory: any GuestRAM) throws(VirtioError) -> UInt16 {

@@ -32,10 +32,9 @@ public protocol VirtioDevice: AnyObject, Sendable {
     /// buffer was used. Throwing means the driver broke the ring rules: the transport
     /// then sets `DEVICE_NEEDS_RESET`.
     func process(queue: inout SplitQueue, index: Int, memory: any GuestRAM) throws(VirtioError) -> Bool
-    /// A host file descriptor whose input the device delivers on a queue (a TAP
-    /// device's frames): the device thread polls it and runs that queue when it is
-    /// readable. Nil while the device has nowhere to put input.
-    var hostInput: (fd: Int32, queue: Int)? { get }
+    /// Called once on the device thread before it starts waiting: a device with host
+    /// file descriptors (a TAP, Unix sockets) registers them with `context.events`.
+    func attach(_ context: DeviceContext) throws(VirtioError)
     /// The driver set DRIVER_OK having negotiated `features` (§3.1.1 step 8).
     func activate(features: UInt64)
     /// The driver reset the device (§2.1.2, status 0).
@@ -43,7 +42,7 @@ public protocol VirtioDevice: AnyObject, Sendable {
 }
 
 extension VirtioDevice {
-    public var hostInput: (fd: Int32, queue: Int)? { nil }
+    public func attach(_ context: DeviceContext) throws(VirtioError) {}
     public func activate(features: UInt64) {}
     public func reset() {}
 }

@@ -38,6 +38,9 @@ struct BootCommand: ParsableCommand {
     @Option(name: .customLong("net"), help: "A virtio-net interface on a host TAP device: tap=NAME[,mac=MAC]. Repeatable.")
     var networks: [String] = []
 
+    @Option(help: "A virtio-vsock device: cid=N,uds=PATH. The host connects to the guest by connecting to the Unix socket PATH and writing \"CONNECT <port>\\n\" (answered \"OK <hostport>\\n\"); guest connections to CID 2 port P go to the Unix socket PATH_P.")
+    var vsock: String?
+
     @Option(help: "Interactive console: serial (COM1, ttyS0) or virtio (hvc0; default cmdline then uses console=hvc0).")
     var console: String = "serial"
 
@@ -51,7 +54,7 @@ struct BootCommand: ParsableCommand {
             let configuration = try MachineConfiguration.fromOptions(
                 kernel: kernel, initrd: initrd, commandLine: cmdline, cpus: cpus, memory: memory,
                 bootTimerLogging: bootTimer, startNanoseconds: start, disks: disks, networks: networks,
-                console: console)
+                console: console, vsock: vsock)
             machine = try Machine(configuration: configuration)
         } catch let error as ConfigurationError {
             StandardError.write("swiftlet boot: error: \(error)\n")

@@ -6,6 +6,6 @@ struct Swiftlet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "A KVM microVM monitor with a container layer.",
-        subcommands: [KVMCheck.self, BootLauncher.self, ImageCommand.self] + containerCommands
+        subcommands: [KVMCheck.self, BootLauncher.self, ImageCommand.self, BenchCommand.self] + containerCommands
     )
 }

@@ -11,6 +11,15 @@ import Testing
         return options
     }
 
+    /// Loads the busybox test image into a store at `root` and pushes it to `registry` as `name`.
+    func pushBusybox(to registry: TestRegistry, as name: String, from root: String) throws -> ImageStore {
+        let store = try ImageStore(root: root)
+        _ = try store.load(from: "\(try TestImages.build())/busybox")
+        try store.tag("swiftlet-test/busybox", as: "\(registry.host)/\(name)")
+        try store.push("\(registry.host)/\(name)", options: insecure())
+        return store
+    }
+
     @Test func roundTripKeepsDigestsAndSharesTheBaseLayer() throws {
         let images = try TestImages.build()
         let registry = try TestRegistry()
@@ -51,15 +60,11 @@ import Testing
     }
 
     @Test func droppedConnectionMidBlobIsRetried() throws {
-        let images = try TestImages.build()
         let registry = try TestRegistry()
         defer { registry.stop() }
         let temp = try TempDirectory()
         defer { temp.cleanup() }
-        let source = try ImageStore(root: temp.sub("source"))
-        _ = try source.load(from: "\(images)/busybox")
-        try source.tag("swiftlet-test/busybox", as: "\(registry.host)/busybox:1")
-        try source.push("\(registry.host)/busybox:1", options: insecure())
+        let source = try pushBusybox(to: registry, as: "busybox:1", from: temp.sub("source"))
 
         let proxy = try FaultProxy(upstream: registry.port, faults: 100)
         defer { proxy.stop() }
@@ -82,15 +87,11 @@ import Testing
     }
 
     @Test func bearerTokenAuthentication() throws {
-        let images = try TestImages.build()
         let registry = try TestRegistry()
         defer { registry.stop() }
         let temp = try TempDirectory()
         defer { temp.cleanup() }
-        let source = try ImageStore(root: temp.sub("source"))
-        _ = try source.load(from: "\(images)/busybox")
-        try source.tag("swiftlet-test/busybox", as: "\(registry.host)/private/busybox:1")
-        try source.push("\(registry.host)/private/busybox:1", options: insecure())
+        let source = try pushBusybox(to: registry, as: "private/busybox:1", from: temp.sub("source"))
 
         let proxy = try FaultProxy(upstream: registry.port, faults: 0)
         defer { proxy.stop() }

@@ -21,6 +21,18 @@ import X86
         }
     }
 
+    @Test func vsockOptionsParse() throws {
+        #expect(try VsockOption(parsing: "cid=3,uds=/run/v.sock") == VsockOption(guestCID: 3, udsPath: "/run/v.sock"))
+        #expect(try VsockOption(parsing: "uds=/a,cid=42") == VsockOption(guestCID: 42, udsPath: "/a"))
+        for bad in ["", "cid=3", "uds=/a", "cid=2,uds=/a", "cid=x,uds=/a", "cid=4294967295,uds=/a", "cid=3,uds=", "cid=3,uds=/a,ro"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try VsockOption(parsing: bad) }
+        }
+        let configuration = try MachineConfiguration.fromOptions(
+            kernel: "/k", initrd: nil, commandLine: nil, cpus: "1", memory: "256M", bootTimerLogging: false,
+            startNanoseconds: 0, vsock: "cid=5,uds=/tmp/x.sock")
+        #expect(configuration.vsock == VsockOption(guestCID: 5, udsPath: "/tmp/x.sock"))
+    }
+
     @Test func commandLineEntriesGoBeforeInitArguments() {
         #expect(VirtioDeviceSet.commandLine("console=ttyS0 -- sh -c x", deviceCount: 2)
                 == "console=ttyS0 virtio_mmio.device=4K@0xd0000000:16 virtio_mmio.device=4K@0xd0001000:17 -- sh -c x")

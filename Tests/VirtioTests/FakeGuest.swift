@@ -23,30 +23,37 @@ final class FakeRAM: GuestRAM, @unchecked Sendable {
     func get(count: Int, at address: UInt64) -> [UInt8] { Array(base[Int(address)..<Int(address) + count]) }
 }
 
-/// The driver side of one split queue over ``FakeRAM``, laid out at fixed addresses.
+/// The driver side of one split queue over ``FakeRAM``, laid out at fixed addresses
+/// (plus `offset`, so that a device with several queues gets one driver per queue).
 struct FakeDriver {
     static let descriptors: UInt64 = 0x1000
     static let available: UInt64 = 0x3000
     static let used: UInt64 = 0x4000
     let ram: FakeRAM
     let size: UInt16
+    let offset: UInt64
     var nextDescriptor: UInt16 = 0
     var availableIndex: UInt16 = 0
 
-    init(ram: FakeRAM, size: UInt16 = 16) {
+    init(ram: FakeRAM, size: UInt16 = 16, offset: UInt64 = 0) {
         self.ram = ram
         self.size = size
+        self.offset = offset
     }
 
+    var descriptors: UInt64 { Self.descriptors + offset }
+    var available: UInt64 { Self.available + offset }
+    var used: UInt64 { Self.used + offset }
+
     func queue(eventIndex: Bool = false) throws -> SplitQueue {
-        try SplitQueue(size: size, maximumSize: 256, descriptorTable: Self.descriptors, availableRing: Self.available,
-                       usedRing: Self.used, eventIndex: eventIndex, memory: ram)
+        try SplitQueue(size: size, maximumSize: 256, descriptorTable: descriptors, availableRing: available,
+                       usedRing: used, eventIndex: eventIndex, memory: ram)
     }
 
     /// Writes one raw descriptor at `table[index]`.
     func setDescriptor(_ index: UInt16, address: UInt64, length: UInt32, flags: UInt16, next: UInt16 = 0,
-                       table: UInt64 = FakeDriver.descriptors) {
-        let entry = table + 16 * UInt64(index)
+                       table: UInt64? = nil) {
+        let entry = (table ?? descriptors) + 16 * UInt64(index)
         ram.put(address, at: entry)
         ram.put(length, at: entry + 8)
         ram.put(flags, at: entry + 12)
@@ -55,9 +62,9 @@ struct FakeDriver {
 
     /// Makes the chain starting at `head` available.
     mutating func publish(head: UInt16) {
-        ram.put(head, at: Self.available + 4 + 2 * UInt64(availableIndex % size))
+        ram.put(head, at: available + 4 + 2 * UInt64(availableIndex % size))
         availableIndex &+= 1
-        ram.put(availableIndex, at: Self.available + 2)
+        ram.put(availableIndex, at: available + 2)
     }
 
     /// Builds a chain of direct descriptors (readable first, then writable) and makes it available.
@@ -77,9 +84,9 @@ struct FakeDriver {
         return head
     }
 
-    var usedIndex: UInt16 { ram.get(UInt16.self, at: Self.used + 2) }
+    var usedIndex: UInt16 { ram.get(UInt16.self, at: used + 2) }
     func usedElement(_ slot: UInt16) -> (id: UInt32, length: UInt32) {
-        let at = Self.used + 4 + 8 * UInt64(slot % size)
+        let at = used + 4 + 8 * UInt64(slot % size)
         return (ram.get(UInt32.self, at: at), ram.get(UInt32.self, at: at + 4))
     }
 }

@@ -6,7 +6,9 @@
 
 #include <linux/kvm.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include "nsexec.h"
 #include "agentexec.h"
@@ -44,6 +46,17 @@ extern const unsigned long CL_KVM_GET_LAPIC;
 extern const unsigned long CL_KVM_SET_LAPIC;
 extern const unsigned long CL_KVM_SET_CPUID2;
 extern const unsigned long CL_KVM_GET_MP_STATE;
+
+// TUN/TAP (<linux/if_tun.h>): ioctls, TUNSETIFF flags and TUNSETOFFLOAD bits.
+extern const unsigned long CL_TUNSETIFF;
+extern const unsigned long CL_TUNSETOFFLOAD;
+extern const unsigned long CL_TUNSETVNETHDRSZ;
+extern const short CL_IFF_TAP;
+extern const short CL_IFF_NO_PI;
+extern const short CL_IFF_VNET_HDR;
+extern const unsigned long CL_TUN_F_CSUM;
+extern const unsigned long CL_TUN_F_TSO4;
+extern const unsigned long CL_TUN_F_TSO6;
 
 /// ioctl(2) with exactly one pointer argument (Swift cannot call C variadics).
 int cl_ioctl_pointer(int fd, unsigned long request, void *argument);
