@@ -11,7 +11,9 @@ public enum AgentMessage: Equatable, Sendable {
     case exec(ProcessStart)
     /// Kind 4, guest→host: the process is running.
     case started(pid: Int32)
-    /// Kind 5, guest→host: setup or start failed; Docker's status (125/126/127) and line.
+    /// Kind 5, guest→host: setup or start failed; Docker's status (125/126/127) and runc's
+    /// line without a program prefix (e.g. `unable to start container process: exec:
+    /// "nope": executable file not found in $PATH`).
     case failed(status: Int32, message: String)
     /// Kind 6, host→guest: bytes for the process's stdin.
     case stdin([UInt8])

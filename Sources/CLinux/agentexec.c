@@ -2,10 +2,10 @@
 // raw syscalls run in the child.
 #define _GNU_SOURCE
 #include "agentexec.h"
+#include "nsexec.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
@@ -148,9 +148,11 @@ static void sa_child(const struct sa_spec *spec) {
         sa_append(what, "\") set in config failed", sizeof what);
         sa_fail(spec, 126, what, errno);
     }
-    sa_check(spec, setgroups(spec->ngroups, spec->groups), "setgroups");
-    sa_check(spec, setresgid(spec->gid, spec->gid, spec->gid), "setgid");
-    sa_check(spec, setresuid(spec->uid, spec->uid, spec->uid), "setuid");
+    const char *step;
+    if (sl_apply_credentials(spec->uid, spec->gid, spec->groups, spec->ngroups, spec->capabilities,
+                             spec->last_cap, &step) < 0) {
+        sa_fail(spec, 125, step, errno);
+    }
     sa_execute(spec);
 }
 
@@ -166,21 +168,12 @@ int sa_finit_module(int fd, const char *params, int flags) {
     return (int)syscall(SYS_finit_module, fd, params, flags);
 }
 
-int sa_vsock_listen(unsigned int port, int backlog) {
-    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_vm address;
-    memset(&address, 0, sizeof address);
-    address.svm_family = AF_VSOCK;
-    address.svm_port = port;
-    address.svm_cid = VMADDR_CID_ANY;
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, backlog) < 0) {
-        int err = errno;
-        close(fd);
-        errno = err;
-        return -1;
-    }
-    return fd;
+/// Closes `fd` keeping errno; returns -1.
+static int sa_close_failed(int fd) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
 }
 
 int sa_set_window_size(int fd, unsigned short rows, unsigned short columns) {
@@ -195,11 +188,8 @@ int sa_open_pty(const char *ptmx, int *master, int *slave, unsigned short rows, 
     int s = -1;
     if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || (s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0
         || (rows > 0 && columns > 0 && sa_set_window_size(m, rows, columns) < 0)) {
-        int err = errno;
-        if (s >= 0) close(s);
-        close(m);
-        errno = err;
-        return -1;
+        if (s >= 0) sa_close_failed(s);
+        return sa_close_failed(m);
     }
     *master = m;
     *slave = s;
@@ -218,23 +208,30 @@ int sa_power_off(void) {
     return reboot(RB_POWER_OFF);
 }
 
-int sa_vsock_connect(unsigned int cid, unsigned int port) {
-    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
+/// A close-on-exec AF_VSOCK stream socket and the address of `cid`:`port`.
+static int sa_vsock_socket(unsigned int cid, unsigned int port, struct sockaddr_vm *address) {
+    memset(address, 0, sizeof *address);
+    address->svm_family = AF_VSOCK;
+    address->svm_port = port;
+    address->svm_cid = cid;
+    return socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
+int sa_vsock_listen(unsigned int port, int backlog) {
     struct sockaddr_vm address;
-    memset(&address, 0, sizeof address);
-    address.svm_family = AF_VSOCK;
-    address.svm_port = port;
-    address.svm_cid = cid;
+    int fd = sa_vsock_socket(VMADDR_CID_ANY, port, &address);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, backlog) < 0) return sa_close_failed(fd);
+    return fd;
+}
+
+int sa_vsock_connect(unsigned int cid, unsigned int port) {
+    struct sockaddr_vm address;
+    int fd = sa_vsock_socket(cid, port, &address);
+    if (fd < 0) return -1;
     int result;
     do {
         result = connect(fd, (struct sockaddr *)&address, sizeof address);
     } while (result < 0 && errno == EINTR);
-    if (result < 0) {
-        int err = errno;
-        close(fd);
-        errno = err;
-        return -1;
-    }
-    return fd;
+    return result < 0 ? sa_close_failed(fd) : fd;
 }

@@ -5,8 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <sched.h>
@@ -183,21 +181,10 @@ static void sl_loopback_up(void) {
 
 /// User, groups, capabilities (Docker's default set for root, none otherwise), no_new_privs.
 static void sl_set_credentials(const struct sl_spec *spec) {
-    for (int cap = 0; cap <= spec->last_cap; cap++) {
-        if (!(spec->capabilities & (1ULL << cap))) sl_check(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping capabilities");
-    }
-    sl_check(setgroups(spec->ngroups, spec->groups), "setgroups");
-    sl_check(setresgid(spec->gid, spec->gid, spec->gid), "setgid");
-    sl_check(setresuid(spec->uid, spec->uid, spec->uid), "setuid");
-    if (spec->uid == 0) {
-        struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-        struct __user_cap_data_struct data[2];
-        memset(data, 0, sizeof data);
-        for (int i = 0; i < 2; i++) {
-            uint32_t bits = (uint32_t)(spec->capabilities >> (32 * i));
-            data[i].effective = data[i].permitted = data[i].inheritable = bits;
-        }
-        sl_check((int)syscall(SYS_capset, &header, data), "capset");
+    const char *step;
+    if (sl_apply_credentials(spec->uid, spec->gid, spec->groups, spec->ngroups, spec->capabilities,
+                             spec->last_cap, &step) < 0) {
+        sl_fail(SL_EXIT_RUNTIME, step, errno);
     }
     sl_check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
 }

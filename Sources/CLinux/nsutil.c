@@ -1,12 +1,16 @@
 // Small syscall wrappers for Swift (see nsexec.h): pidfds, fd passing, CLOEXEC pipes and
-// socket pairs, posix_spawn extras hidden behind _GNU_SOURCE.
+// socket pairs, posix_spawn extras hidden behind _GNU_SOURCE; container credentials for
+// the forked children of nsexec.c and agentexec.c.
 #define _GNU_SOURCE
 #include "nsexec.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -60,3 +64,27 @@ int sl_pipe_cloexec(int fds[2]) {
 }
 
 const short SL_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
+
+int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, uint64_t capabilities,
+                         int last_cap, const char **step) {
+    for (int cap = 0; cap <= last_cap; cap++) {
+        *step = "dropping capabilities";
+        if (!(capabilities & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return -1;
+    }
+    *step = "setgroups";
+    if (setgroups(ngroups, groups) < 0) return -1;
+    *step = "setgid";
+    if (setresgid(gid, gid, gid) < 0) return -1;
+    *step = "setuid";
+    if (setresuid(uid, uid, uid) < 0) return -1;
+    if (uid != 0) return 0;
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    for (int i = 0; i < 2; i++) {
+        uint32_t bits = (uint32_t)(capabilities >> (32 * i));
+        data[i].effective = data[i].permitted = data[i].inheritable = bits;
+    }
+    *step = "capset";
+    return (int)syscall(SYS_capset, &header, data);
+}

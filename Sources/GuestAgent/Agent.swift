@@ -23,7 +23,7 @@ public final class Agent: Sendable {
         let listener = try sys("listening on vsock port \(AgentProtocol.agentPort)") {
             sa_vsock_listen(AgentProtocol.agentPort, 16)
         }
-        consoleLog("listening on vsock port \(AgentProtocol.agentPort)")
+        consoleLog("listening on vsock port \(AgentProtocol.agentPort) (uptime \(uptime()) s)")
         while true {
             let fd = sa_accept(listener)
             if fd < 0 {
@@ -43,6 +43,7 @@ public final class Agent: Sendable {
             let plan = try MountPlan(setup)
             try ContainerRoot.build(plan, hostname: setup.hostname)
             state.plan = plan
+            consoleLog("container root ready (uptime \(uptime()) s)")
         }
         return try start(process)
     }

@@ -21,6 +21,16 @@ struct ProcessLauncher {
     let root: String
     let watcher: ExitWatcher
 
+    /// Docker's default capabilities (moby oci/caps/defaults.go; the namespace backend
+    /// uses the same set): CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID,
+    /// SETPCAP, NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
+    static let defaultCapabilities: UInt64 = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31]
+        .reduce(0) { $0 | (1 << $1) }
+
+    /// The highest capability number this kernel knows.
+    static let lastCapability: Int32 = readTextFile("/proc/sys/kernel/cap_last_cap")
+        .flatMap { Int32($0.split(separator: "\n").first ?? "") } ?? 40
+
     /// Starts `plan`; a failure of the child before execve (bad cwd, missing command, …)
     /// comes back through the error pipe as an `AgentError` with Docker's status.
     func launch(_ plan: ExecPlan, tty: Bool, rows: UInt16, columns: UInt16) throws(AgentError) -> LaunchedProcess {
@@ -90,6 +100,8 @@ struct ProcessLauncher {
         spec.gid = plan.user.gid
         spec.groups = UnsafePointer(groups)
         spec.ngroups = plan.user.groups.count
+        spec.capabilities = ProcessLauncher.defaultCapabilities
+        spec.last_cap = ProcessLauncher.lastCapability
         spec.stdio = (stdio[0], stdio[1], stdio[2])
         spec.tty = tty ? 1 : 0
         spec.error_fd = errorFD
@@ -101,14 +113,7 @@ struct ProcessLauncher {
     /// The child's `sa_failure` from the error pipe, or nil at EOF without one (execve
     /// succeeded and closed the pipe).
     private func readFailure(_ fd: Int32) -> AgentError? {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
+        let bytes = readToEnd(fd)
         guard bytes.count >= 4 else { return nil }
         let status = Int32(bitPattern: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
         let text = bytes[4...].prefix { $0 != 0 }

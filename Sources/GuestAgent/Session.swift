@@ -135,9 +135,12 @@ final class Session: Sendable {
             open = stillOpen
             if pollFDs.last!.revents != 0 { break }
         }
+        // What the process wrote before it exited fits in the pipe or pty buffer (64 KiB);
+        // the bound keeps a surviving background writer from holding `exited` back.
         for output in open {
             _ = fcntl(output.fd, F_SETFL, fcntl(output.fd, F_GETFL) | O_NONBLOCK)
-            while forward(output, buffer: &buffer) {}
+            var chunks = 0
+            while chunks < 16, forward(output, buffer: &buffer) { chunks += 1 }
         }
         return agent.watcher.waitForExit(process.pid, exitEvent: process.exitEvent)
     }

@@ -72,15 +72,24 @@ func readTextFile(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
+    return String(decoding: readToEnd(fd), as: UTF8.self)
+}
+
+/// Reads `fd` until end of file (or an error).
+func readToEnd(_ fd: Int32) -> [UInt8] {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 16384)
     while true {
         let n = read(fd, &chunk, chunk.count)
         if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
+        if n <= 0 { return bytes }
         bytes += chunk[0..<n]
     }
-    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Seconds since boot, from /proc/uptime, for the console log.
+func uptime() -> String {
+    readTextFile("/proc/uptime")?.split(separator: " ").first.map(String.init) ?? "?"
 }
 
 /// Sleeps for `milliseconds`.

@@ -12,7 +12,7 @@ let usage = """
     usage: swiftlet-agent-client (--uds PATH | --cid N) [--timeout SECONDS] run --rootfs DEV --writable DEV
                                  [--hostname H] [--volume DEV:/path[:ro]]... [PROCESS OPTIONS] -- CMD [ARG...]
            swiftlet-agent-client (--uds PATH | --cid N) [--timeout SECONDS] exec [PROCESS OPTIONS] -- CMD [ARG...]
-    process options: -e K=V  -w DIR  -u USER  -i (forward stdin)  -t (terminal)
+    process options: -e K=V  -w DIR  -u USER  -i (forward stdin)  -t (terminal)  --size ROWSxCOLUMNS
     """
 
 func fail(_ message: String, status: Int32 = 125) -> Never {
@@ -64,6 +64,11 @@ func parse(_ arguments: [String]) -> Options {
         case "-u": options.process.user = value(argument)
         case "-i": options.interactive = true
         case "-t": options.process.tty = true
+        case "--size":
+            let parts = value(argument).split(separator: "x").compactMap { UInt16($0) }
+            guard parts.count == 2 else { fail("--size takes ROWSxCOLUMNS", status: 2) }
+            options.process.rows = parts[0]
+            options.process.columns = parts[1]
         case "--":
             options.process.args = Array(rest)
             rest = []

@@ -20,6 +20,8 @@ struct sa_spec {
     gid_t gid;
     const gid_t *groups;
     size_t ngroups;
+    uint64_t capabilities;     // bounding set; also effective/permitted/inheritable when uid == 0
+    int last_cap;              // /proc/sys/kernel/cap_last_cap
     int stdio[3];              // fds that become the process's 0, 1, 2
     int tty;                   // nonzero: stdio[0] is a pty slave, made the controlling terminal
     int error_fd;              // close-on-exec pipe: a failure is reported here, then _exit

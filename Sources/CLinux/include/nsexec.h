@@ -64,6 +64,13 @@ enum { SL_EXIT_RUNTIME = 125, SL_EXIT_NOT_EXECUTABLE = 126, SL_EXIT_NOT_FOUND = 
 int sl_pidfd_open(pid_t pid);
 int sl_pidfd_send_signal(int pidfd, int sig);
 
+/// Credentials of a container process (async-signal-safe, for a forked child): the
+/// capability bounding set cut to `capabilities`, supplementary groups, gid, uid, and
+/// for uid 0 exactly `capabilities` as effective/permitted/inheritable (another uid keeps
+/// none). On failure returns -1 with errno set and `*step` naming the call.
+int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, uint64_t capabilities,
+                         int last_cap, const char **step);
+
 /// Receives one fd sent with SCM_RIGHTS; -1 with errno set (0 when the peer closed).
 int sl_recv_fd(int socket);
 
