@@ -34,8 +34,10 @@ import Testing
         let root = "/dev/shm/swiftlet-runtime-tests"
         let script = "set -e; mkdir -p \(root); ln -sfn \(Self.imagesRoot)/images \(root)/images; "
             + "exec \(Self.testBinary) --testing-library swift-testing --filter '\(Self.filter)'"
+        // About 25 nested boots, each several seconds under the rig's emulation, plus three
+        // Swift process start-ups per container: allow well over the usual 600 s.
         let result = try KVMTestPath.current.run(["sh", "-c", script], environment: [
-            "SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root,
+            "SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root, "KVM_RIG_TIMEOUT": "1800",
         ])
         let summary = result.stdout.split(separator: "\n").filter { $0.contains("✘") || $0.contains("Test run with") }
         print(summary.joined(separator: "\n"))

@@ -99,7 +99,7 @@ import Testing
         #expect(try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox, "sh", "-c", script).status == 0)
         let started = Date()
         #expect(try swiftlet("stop", "-t", "10", name).status == 0)
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(Date().timeIntervalSince(started) < 10, "the trap ended the container within the grace period")
         #expect(try swiftlet("wait", name).stdout == "0\n")
         #expect(try swiftlet("logs", name).stdout == "ready\ngot TERM\n")
         try swiftlet("rm", name)

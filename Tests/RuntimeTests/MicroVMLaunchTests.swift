@@ -55,10 +55,16 @@ import Glibc
         try FileManager.default.createDirectory(atPath: "\(base)/images", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: "\(base)/swiftlet-vmm", contents: nil, attributes: [.posixPermissions: 0o755])
         _ = FileManager.default.createFile(atPath: "\(base)/images/vmlinuz", contents: Data())
+        let environment = ["SWIFTLET_GUEST_IMAGES": "\(base)/images"]
         #expect {
-            _ = try GuestFiles.locate(executable: "\(base)/swiftlet", environment: ["SWIFTLET_GUEST_IMAGES": "\(base)/images"])
+            _ = try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment)
         } throws: { error in
             "\(error)" == "cannot run microVM containers: \(base)/images/container-initramfs.cpio.gz is missing (build it with guest-images/build, or set SWIFTLET_GUEST_IMAGES)"
         }
+        _ = FileManager.default.createFile(atPath: "\(base)/images/container-initramfs.cpio.gz", contents: Data())
+        #expect(try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment).kernel == "\(base)/images/vmlinuz")
+        // The minimal microVM kernel is preferred when it was built.
+        _ = FileManager.default.createFile(atPath: "\(base)/images/microvm-vmlinux", contents: Data())
+        #expect(try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment).kernel == "\(base)/images/microvm-vmlinux")
     }
 }
