@@ -39,10 +39,12 @@ import Testing
         let result = try KVMTestPath.current.run(["sh", "-c", script], environment: [
             "SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root, "KVM_RIG_TIMEOUT": "1800",
         ])
-        let summary = result.stdout.split(separator: "\n").filter { $0.contains("✘") || $0.contains("Test run with") }
+        // swift-testing reports on stderr.
+        let report = result.stdout + result.stderr
+        let summary = report.split(separator: "\n").filter { $0.contains("✘") || $0.contains("Test run with") }
         print(summary.joined(separator: "\n"))
-        #expect(result.status == 0, "the microvm run of RuntimeTests failed inside the rig:\n\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("Suite BehaviourTests passed"), "the behavioural cases ran: \(result.stdout)")
+        #expect(result.status == 0, "the microvm run of RuntimeTests failed inside the rig:\n\(report)")
+        #expect(report.contains("Suite BehaviourTests passed"), "the behavioural cases ran: \(report)")
     }
 
     /// Loads the test images into a host-side root and builds their EROFS rootfs images
