@@ -98,6 +98,8 @@ struct MicroVMBackend: IsolationBackend {
     }
 
     func cleanup(_ config: ContainerConfig, bundle: ContainerBundle) -> Bool {
+        // The monitor reaps the VMM; this catches one left behind by a monitor that died.
+        if let pid = try? bundle.readState().pid, Self.isVMM(pid, of: config) { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: Self.runDirectory(config.id))
         // The guest kernel's OOM killer logs at KERN_ERR, which `quiet` still prints.
         let console = (try? String(contentsOfFile: bundle.path("console.log"), encoding: .utf8)) ?? ""
@@ -167,6 +169,13 @@ struct MicroVMBackend: IsolationBackend {
                 }
             }
         }
+    }
+
+    /// Whether `pid` is this container's VMM (its command line names the container's
+    /// vsock socket), not a process that reused the pid.
+    static func isVMM(_ pid: pid_t, of config: ContainerConfig) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: data, as: UTF8.self).contains("\(runDirectory(config.id))/vsock.sock")
     }
 
     /// The running `swiftlet` executable, beside which `swiftlet-vmm` is installed.

@@ -190,11 +190,13 @@ public final class Runtime: Sendable {
         guard state.status == .running, let shim = state.shimPid, Glibc.kill(shim, 0) < 0, errno == ESRCH else {
             return state
         }
+        _ = Runtime.backend(config.isolation).cleanup(config, bundle: bundle)
         return try bundle.updateState { state in
             guard state.status == .running else { return }
             state.status = .exited
             state.exitCode = 255
             state.error = "the container monitor exited unexpectedly"
+            state.pid = nil
             state.finishedAt = Date()
         }
     }
