@@ -36,8 +36,10 @@ struct GuestFiles: Equatable {
         let kernels = kernelNames.map { name in "\(images)/\(name)" }
         let kernel = kernels.first { path in access(path, R_OK) == 0 } ?? kernels[kernels.count - 1]
         let files = GuestFiles(vmm: vmm, kernel: kernel, initramfs: "\(images)/\(initramfsName)")
-        for path in [files.kernel, files.initramfs] where access(path, R_OK) != 0 {
-            throw RuntimeError("cannot run microVM containers: \(path) is missing (build it with guest-images/build, or set SWIFTLET_GUEST_IMAGES)")
+        let builders = [(files.kernel, "guest-images/build"),
+                        (files.initramfs, "guest-images/build-container-initramfs --init .build/debug/swiftlet-init")]
+        for (path, builder) in builders where access(path, R_OK) != 0 {
+            throw RuntimeError("cannot run microVM containers: \(path) is missing (build it with \(builder), or set SWIFTLET_GUEST_IMAGES)")
         }
         return files
     }

@@ -98,7 +98,10 @@ import Testing
         let script = "trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done"
         #expect(try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox, "sh", "-c", script).status == 0)
         // The trap is set once "ready" is out (a microVM's process may start after `run -d` returns).
-        for _ in 0..<100 where try swiftlet("logs", name).stdout.isEmpty { Thread.sleep(forTimeInterval: 0.1) }
+        for _ in 0..<100 {
+            if try !swiftlet("logs", name).stdout.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         let started = Date()
         #expect(try swiftlet("stop", "-t", "10", name).status == 0)
         #expect(Date().timeIntervalSince(started) < 10, "the trap ended the container within the grace period")
@@ -204,7 +207,9 @@ import Testing
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<100 where try swiftlet("exec", name, "test", "-f", "/tmp/ready").status != 0 {
+        // (A `where` clause would run all 100 execs: it filters iterations, it does not stop the loop.)
+        for _ in 0..<100 {
+            if try swiftlet("exec", name, "test", "-f", "/tmp/ready").status == 0 { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         kill(process.processIdentifier, SIGINT)

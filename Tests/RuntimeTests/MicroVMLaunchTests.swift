@@ -59,7 +59,7 @@ import Glibc
         #expect {
             _ = try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment)
         } throws: { error in
-            "\(error)" == "cannot run microVM containers: \(base)/images/container-initramfs.cpio.gz is missing (build it with guest-images/build, or set SWIFTLET_GUEST_IMAGES)"
+            "\(error)" == "cannot run microVM containers: \(base)/images/container-initramfs.cpio.gz is missing (build it with guest-images/build-container-initramfs --init .build/debug/swiftlet-init, or set SWIFTLET_GUEST_IMAGES)"
         }
         _ = FileManager.default.createFile(atPath: "\(base)/images/container-initramfs.cpio.gz", contents: Data())
         #expect(try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment).kernel == "\(base)/images/vmlinuz")
