@@ -33,7 +33,7 @@ import Testing
         try prepareImages()
         let root = "/dev/shm/swiftlet-runtime-tests"
         let script = "set -e; mkdir -p \(root); ln -sfn \(Self.imagesRoot)/images \(root)/images; "
-            + "exec \(Self.testBinary) --testing-library swift-testing --filter '\(Self.filter)'"
+            + "exec \(Self.testBinary) --testing-library swift-testing --no-parallel --filter '\(Self.filter)'"
         // About 25 nested boots, each several seconds under the rig's emulation, plus three
         // Swift process start-ups per container: allow well over the usual 600 s.
         let result = try KVMTestPath.current.run(["sh", "-c", script], environment: [
