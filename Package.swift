@@ -27,10 +27,10 @@ let package = Package(
         .target(name: "Bench", dependencies: ["KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        // Containers: lifecycle, state, isolation backends (namespace; microVM next), volumes.
+        // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images"]),
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images", "KVM"]),
         // The guest agent's logic (PID 1 in a container microVM): no Foundation.
         .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
         // The guest agent binary, packed into the container initramfs as /init
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),

@@ -71,7 +71,7 @@ extension ImageStore {
 }
 
 /// Runs a tool from PATH and waits; a non-zero exit becomes an error quoting its stderr.
-func runTool(_ tool: String, _ arguments: [String], what: String) throws {
+public func runTool(_ tool: String, _ arguments: [String], what: String) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [tool] + arguments

@@ -17,7 +17,8 @@ public struct CreateOptions: Sendable {
     /// `-v` specs: `NAME:/path[:ro]` or `/host/path:/path[:ro]`.
     public var volumes: [String] = []
     public var limits = ResourceLimits()
-    public var isolation: Isolation = .namespace
+    /// A microVM per container by default, as Docker with VM isolation (Kata) does.
+    public var isolation: Isolation = .microvm
     public var interactive = false
     /// `-t`: the process gets a pseudo-terminal as its stdio.
     public var tty = false
@@ -56,8 +57,10 @@ public struct ProcessSpec: Codable, Equatable, Sendable {
 public struct MountSpec: Codable, Equatable, Sendable {
     /// The named volume, nil for a host directory bind.
     public var volume: String?
-    /// Host directory mounted.
+    /// Host directory mounted (a named volume's host mount point).
     public var source: String
+    /// A named volume's ext4 image (what a microVM mounts), nil for a host directory.
+    public var image: String?
     public var destination: String
     public var readOnly: Bool
 }
@@ -69,8 +72,9 @@ public struct ContainerConfig: Codable, Sendable {
     /// The image reference as the user gave it, and the image id it resolved to.
     public var image: String
     public var imageID: String
-    /// The image's flattened tree (read-only lower layer of a namespace container).
-    public var rootfsTree: String
+    /// The image's read-only root as the backend mounts it: the flattened tree (lower
+    /// layer of a namespace container's overlayfs) or the EROFS image (a microVM's vda).
+    public var rootfs: String
     public var process: ProcessSpec
     public var hostname: String
     public var mounts: [MountSpec]

@@ -111,14 +111,14 @@ extension Runtime {
         var output: DispatchSemaphore?
         var restore: () -> Void = {}
         var resizes: (any DispatchSourceSignal)?
-        if let terminal = started.terminal {
-            output = Terminal.relay(from: terminal, to: 1)
-            if options.interactive {
-                restore = Terminal.makeRaw()
-                Terminal.relay(from: 0, to: terminal)
+        if options.tty {
+            if let terminal = started.terminal {
+                output = Terminal.relay(from: terminal, to: 1)
+                if options.interactive { Terminal.relay(from: 0, to: terminal) }
             }
+            if options.interactive { restore = Terminal.makeRaw() }
             resizes = Terminal.onResize {
-                if var size = Terminal.size(of: [1, 0]) { _ = ioctl(terminal, UInt(TIOCSWINSZ), &size) }
+                if let size = Terminal.size(of: [1, 0]) { started.resize(size) }
             }
         }
         defer {
@@ -126,10 +126,9 @@ extension Runtime {
             resizes?.cancel()
             if let terminal = started.terminal { close(terminal) }
         }
-        var status: Int32 = 0
-        try sys("waitpid \(started.pid)") { waitpid(started.pid, &status, 0) }
+        let code = started.wait()
         output?.wait()
-        return exitCode(status)
+        return code
     }
 
     /// Copies the container's log to stdout/stderr (by stream); with `follow`, keeps

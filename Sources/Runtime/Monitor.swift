@@ -36,9 +36,9 @@ struct Monitor {
         var pipes: [[Int32]] = []
         defer { pipes.forEach { close($0[0]) } }
         let backend: any IsolationBackend
-        let started: StartedProcess
+        let started: any ContainerProcess
         do {
-            backend = try Runtime.backend(config.isolation)
+            backend = Runtime.backend(config.isolation)
             for _ in 0..<2 {
                 var pair: [Int32] = [-1, -1]
                 try sys("pipe2") { sl_pipe_cloexec(&pair) }
@@ -47,8 +47,14 @@ struct Monitor {
             let stdin = attached && config.interactive ? 0 : try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
             defer { if stdin != 0 { close(stdin) } }
             defer { pipes.forEach { close($0[1]) } }
-            started = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]],
-                                        terminalSize: attached ? Terminal.size(of: [1, 0]) : nil)
+            try runtime.volumes.attach(config)
+            do {
+                started = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]],
+                                            terminalSize: attached ? Terminal.size(of: [1, 0]) : nil)
+            } catch {
+                runtime.volumes.detach(config)
+                throw error
+            }
         } catch {
             let failure = RuntimeError.wrap(error, "cannot start container \(config.id)")
             return finish(code: failure.code, error: failure.description, attached: attached, log: log)
@@ -64,25 +70,24 @@ struct Monitor {
         ready = -1
         var outputs = [(pipes[0][0], "stdout", Int32(1)), (pipes[1][0], "stderr", Int32(2))]
         var resizer: (any DispatchSourceSignal)?
+        if config.tty && attached {
+            resizer = Terminal.onResize {
+                if let size = Terminal.size(of: [1, 0]) { started.resize(size) }
+            }
+        }
         if let terminal = started.terminal {
             outputs.append((terminal, "stdout", 1))
-            if attached {
-                resizer = Terminal.onResize {
-                    if var size = Terminal.size(of: [1, 0]) { _ = ioctl(terminal, UInt(TIOCSWINSZ), &size) }
-                }
-            }
             if attached && config.interactive { Terminal.relay(from: 0, to: terminal) }
         }
         let pumps = outputs.map { fd, stream, output in
             startPump(fd: fd, stream: stream, log: log, tee: attached ? output : -1)
         }
-        var status: Int32 = 0
-        while waitpid(started.pid, &status, 0) < 0 && errno == EINTR {}
+        let code = started.wait()
         pumps.forEach { $0.wait() }
         resizer?.cancel()
         if let terminal = started.terminal { close(terminal) }
         let oom = backend.cleanup(config, bundle: bundle)
-        let code = exitCode(status)
+        runtime.volumes.detach(config)
         _ = try? bundle.updateState { state in
             state.status = .exited
             state.exitCode = code

@@ -1,6 +1,7 @@
 import AgentProtocol
 import CLinux
 import Foundation
+import Images
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,13 +12,19 @@ import Glibc
 /// `upper/` and `work/`, with cgroup limits, Docker's default capability set and
 /// no_new_privs. The child side of clone is C (`sl_spawn`, Sources/CLinux/nsexec.c).
 struct NamespaceBackend: IsolationBackend {
+    func validate(_ options: CreateOptions) throws {}
+
+    func imageRoot(_ image: String, in images: ImageStore) throws -> String {
+        try images.unpackedTree(image)
+    }
+
     func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws {
         for name in ["upper", "work", "rootfs"] {
             try sys("mkdir \(bundle.path(name))") { mkdir(bundle.path(name), 0o755) }
         }
     }
 
-    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> StartedProcess {
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> any ContainerProcess {
         let user = try ResolvedUser.resolveForRuntime(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
@@ -26,7 +33,7 @@ struct NamespaceBackend: IsolationBackend {
         var spec = try arena.spec(config.process, user: user, stdio: stdio)
         spec.rootfs = try arena.string(bundle.path("rootfs"))
         spec.overlay_data = try arena.string(
-            "lowerdir=\(config.rootfsTree),upperdir=\(bundle.path("upper")),workdir=\(bundle.path("work"))")
+            "lowerdir=\(config.rootfs),upperdir=\(bundle.path("upper")),workdir=\(bundle.path("work"))")
         spec.hostname = try arena.string(config.hostname)
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count
@@ -46,7 +53,7 @@ struct NamespaceBackend: IsolationBackend {
     }
 
     func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32],
-              tty: Bool, terminalSize: winsize?) throws -> StartedProcess {
+              tty: Bool, terminalSize: winsize?) throws -> any ContainerProcess {
         guard state.status == .running, let pid = state.pid else {
             throw RuntimeError("container \(config.id) is not running")
         }
@@ -81,8 +88,8 @@ struct NamespaceBackend: IsolationBackend {
     }
 
     /// `spawn`, with a console socket when `tty`: the child sends its terminal's master.
-    private func spawn(_ spec: inout sl_spec, tty: Bool, terminalSize: winsize?, cgroup: Cgroup) throws -> StartedProcess {
-        guard tty else { return StartedProcess(pid: try spawn(&spec, cgroup: cgroup), terminal: nil) }
+    private func spawn(_ spec: inout sl_spec, tty: Bool, terminalSize: winsize?, cgroup: Cgroup) throws -> ChildProcess {
+        guard tty else { return ChildProcess(pid: try spawn(&spec, cgroup: cgroup), terminal: nil) }
         var console: [Int32] = [-1, -1]
         try sys("socketpair") { sl_socketpair_cloexec(&console) }
         defer { close(console[0]) }
@@ -97,7 +104,7 @@ struct NamespaceBackend: IsolationBackend {
         }
         // No terminal when the child failed before opening it (its error is on stderr).
         let terminal = sl_recv_fd(console[0])
-        return StartedProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
+        return ChildProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
     }
 
     /// Clones the child, puts it in the cgroup, then lets it run.
@@ -132,7 +139,7 @@ struct NamespaceBackend: IsolationBackend {
     /// The container's /etc file as the container will see it: the upper dir's copy if
     /// the container wrote one, else the image's.
     private func etcFile(_ name: String, config: ContainerConfig, bundle: ContainerBundle) -> String {
-        for path in [bundle.path("upper/etc/\(name)"), "\(config.rootfsTree)/etc/\(name)"] {
+        for path in [bundle.path("upper/etc/\(name)"), "\(config.rootfs)/etc/\(name)"] {
             if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text }
         }
         return ""

@@ -27,14 +27,16 @@ public final class Runtime: Sendable {
     /// Creates a container from an image: merges the image config with `options`, checks
     /// the name, resolves volumes and prepares the backend's storage. Returns its config.
     public func create(_ options: CreateOptions) throws -> ContainerConfig {
-        let backend = try Runtime.backend(options.isolation)
+        let backend = Runtime.backend(options.isolation)
+        try backend.validate(options)
+        let mounts = try options.volumes.map { try volumes.mount($0) }
         let images: ImageStore
         let image: ResolvedImage
-        let tree: String
+        let imageRoot: String
         do {
             images = try ImageStore(root: root)
             image = try images.resolve(options.image)
-            tree = try images.unpackedTree(options.image)
+            imageRoot = try backend.imageRoot(options.image, in: images)
         } catch {
             throw RuntimeError("Unable to use image '\(options.image)': \(error)")
         }
@@ -54,10 +56,10 @@ public final class Runtime: Sendable {
             name: options.name ?? ContainerStore.randomName(taken: Set(existing.map(\.name))),
             image: options.image,
             imageID: image.id.description,
-            rootfsTree: tree,
+            rootfs: imageRoot,
             process: try ProcessMerge.merge(options, image: image.config.config, hostname: hostname),
             hostname: hostname,
-            mounts: try options.volumes.map { try volumes.mount($0) },
+            mounts: mounts,
             limits: options.limits,
             isolation: options.isolation,
             interactive: options.interactive,
@@ -188,11 +190,13 @@ public final class Runtime: Sendable {
         guard state.status == .running, let shim = state.shimPid, Glibc.kill(shim, 0) < 0, errno == ESRCH else {
             return state
         }
+        _ = Runtime.backend(config.isolation).cleanup(config, bundle: bundle)
         return try bundle.updateState { state in
             guard state.status == .running else { return }
             state.status = .exited
             state.exitCode = 255
             state.error = "the container monitor exited unexpectedly"
+            state.pid = nil
             state.finishedAt = Date()
         }
     }

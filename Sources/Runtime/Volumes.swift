@@ -1,11 +1,20 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A named volume (Docker's local volume driver): a directory `<root>/volumes/<name>/_data`
-/// that outlives the containers using it; namespace containers bind-mount it.
+/// A named volume: a sparse ext4 image, `<root>/volumes/<name>/volume.ext4`, that outlives
+/// the containers using it. One format serves both isolations: a microVM gets the image as
+/// a virtio-blk disk that its agent mounts; for namespace containers the host loop-mounts
+/// it on `Mountpoint` (`<root>/volumes/<name>/_data`, Docker's local-driver path) while
+/// any of them runs, and they bind-mount that directory.
 public struct Volume: Codable, Sendable {
     public var Name: String
     public var Driver: String
+    /// Where the host mounts the volume while namespace containers use it.
     public var Mountpoint: String
+    /// The volume's ext4 image.
+    public var Image: String
     public var CreatedAt: Date
 }
 
@@ -29,13 +38,18 @@ public struct VolumeStore: Sendable {
             throw RuntimeError("\"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
         }
         if let existing = try? inspect(name) { return existing }
-        let volume = Volume(Name: name, Driver: "local", Mountpoint: "\(directory)/\(name)/_data", CreatedAt: Date())
+        let base = "\(directory)/\(name)"
+        let volume = Volume(Name: name, Driver: "local", Mountpoint: "\(base)/_data", Image: "\(base)/volume.ext4", CreatedAt: Date())
         do {
             try FileManager.default.createDirectory(atPath: volume.Mountpoint, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: "\(base)/users", withIntermediateDirectories: true)
         } catch {
             throw RuntimeError("cannot create volume \(name): \(error.localizedDescription)")
         }
-        try writeAtomically(try encode(volume), to: "\(directory)/\(name)/volume.json")
+        if !FileManager.default.fileExists(atPath: volume.Image) {
+            try Ext4Image.create(volume.Image, emptyRoot: true)
+        }
+        try writeAtomically(try encode(volume), to: "\(base)/volume.json")
         return volume
     }
 
@@ -54,10 +68,11 @@ public struct VolumeStore: Sendable {
 
     /// Removes a volume; `users` are the containers that mount it (removal is refused then).
     func remove(_ name: String, users: [String]) throws {
-        _ = try inspect(name)
+        let volume = try inspect(name)
         guard users.isEmpty else {
             throw RuntimeError("remove \(name): volume is in use - [\(users.joined(separator: ", "))]", code: 1)
         }
+        if Self.isMountPoint(volume.Mountpoint) { _ = umount2(volume.Mountpoint, Int32(MNT_DETACH)) }
         do {
             try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
         } catch {
@@ -87,9 +102,17 @@ public struct VolumeStore: Sendable {
             guard FileManager.default.fileExists(atPath: parts[0]) else {
                 throw RuntimeError("invalid mount config: bind source path does not exist: \(parts[0])")
             }
-            return MountSpec(volume: nil, source: parts[0], destination: parts[1], readOnly: readOnly)
+            return MountSpec(volume: nil, source: parts[0], image: nil, destination: parts[1], readOnly: readOnly)
         }
         let volume = try create(parts[0])
-        return MountSpec(volume: volume.Name, source: volume.Mountpoint, destination: parts[1], readOnly: readOnly)
+        return MountSpec(volume: volume.Name, source: volume.Mountpoint, image: volume.Image, destination: parts[1], readOnly: readOnly)
+    }
+
+    /// Whether `path` is the root of a mount (its device differs from its parent's).
+    static func isMountPoint(_ path: String) -> Bool {
+        var own = stat()
+        var parent = stat()
+        guard stat(path, &own) == 0, stat("\(path)/..", &parent) == 0 else { return false }
+        return own.st_dev != parent.st_dev
     }
 }

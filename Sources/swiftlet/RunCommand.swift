@@ -55,8 +55,8 @@ struct CreateFlags: ParsableArguments {
     var entrypoint: String?
     @Option(name: [.customShort("h"), .long], help: "Container hostname.")
     var hostname: String?
-    @Option(help: "Isolation: namespace or microvm.")
-    var isolation: String = "namespace"
+    @Option(help: "Isolation: microvm (default: a microVM per container; needs a KVM that runs Linux guests) or namespace.")
+    var isolation: String = Isolation.microvm.rawValue
     @Argument(help: "The image.")
     var image: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments.")

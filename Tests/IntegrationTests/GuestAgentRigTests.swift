@@ -13,10 +13,13 @@ import Testing
     static let vmm = "\(root)/.build/debug/swiftlet-vmm"
     static let initramfs = KVMTestPath.guestImages.appendingPathComponent("container-initramfs.cpio.gz").path
 
-    /// Makes the disks on the host: the image's EROFS rootfs (`swiftlet image rootfs`), a
+    /// Makes the disks on the host (building the test images first, a cached no-op when
+    /// they are current): the image's EROFS rootfs (`swiftlet image rootfs`), a
     /// 64 MiB ext4 writable disk and an 8 MiB ext4 volume.
     func makeDisks(in directory: String) throws {
         let store = "\(directory)/store"
+        let build = try CommandResult.run(["\(Self.root)/scripts/test-images/build"])
+        try #require(build.status == 0, "scripts/test-images/build failed: \(build.stderr)")
         let load = try CommandResult.run([Self.swiftlet, "image", "load", "--root", store, "-i", "\(Self.root)/scripts/test-images/out/busybox.oci.tar"])
         #expect(load.status == 0, "\(load.stderr)")
         let rootfs = try CommandResult.run([Self.swiftlet, "image", "rootfs", "--root", store, "swiftlet-test/busybox:latest"])

@@ -5,7 +5,7 @@ import Testing
 /// What isolation must guarantee (issue 7 acceptance): no view of host processes, no
 /// mounting over the host, limits enforced by the kernel.
 @Suite struct IsolationTests {
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func seesOnlyItsOwnProcesses(isolation: Isolation) throws {
         let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, Swiftlet.busybox, "ps", "-o", "pid,comm")
         #expect(result.status == 0)
@@ -14,7 +14,7 @@ import Testing
         #expect(rows.first?.last == "ps")
     }
 
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func cannotMount(isolation: Isolation) throws {
         let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, Swiftlet.busybox,
                                   "sh", "-c", "mkdir -p /mnt && mount -t tmpfs none /mnt")
@@ -33,7 +33,7 @@ import Testing
         try swiftlet("rm", name)
     }
 
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func pidsLimit(isolation: Isolation) throws {
         let result = try swiftlet("run", "--rm", "--pids-limit", "4", "--isolation", isolation.rawValue, Swiftlet.busybox,
                                   "sh", "-c", "for i in 1 2 3 4 5 6; do sleep 1 & done; wait")
@@ -44,7 +44,8 @@ import Testing
     /// cpu.max on a unified hierarchy).
     @Test func cpuQuotaInCgroup() throws {
         let name = Swiftlet.name("cpus")
-        let id = try swiftlet("run", "-d", "--name", name, "--cpus", "0.5", Swiftlet.busybox, "sleep", "100").stdout.trimmed
+        let id = try swiftlet("run", "-d", "--name", name, "--isolation", "namespace", "--cpus", "0.5", Swiftlet.busybox,
+                              "sleep", "100").stdout.trimmed
         defer { _ = try? swiftlet("rm", "-f", name) }
         let unified = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
         let path = unified ? "/sys/fs/cgroup/swiftlet/\(id)/cpu.max" : "/sys/fs/cgroup/cpu/swiftlet/\(id)/cpu.cfs_quota_us"
@@ -56,7 +57,7 @@ import Testing
 
     /// A mount point through a symbolic link of the image (Debian's /bin -> usr/bin) is
     /// refused: resolved before pivot_root it would land on the host's filesystem.
-    @Test(arguments: TestIsolation.available)
+    @Test(arguments: TestIsolation.namespaces)
     func mountPointThroughSymlinkIsRefused(isolation: Isolation) throws {
         let target = "/bin/swiftlet-test-\(UUID().uuidString.prefix(8))"
         let result = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "-v", "/tmp:\(target)", Swiftlet.debian, "true")
@@ -65,16 +66,28 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: target))
     }
 
-    @Test func microvmIsNotAvailableYet() throws {
-        let result = try swiftlet("run", "--rm", "--isolation", "microvm", Swiftlet.busybox, "true")
-        #expect(result.status == 125)
-        #expect(result.stderr.contains("not available yet"))
+    /// MicroVM isolation is the default; where KVM cannot run Linux guests, `run` says so
+    /// in one line pointing at `--isolation namespace`, and creates nothing.
+    @Test func microvmWithoutLinuxKVMIsOneClearLine() throws {
+        guard try swiftlet("kvm-check", "--require-linux").status != 0 else {
+            print("microvmWithoutLinuxKVMIsOneClearLine: not applicable, this host's KVM runs Linux guests")
+            return
+        }
+        let name = Swiftlet.name("nokvm")
+        for arguments in [["run", "--name", name], ["create", "--name", name, "--isolation", "microvm"]] {
+            let result = try Swiftlet.execute([Swiftlet.executable] + arguments + [Swiftlet.busybox, "true"], root: try Swiftlet.root.get())
+            #expect(result.status == 125)
+            #expect(result.stderr.hasPrefix("swiftlet: cannot run microVM containers on this host: "))
+            #expect(result.stderr.hasSuffix("; use --isolation namespace\n"))
+            #expect(result.stderr.split(separator: "\n").count == 1)
+        }
+        #expect(try swiftlet("inspect", name).status == 1)
     }
 
     @Test func nameConflictAndUnknownContainer() throws {
         let name = Swiftlet.name("conflict")
-        #expect(try swiftlet("create", "--name", name, Swiftlet.busybox, "true").status == 0)
-        let second = try swiftlet("create", "--name", name, Swiftlet.busybox, "true")
+        #expect(try swiftlet("create", "--name", name, "--isolation", "namespace", Swiftlet.busybox, "true").status == 0)
+        let second = try swiftlet("create", "--name", name, "--isolation", "namespace", Swiftlet.busybox, "true")
         #expect(second.status == 125)
         #expect(second.stderr.contains("is already in use"))
         #expect(try swiftlet("rm", name).status == 0)

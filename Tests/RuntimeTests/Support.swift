@@ -1,10 +1,23 @@
 import Foundation
+import KVM
 import Runtime
 
-/// The isolation kinds the behavioural tests run under; `.microvm` joins when issue 6's
-/// backend lands, and every parameterised test then runs under both.
+/// The isolation kinds the behavioural tests run under: `$SWIFTLET_TEST_ISOLATIONS`
+/// (comma-separated) when set, else namespace plus microvm where this host's KVM runs
+/// Linux guests. Elsewhere the microvm cases run inside scripts/kvm-rig, started by
+/// IntegrationTests' `RuntimeInMicroVMTests`.
 enum TestIsolation {
-    static let available: [Isolation] = [.namespace]
+    static let available: [Isolation] = {
+        if let list = ProcessInfo.processInfo.environment["SWIFTLET_TEST_ISOLATIONS"] {
+            return list.split(separator: ",").compactMap { Isolation(rawValue: String($0)) }
+        }
+        return HostKVM.detect().runsLinuxGuests ? [.namespace, .microvm] : [.namespace]
+    }()
+
+    /// For guarantees only a container sharing the host's kernel must give (no host
+    /// processes in view, no mounting, cgroup pid limits, host-directory binds): a microVM
+    /// has its own kernel, processes and mount table, and takes no host directories.
+    static let namespaces = available.filter { $0 == .namespace }
 }
 
 /// The exit status and output of one `swiftlet` invocation.
@@ -32,8 +45,10 @@ enum Swiftlet {
 
     /// The state root, prepared once per process and reused across runs (loading is
     /// idempotent; unpacked image trees stay cached): test images built and loaded.
-    /// Containers are named per test and removed by it.
+    /// Containers are named per test and removed by it. `$SWIFTLET_TEST_ROOT` names a root
+    /// whose images the caller has loaded already (the microvm run inside the rig).
     static let root: Result<String, any Error> = Result {
+        if let prepared = ProcessInfo.processInfo.environment["SWIFTLET_TEST_ROOT"] { return prepared }
         let root = NSTemporaryDirectory() + "swiftlet-runtime-tests"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let images = repository.appendingPathComponent("scripts/test-images")

@@ -1,0 +1,110 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A microVM container's control socket (`control.sock` in its run directory): how
+/// `kill`/`stop` in other processes reach the container's monitor, which holds the main
+/// agent session, the only one that can signal the container's init. A request is one
+/// signal number (u32 little-endian); the reply one byte, 0 when delivered.
+final class ControlSocket: Sendable {
+    let path: String
+    private let listener: Int32
+
+    /// Listens on `path` and calls `deliver` for every signal request, on a thread of its own.
+    init(path: String, deliver: @escaping @Sendable (Int32) -> Bool) throws {
+        self.path = path
+        unlink(path)
+        listener = try UnixSocket.make()
+        do {
+            _ = try UnixSocket.withAddress(path) { address, length in
+                try sys("bind \(path)") { bind(listener, address, length) }
+            }
+            try sys("listen \(path)") { listen(listener, 8) }
+        } catch {
+            Glibc.close(listener)
+            throw error
+        }
+        Thread { [listener] in
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 {
+                    if errno == EINTR || errno == ECONNABORTED { continue }
+                    return
+                }
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                var request = [UInt8](repeating: 0, count: 4)
+                if UnixSocket.readFully(client, &request) {
+                    let number = Int32(bitPattern: UInt32(request[0]) | UInt32(request[1]) << 8
+                        | UInt32(request[2]) << 16 | UInt32(request[3]) << 24)
+                    var reply: UInt8 = deliver(number) ? 0 : 1
+                    _ = send(client, &reply, 1, Int32(MSG_NOSIGNAL))
+                }
+                Glibc.close(client)
+            }
+        }.start()
+    }
+
+    deinit { Glibc.close(listener) }
+
+    /// Stops listening and removes the socket.
+    func close() {
+        _ = shutdown(listener, Int32(SHUT_RDWR))
+        unlink(path)
+    }
+
+    /// Asks the monitor listening on `path` to deliver `signal`.
+    static func request(_ signal: Int32, path: String) throws {
+        let fd = try UnixSocket.make()
+        defer { Glibc.close(fd) }
+        _ = try UnixSocket.withAddress(path) { address, length in
+            try sys("connect \(path)") { connect(fd, address, length) }
+        }
+        let value = UInt32(bitPattern: signal)
+        var request: [UInt8] = [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
+        try sys("send to \(path)") { send(fd, &request, 4, Int32(MSG_NOSIGNAL)) }
+        var reply = [UInt8](repeating: 1, count: 1)
+        guard UnixSocket.readFully(fd, &reply), reply[0] == 0 else {
+            throw RuntimeError("the container's monitor could not deliver signal \(signal)")
+        }
+    }
+}
+
+/// AF_UNIX stream socket helpers.
+enum UnixSocket {
+    static func make() throws -> Int32 {
+        try sys("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+    }
+
+    /// Calls `body` with a `sockaddr_un` for `path` (at most 107 bytes).
+    static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> T) throws -> T {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw RuntimeError("the socket path \(path) is too long for a Unix socket")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return try withUnsafePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                try body($0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+    }
+
+    /// Reads exactly `buffer.count` bytes; false on EOF or error first.
+    static func readFully(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
+        var offset = 0
+        while offset < buffer.count {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return false }
+            offset += count
+        }
+        return true
+    }
+}

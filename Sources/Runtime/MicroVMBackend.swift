@@ -1,0 +1,185 @@
+import AgentProtocol
+import CLinux
+import Foundation
+import Images
+import KVM
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// MicroVM isolation: each container runs in its own VM (`swiftlet-vmm`, a child of the
+/// container's monitor) booting the guest kernel with the container initramfs, whose
+/// `/init` is the agent swiftlet-init. Disks: the image's EROFS rootfs (shared, read-only),
+/// the container's sparse writable ext4 disk `disk.ext4` in its bundle (overlayfs
+/// `upper/` and `work/` inside, so data survives stop/start and goes with `rm`), and the
+/// named volumes' ext4 images. The host talks to the agent over vsock through the VMM's
+/// Unix socket; sockets live in the container's run directory `/run/swiftlet/<id>/`
+/// (tmpfs, and short enough for a Unix socket path), the serial console goes to
+/// `console.log` in the bundle.
+struct MicroVMBackend: IsolationBackend {
+    /// How long the guest may take from VMM start to an agent listening on vsock (a
+    /// nested Linux boot under emulation takes several seconds).
+    static let bootTimeout: Duration = .seconds(60)
+    /// How long the guest may take to power off after the container's process exited.
+    static let powerOffTimeout: Duration = .seconds(10)
+    /// How long a guest may ignore a forwarded SIGKILL before the host kills the VM.
+    static let killTimeout: Duration = .seconds(5)
+
+    static func runDirectory(_ id: String) -> String { "/run/swiftlet/\(id)" }
+
+    func imageRoot(_ image: String, in images: ImageStore) throws -> String {
+        try images.rootfsImage(image)
+    }
+
+    func validate(_ options: CreateOptions) throws {
+        try Self.checkHost()
+        _ = try GuestFiles.locate(executable: Self.executable())
+        if options.limits.pids != nil {
+            throw RuntimeError("--pids-limit is not supported with --isolation microvm (the VM's own kernel has no limit set by the host)")
+        }
+        let sources = options.volumes.map { String($0.prefix { $0 != ":" }) }
+        if let directory = sources.first(where: { $0.hasPrefix("/") }) {
+            throw RuntimeError("bind mounts of host directories (\(directory)) are not supported with --isolation microvm; use a named volume")
+        }
+        let names = sources
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw RuntimeError("volume \(repeated) is mounted twice; a microVM container can mount a volume once")
+        }
+        guard names.count + 2 <= MicroVMLaunch.maximumDisks else {
+            throw RuntimeError("a microVM container can mount at most \(MicroVMLaunch.maximumDisks - 2) volumes")
+        }
+    }
+
+    func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws {
+        try Ext4Image.create(bundle.path("disk.ext4"), directories: ["upper", "work"])
+    }
+
+    /// Fails with one line unless this host's KVM runs Linux guests.
+    static func checkHost() throws {
+        let kvm = HostKVM.detect()
+        guard kvm.runsLinuxGuests else {
+            throw RuntimeError("cannot run microVM containers on this host: \(kvm.summary); use --isolation namespace")
+        }
+    }
+
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> any ContainerProcess {
+        let files = try GuestFiles.locate(executable: Self.executable())
+        let run = Self.runDirectory(config.id)
+        try? FileManager.default.removeItem(atPath: run)
+        do {
+            try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        } catch {
+            throw RuntimeError("cannot create \(run): \(error.localizedDescription)")
+        }
+        let volumes = try config.mounts.map { mount in
+            guard let image = mount.image else { throw RuntimeError("\(mount.source) is not a named volume") }
+            return (path: image, readOnly: mount.readOnly)
+        }
+        let launch = MicroVMLaunch(files: files, limits: config.limits, rootfs: config.rootfs,
+                                   writable: bundle.path("disk.ext4"), volumes: volumes, vsockSocket: "\(run)/vsock.sock")
+        let vmm = try spawnVMM(launch, console: bundle.path("console.log"))
+        do {
+            let fd = try connect(launch.vsockSocket, vmm: vmm, console: bundle.path("console.log"))
+            let setup = ContainerSetup(
+                hostname: config.hostname, rootfs: MicroVMLaunch.guestDevice(0), writable: MicroVMLaunch.guestDevice(1),
+                volumes: config.mounts.enumerated().map { index, mount in
+                    VolumeMount(device: MicroVMLaunch.guestDevice(index + 2), target: mount.destination, readOnly: mount.readOnly)
+                })
+            let session = try AgentSession(fd: fd, request: .run(setup, processStart(config.process, tty: config.tty, size: terminalSize)),
+                                           stdio: stdio, tty: config.tty, pid: vmm)
+            return try MicroVMProcess(session: session, vmm: vmm, control: "\(run)/control.sock")
+        } catch {
+            kill(vmm, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(vmm, &status, 0) < 0 && errno == EINTR {}
+            throw error
+        }
+    }
+
+    func cleanup(_ config: ContainerConfig, bundle: ContainerBundle) -> Bool {
+        // The monitor reaps the VMM; this catches one left behind by a monitor that died.
+        if let pid = try? bundle.readState().pid, Self.isVMM(pid, of: config) { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: Self.runDirectory(config.id))
+        // The guest kernel's OOM killer logs at KERN_ERR, which `quiet` still prints.
+        let console = (try? String(contentsOfFile: bundle.path("console.log"), encoding: .utf8)) ?? ""
+        return console.contains("Out of memory: Killed process")
+    }
+
+    func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32],
+              tty: Bool, terminalSize: winsize?) throws -> any ContainerProcess {
+        guard state.status == .running, let pid = state.pid else {
+            throw RuntimeError("container \(config.id) is not running")
+        }
+        let socket = "\(Self.runDirectory(config.id))/vsock.sock"
+        let fd: Int32
+        do {
+            fd = try VsockUnixConnector.connect(udsPath: socket, port: AgentProtocol.agentPort, timeout: .seconds(5))
+        } catch {
+            throw RuntimeError("cannot reach the agent of container \(config.id): \(error)")
+        }
+        return try AgentSession(fd: fd, request: .exec(processStart(process, tty: tty, size: terminalSize)),
+                                stdio: stdio, tty: tty, pid: pid)
+    }
+
+    func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws {
+        guard state.status == .running else {
+            throw RuntimeError("container \(config.id) is not running", code: 1)
+        }
+        try ControlSocket.request(signal, path: "\(Self.runDirectory(config.id))/control.sock")
+    }
+
+    private func processStart(_ process: ProcessSpec, tty: Bool, size: winsize?) -> ProcessStart {
+        ProcessStart(args: process.args, env: process.env, cwd: process.cwd, user: process.user, tty: tty,
+                     rows: tty ? size?.ws_row ?? 0 : 0, columns: tty ? size?.ws_col ?? 0 : 0)
+    }
+
+    /// Starts the VMM with the serial console (and its own messages) going to `console`.
+    private func spawnVMM(_ launch: MicroVMLaunch, console: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, console, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        sl_spawn_file_actions_addclosefrom(&actions, 3)
+        let arguments = launch.arguments
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard result == 0 else { throw RuntimeError("cannot start \(arguments[0])", errno: result) }
+        return pid
+    }
+
+    /// Connects to the agent once the guest listens; fails when the VMM exits first or the
+    /// boot takes longer than `bootTimeout`.
+    private func connect(_ socket: String, vmm: pid_t, console: String) throws -> Int32 {
+        let deadline = ContinuousClock.now.advanced(by: Self.bootTimeout)
+        while true {
+            do {
+                return try VsockUnixConnector.connect(udsPath: socket, port: AgentProtocol.agentPort, timeout: .milliseconds(500))
+            } catch {
+                var status: Int32 = 0
+                if waitpid(vmm, &status, WNOHANG) == vmm {
+                    throw RuntimeError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(exitCode(status)); see \(console))")
+                }
+                if ContinuousClock.now >= deadline {
+                    throw RuntimeError("the microVM's agent did not answer within \(Self.bootTimeout) (see \(console)): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Whether `pid` is this container's VMM (its command line names the container's
+    /// vsock socket), not a process that reused the pid.
+    static func isVMM(_ pid: pid_t, of config: ContainerConfig) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: data, as: UTF8.self).contains("\(runDirectory(config.id))/vsock.sock")
+    }
+
+    /// The running `swiftlet` executable, beside which `swiftlet-vmm` is installed.
+    static func executable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The files a microVM container boots from: `swiftlet-vmm` (installed beside the
+/// `swiftlet` executable, as `swiftlet boot` finds it) and, from the guest-images
+/// directory, `container-initramfs.cpio.gz` (the container agent, swiftlet-init, as
+/// /init) and a guest kernel: the minimal `microvm-vmlinux` (PVH, drivers built in:
+/// boots in about half the time) when it was built (`guest-images/build
+/// --microvm-kernel`), else Debian's cloud kernel `vmlinuz`, whose modules the initramfs
+/// carries.
+///
+/// The guest-images directory is the first of: `$SWIFTLET_GUEST_IMAGES`;
+/// `<executable dir>/../share/swiftlet/guest-images` (an installed layout such as
+/// /usr/local/bin + /usr/local/share); `guest-images/out` in the nearest ancestor of the
+/// executable's directory that has one (a checkout's `.build/<config>/swiftlet`).
+struct GuestFiles: Equatable {
+    /// Kernels in order of preference.
+    static let kernelNames = ["microvm-vmlinux", "vmlinuz"]
+    static let initramfsName = "container-initramfs.cpio.gz"
+
+    var vmm: String
+    var kernel: String
+    var initramfs: String
+
+    /// Locates the files for `executable`; a missing one is an error naming it and how
+    /// to build it.
+    static func locate(executable: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GuestFiles {
+        let directory = (executable as NSString).deletingLastPathComponent
+        let vmm = "\(directory)/swiftlet-vmm"
+        guard access(vmm, X_OK) == 0 else {
+            throw RuntimeError("cannot run microVM containers: \(vmm) is missing (build it with `swift build`)")
+        }
+        let images = imagesDirectory(executableDirectory: directory, environment: environment)
+        let kernels = kernelNames.map { name in "\(images)/\(name)" }
+        let kernel = kernels.first { path in access(path, R_OK) == 0 } ?? kernels[kernels.count - 1]
+        let files = GuestFiles(vmm: vmm, kernel: kernel, initramfs: "\(images)/\(initramfsName)")
+        let builders = [(files.kernel, "guest-images/build"),
+                        (files.initramfs, "guest-images/build-container-initramfs --init .build/debug/swiftlet-init")]
+        for (path, builder) in builders where access(path, R_OK) != 0 {
+            throw RuntimeError("cannot run microVM containers: \(path) is missing (build it with \(builder), or set SWIFTLET_GUEST_IMAGES)")
+        }
+        return files
+    }
+
+    static func imagesDirectory(executableDirectory: String, environment: [String: String]) -> String {
+        if let configured = environment["SWIFTLET_GUEST_IMAGES"], !configured.isEmpty { return configured }
+        let installed = "\(executableDirectory)/../share/swiftlet/guest-images"
+        if access(installed, F_OK) == 0 { return installed }
+        var ancestor = executableDirectory
+        while ancestor != "/" && !ancestor.isEmpty {
+            ancestor = (ancestor as NSString).deletingLastPathComponent
+            let candidate = ancestor == "/" ? "/guest-images/out" : "\(ancestor)/guest-images/out"
+            if access(candidate, F_OK) == 0 { return candidate }
+        }
+        return installed
+    }
+}
+
+/// How a microVM container's VM is sized and wired, and the `swiftlet-vmm` command line
+/// for it.
+///
+/// - vCPUs: `--cpus` rounded up, default 1 (a VM cannot have a fraction of a vCPU).
+/// - RAM: `--memory` plus 128 MiB for the guest kernel and agent (as Kata Containers adds
+///   the limit to a base), default 512 MiB; the guest kernel's OOM killer enforces it.
+/// - Disks in the order the agent expects (docs: agent-protocol contract): vda the image's
+///   EROFS rootfs (read-only), vdb the container's writable ext4 disk, vdc… the named
+///   volumes in mount order (read-only ones also read-only at the device).
+/// - vsock: guest CID 3, host side a Firecracker-style Unix socket.
+/// - Kernel command line: serial console (captured in the container's console.log),
+///   quiet, reboot at once on panic; `reboot=t` and `pci=off` as the VMM's own default.
+struct MicroVMLaunch {
+    static let commandLine = "console=ttyS0 quiet panic=-1 reboot=t pci=off"
+    static let guestCID = 3
+    static let defaultMemoryMiB: Int64 = 512
+    static let memoryOverheadMiB: Int64 = 128
+
+    var files: GuestFiles
+    var cpus: Int
+    var memoryMiB: Int64
+    /// Host paths and whether each is read-only, vda first.
+    var disks: [(path: String, readOnly: Bool)]
+    var vsockSocket: String
+
+    init(files: GuestFiles, limits: ResourceLimits, rootfs: String, writable: String,
+         volumes: [(path: String, readOnly: Bool)], vsockSocket: String) {
+        self.files = files
+        cpus = max(1, Int((limits.cpus ?? 1).rounded(.up)))
+        memoryMiB = limits.memory.map { ($0 + (1 << 20) - 1) >> 20 + Self.memoryOverheadMiB } ?? Self.defaultMemoryMiB
+        disks = [(rootfs, true), (writable, false)] + volumes
+        self.vsockSocket = vsockSocket
+    }
+
+    /// The guest's name of the n-th disk: vda, vdb, …
+    static func guestDevice(_ index: Int) -> String {
+        "/dev/vd" + String(UnicodeScalar(UInt8(ascii: "a") + UInt8(index)))
+    }
+
+    /// At most vda…vdz.
+    static let maximumDisks = 26
+
+    var arguments: [String] {
+        [files.vmm, "--kernel", files.kernel, "--initrd", files.initramfs, "--cmdline", Self.commandLine,
+         "--cpus", String(cpus), "--memory", "\(memoryMiB)M"]
+            + disks.flatMap { ["--disk", $0.readOnly ? "\($0.path),ro" : $0.path] }
+            + ["--vsock", "cid=\(Self.guestCID),uds=\(vsockSocket)"]
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+@testable import Runtime
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a microVM container's VM is sized and wired, and where its boot files are found.
+@Suite struct MicroVMLaunchTests {
+    let files = GuestFiles(vmm: "/opt/bin/swiftlet-vmm", kernel: "/g/vmlinuz", initramfs: "/g/container-initramfs.cpio.gz")
+
+    @Test func commandLineHasDisksInAgentOrderAndTheVsockSocket() {
+        let launch = MicroVMLaunch(files: files, limits: ResourceLimits(), rootfs: "/store/rootfs/abc.erofs",
+                                   writable: "/b/disk.ext4", volumes: [("/v/one.ext4", false), ("/v/two.ext4", true)],
+                                   vsockSocket: "/run/swiftlet/id/vsock.sock")
+        #expect(launch.arguments == [
+            "/opt/bin/swiftlet-vmm", "--kernel", "/g/vmlinuz", "--initrd", "/g/container-initramfs.cpio.gz",
+            "--cmdline", "console=ttyS0 quiet panic=-1 reboot=t pci=off", "--cpus", "1", "--memory", "512M",
+            "--disk", "/store/rootfs/abc.erofs,ro", "--disk", "/b/disk.ext4",
+            "--disk", "/v/one.ext4", "--disk", "/v/two.ext4,ro",
+            "--vsock", "cid=3,uds=/run/swiftlet/id/vsock.sock",
+        ])
+        #expect((0..<4).map(MicroVMLaunch.guestDevice) == ["/dev/vda", "/dev/vdb", "/dev/vdc", "/dev/vdd"])
+    }
+
+    /// --cpus rounds up to whole vCPUs; --memory gets the guest's 128 MiB on top.
+    @Test(arguments: [(1.5, Int64(64 << 20), 2, Int64(192)), (0.25, Int64(1 << 30), 1, Int64(1152)), (4, Int64(1000), 4, Int64(129))])
+    func limitsSizeTheVM(cpus: Double, memory: Int64, vcpus: Int, mebibytes: Int64) {
+        let launch = MicroVMLaunch(files: files, limits: ResourceLimits(memory: memory, cpus: cpus), rootfs: "r",
+                                   writable: "w", volumes: [], vsockSocket: "s")
+        #expect(launch.cpus == vcpus)
+        #expect(launch.memoryMiB == mebibytes)
+        #expect(launch.arguments.contains("\(mebibytes)M"))
+    }
+
+    @Test func guestImagesSearchOrder() throws {
+        let base = NSTemporaryDirectory() + "swiftlet-guest-files-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let bin = "\(base)/checkout/.build/x86_64-unknown-linux-gnu/debug"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(base)/checkout/guest-images/out", withIntermediateDirectories: true)
+        // A checkout: the nearest ancestor's guest-images/out.
+        #expect(GuestFiles.imagesDirectory(executableDirectory: bin, environment: [:]) == "\(base)/checkout/guest-images/out")
+        // An installed layout wins over the checkout.
+        let installed = "\(bin)/../share/swiftlet/guest-images"
+        try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: true)
+        #expect(GuestFiles.imagesDirectory(executableDirectory: bin, environment: [:]) == installed)
+        // The environment wins over both.
+        #expect(GuestFiles.imagesDirectory(executableDirectory: bin, environment: ["SWIFTLET_GUEST_IMAGES": "/elsewhere"]) == "/elsewhere")
+    }
+
+    @Test func missingBootFileIsOneClearError() throws {
+        let base = NSTemporaryDirectory() + "swiftlet-guest-files-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: "\(base)/images", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: "\(base)/swiftlet-vmm", contents: nil, attributes: [.posixPermissions: 0o755])
+        _ = FileManager.default.createFile(atPath: "\(base)/images/vmlinuz", contents: Data())
+        let environment = ["SWIFTLET_GUEST_IMAGES": "\(base)/images"]
+        #expect {
+            _ = try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment)
+        } throws: { error in
+            "\(error)" == "cannot run microVM containers: \(base)/images/container-initramfs.cpio.gz is missing (build it with guest-images/build-container-initramfs --init .build/debug/swiftlet-init, or set SWIFTLET_GUEST_IMAGES)"
+        }
+        _ = FileManager.default.createFile(atPath: "\(base)/images/container-initramfs.cpio.gz", contents: Data())
+        #expect(try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment).kernel == "\(base)/images/vmlinuz")
+        // The minimal microVM kernel is preferred when it was built.
+        _ = FileManager.default.createFile(atPath: "\(base)/images/microvm-vmlinux", contents: Data())
+        #expect(try GuestFiles.locate(executable: "\(base)/swiftlet", environment: environment).kernel == "\(base)/images/microvm-vmlinux")
+    }
+}
