@@ -50,13 +50,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The per-VM process behind `swiftlet boot`: Machine only, no Foundation.
+        // The per-VM process behind `swiftlet boot`: Machine only, no Foundation; Swift's
+        // runtime linked in statically (a quarter less resident memory per VM, and faster
+        // to exec: no runtime libraries to relocate).
         .executableTarget(
             name: "swiftlet-vmm",
-            dependencies: [
-                "Machine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["Machine"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         // Drives one agent-protocol session by hand or from the integration tests.
         .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux"]),

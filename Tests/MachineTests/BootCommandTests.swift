@@ -45,12 +45,21 @@ import Testing
         (["--kernel", "/etc/hostname"], "not a bzImage"),
         (["--kernel", "/etc/hostname", "--memory", "lots"], "--memory"),
         (["--kernel", "/etc/hostname", "--cpus", "many"], "--cpus"),
+        (["--kernal", "/etc/hostname"], "unknown option \"--kernal\""),
+        (["--kernel", "/etc/hostname", "--disk"], "--disk needs a value"),
     ])
     func badArgumentsExitTwoWithOneErrorLine(arguments: [String], mentioned: String) throws {
         guard let outcome = try boot(arguments) else { return }
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains(mentioned), "\(outcome.stderr)")
         #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+    }
+
+    @Test func helpPrintsUsageAndExitsZero() throws {
+        guard let outcome = try boot(["--help"]) else { return }
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.hasPrefix("OVERVIEW: Boot a Linux kernel"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("--disk PATH[,ro]") && outcome.stderr.isEmpty)
     }
 
     @Test func initrdTooLargeExitsTwo() throws {

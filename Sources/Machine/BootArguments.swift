@@ -1,0 +1,103 @@
+/// The command line of `swiftlet boot` (the `swiftlet-vmm` executable), parsed without
+/// a framework so that the per-VM process links no Foundation: `--name value` or
+/// `--name=value` options, `--disk` and `--net` repeatable, `--boot-timer` a flag,
+/// `-h`/`--help` for the usage text.
+public struct BootArguments: Equatable, Sendable {
+    public var kernel: String?
+    public var initrd: String?
+    public var commandLine: String?
+    public var cpus = "1"
+    public var memory = "256M"
+    public var disks: [String] = []
+    public var networks: [String] = []
+    public var vsock: String?
+    public var console = "serial"
+    public var bootTimer = false
+    /// `-h` or `--help` was given: print `usage` and exit 0.
+    public var help = false
+
+    public init() {}
+
+    /// Parses `arguments` (without the program name). An unknown option, a missing
+    /// value or a stray positional argument is a `ConfigurationError` naming it.
+    public init(parsing arguments: [String]) throws(ConfigurationError) {
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            if argument == "-h" || argument == "--help" {
+                help = true
+                continue
+            }
+            guard argument.hasPrefix("--") else {
+                throw ConfigurationError("unexpected argument \"\(argument)\" (see --help)")
+            }
+            var name = String(argument.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            if name == "boot-timer" {
+                guard inlineValue == nil else { throw ConfigurationError("--boot-timer takes no value") }
+                bootTimer = true
+                continue
+            }
+            guard Self.valueOptions.contains(name) else {
+                throw ConfigurationError("unknown option \"--\(name)\" (see --help)")
+            }
+            guard let value = inlineValue ?? remaining.popFirst() else {
+                throw ConfigurationError("--\(name) needs a value")
+            }
+            switch name {
+            case "kernel": kernel = value
+            case "initrd": initrd = value
+            case "cmdline": commandLine = value
+            case "cpus": cpus = value
+            case "memory": memory = value
+            case "disk": disks.append(value)
+            case "net": networks.append(value)
+            case "vsock": vsock = value
+            default: console = value
+            }
+        }
+    }
+
+    static let valueOptions: Set<String> = ["kernel", "initrd", "cmdline", "cpus", "memory", "disk", "net", "vsock", "console"]
+
+    /// The machine these arguments describe (validated: files exist, sizes fit).
+    public func configuration(startNanoseconds: UInt64) throws(ConfigurationError) -> MachineConfiguration {
+        try MachineConfiguration.fromOptions(
+            kernel: kernel, initrd: initrd, commandLine: commandLine, cpus: cpus, memory: memory,
+            bootTimerLogging: bootTimer, startNanoseconds: startNanoseconds, disks: disks, networks: networks,
+            console: console, vsock: vsock)
+    }
+
+    public static let usage = """
+        OVERVIEW: Boot a Linux kernel in a microVM with its serial console on this terminal.
+
+        USAGE: swiftlet boot --kernel PATH [options]
+
+        OPTIONS:
+          --kernel PATH         Kernel to boot: a bzImage, or an ELF vmlinux with a PVH note.
+          --initrd PATH         Initial ramdisk (cpio archive, optionally compressed).
+          --cmdline TEXT        Kernel command line (default: "\(MachineConfiguration.defaultCommandLine)",
+                                or with --console virtio "\(MachineConfiguration.defaultVirtioCommandLine)").
+          --cpus N              Number of vCPUs (default: 1).
+          --memory SIZE         Guest RAM, e.g. 256M or 2G (default: 256M).
+          --disk PATH[,ro]      A raw disk image as a virtio-blk device (vda, vdb, ... in order). Repeatable.
+          --net tap=NAME[,mac=MAC]
+                                A virtio-net interface on a host TAP device. Repeatable.
+          --vsock cid=N,uds=PATH
+                                A virtio-vsock device. The host connects to the guest by connecting to
+                                the Unix socket PATH and writing "CONNECT <port>\\n" (answered
+                                "OK <hostport>\\n"); guest connections to CID 2 port P go to the Unix
+                                socket PATH_P.
+          --console serial|virtio
+                                Interactive console: serial (COM1, ttyS0; default) or virtio (hvc0).
+          --boot-timer          Log writes to the boot-timer port (0x440) with the time since start to stderr.
+          -h, --help            Show this help.
+
+        Exit status: 0 when the guest powers off or reboots, 2 for bad arguments, 1 when the
+        VM cannot start or fails, 128+N when stopped by signal N.
+
+        """
+}
