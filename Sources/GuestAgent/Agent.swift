@@ -43,6 +43,7 @@ public final class Agent: Sendable {
             let plan = try MountPlan(setup)
             try ContainerRoot.build(plan, hostname: setup.hostname)
             state.plan = plan
+            try GuestNetwork.configure(setup.network)
             consoleLog("container root ready (uptime \(uptime()) s)")
         }
         return try start(process)
