@@ -26,6 +26,24 @@ enum GuestNetwork {
         try bringUp(interface.name, address: address, prefix: UInt32(interface.prefix), gateway: gateway)
     }
 
+    /// Writes the container's /etc/hosts and /etc/hostname (`ContainerEtcFiles`) under
+    /// `root`, replacing the image's (a link there is replaced, not followed).
+    static func writeEtcFiles(root: String, hostname: String, interface: InterfaceSetup?) throws(AgentError) {
+        let etc = "\(root)/etc"
+        if mkdir(etc, 0o755) < 0 && errno != EEXIST { throw AgentError(call: "mkdir \(etc)", errno: errno) }
+        let files = [("hosts", ContainerEtcFiles.hosts(hostname: hostname, address: interface?.address)),
+                     ("hostname", ContainerEtcFiles.hostname(hostname))]
+        for (name, text) in files {
+            let path = "\(etc)/\(name)"
+            if unlink(path) < 0 && errno != ENOENT { throw AgentError(call: "unlink \(path)", errno: errno) }
+            let fd = try sys("create \(path)") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+            defer { close(fd) }
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count else { throw AgentError(call: "write \(path)", errno: errno) }
+        }
+    }
+
     /// A dotted-quad address in network byte order.
     static func parse(_ text: String, _ what: String) throws(AgentError) -> UInt32 {
         var address = in_addr()

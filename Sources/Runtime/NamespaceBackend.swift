@@ -29,6 +29,8 @@ struct NamespaceBackend: IsolationBackend {
         let user = try ResolvedUser.resolveForRuntime(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
+        try EtcFiles.write(upper: bundle.path("upper"), lower: config.rootfs, hostname: config.hostname,
+                           address: network?.address)
         let group = try Cgroup.create(config.id, limits: config.limits)
         let arena = CArena()
         var spec = try arena.spec(config.process, user: user, stdio: stdio)

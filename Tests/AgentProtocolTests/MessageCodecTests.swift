@@ -118,3 +118,17 @@ import Testing
         expectError([5, 0, 0, 0, 3, 0xFF, 0xFF, 0xFF, 0xFF], containing: "exec args 4294967295 does not fit")
     }
 }
+
+/// The /etc files both backends write, as Docker's.
+@Suite struct ContainerEtcFilesTests {
+    @Test func hostsListsLocalhostThenTheContainer() {
+        let hosts = ContainerEtcFiles.hosts(hostname: "web", address: "10.88.0.5")
+        let lines = hosts.split(separator: "\n").map(String.init)
+        #expect(lines.first == "127.0.0.1\tlocalhost")
+        #expect(lines.contains("::1\tlocalhost ip6-localhost ip6-loopback"))
+        #expect(lines.last == "10.88.0.5\tweb")
+        #expect(hosts.hasSuffix("\n"))
+        #expect(!ContainerEtcFiles.hosts(hostname: "web", address: nil).contains("web"))
+        #expect(ContainerEtcFiles.hostname("web") == "web\n")
+    }
+}

@@ -37,12 +37,29 @@ import Glibc
         #expect(access("/sys/class/net/\(hostInterface)", F_OK) != 0, "\(hostInterface) outlived the container")
     }
 
+    /// /etc/hostname and /etc/hosts as Docker writes them: the container's address under
+    /// its hostname (the address eth0 has), localhost, the IPv6 names.
+    @Test(arguments: TestIsolation.available)
+    func etcHostsNamesTheContainer(isolation: Isolation) throws {
+        let result = try swiftlet("run", "--rm", "--hostname", "web", "--isolation", isolation.rawValue, Swiftlet.busybox,
+                                  "sh", "-c", "cat /etc/hostname; ip -o -4 addr show eth0 | awk '{print $4}'; cat /etc/hosts")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count >= 3, "\(result.stdout)")
+        #expect(lines[0] == "web")
+        let address = lines[1].split(separator: "/").first.map(String.init) ?? ""
+        #expect(address.hasPrefix("10.88."))
+        #expect(lines.contains("127.0.0.1\tlocalhost"))
+        #expect(lines.last == "\(address)\tweb")
+    }
+
     @Test(arguments: TestIsolation.available)
     func networkNoneHasOnlyLoopback(isolation: Isolation) throws {
-        let result = try swiftlet("run", "--rm", "--network", "none", "--isolation", isolation.rawValue, Swiftlet.busybox,
-                                  "sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; ip route")
+        let result = try swiftlet("run", "--rm", "--network", "none", "--hostname", "quiet", "--isolation", isolation.rawValue,
+                                  Swiftlet.busybox, "sh", "-c",
+                                  "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; ip route; cat /etc/hostname; grep -c quiet /etc/hosts || true")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == "lo\n")
+        #expect(result.stdout == "lo\nquiet\n0\n")
     }
 
     @Test func unknownNetworkIsRefused() throws {
