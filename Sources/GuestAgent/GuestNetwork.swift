@@ -27,10 +27,17 @@ enum GuestNetwork {
     }
 
     /// Writes the container's /etc/hosts and /etc/hostname (`ContainerEtcFiles`) under
-    /// `root`, replacing the image's (a link there is replaced, not followed).
+    /// `root`, replacing the image's (a link there is replaced, not followed). Nothing is
+    /// written when the container's /etc is not a directory (a link would resolve in the
+    /// agent's root).
     static func writeEtcFiles(root: String, hostname: String, interface: InterfaceSetup?) throws(AgentError) {
         let etc = "\(root)/etc"
-        if mkdir(etc, 0o755) < 0 && errno != EEXIST { throw AgentError(call: "mkdir \(etc)", errno: errno) }
+        var info = stat()
+        if lstat(etc, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { return }
+        } else {
+            try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
+        }
         let files = [("hosts", ContainerEtcFiles.hosts(hostname: hostname, address: interface?.address)),
                      ("hostname", ContainerEtcFiles.hostname(hostname))]
         for (name, text) in files {
