@@ -50,9 +50,9 @@ public enum AgentMessage: Equatable, Sendable {
     }
 }
 
-/// How the agent builds the container's root filesystem (`run`): the image's read-only
+/// How the agent builds the container (`run`): the root filesystem (the image's read-only
 /// EROFS disk under an overlay whose upper and work dirs live on the writable ext4 disk,
-/// plus volumes.
+/// plus volumes), the hostname, and the network (loopback always; eth0 when given).
 public struct ContainerSetup: Equatable, Sendable {
     public var hostname: String
     /// Guest block device of the image's read-only EROFS rootfs, e.g. "/dev/vda".
@@ -60,12 +60,33 @@ public struct ContainerSetup: Equatable, Sendable {
     /// Guest block device of the container's ext4 writable disk, e.g. "/dev/vdb".
     public var writable: String
     public var volumes: [VolumeMount]
+    /// The container's network interface (a virtio-net on the host's bridge), nil for
+    /// loopback only (`--network none`).
+    public var network: InterfaceSetup?
 
-    public init(hostname: String, rootfs: String, writable: String, volumes: [VolumeMount] = []) {
+    public init(hostname: String, rootfs: String, writable: String, volumes: [VolumeMount] = [],
+                network: InterfaceSetup? = nil) {
         self.hostname = hostname
         self.rootfs = rootfs
         self.writable = writable
         self.volumes = volumes
+        self.network = network
+    }
+}
+
+/// An IPv4 interface for the agent to configure: bring `name` up with `address`/`prefix`
+/// and a default route through `gateway` (dotted-quad strings).
+public struct InterfaceSetup: Equatable, Sendable {
+    public var name: String
+    public var address: String
+    public var prefix: UInt8
+    public var gateway: String
+
+    public init(name: String, address: String, prefix: UInt8, gateway: String) {
+        self.name = name
+        self.address = address
+        self.prefix = prefix
+        self.gateway = gateway
     }
 }
 

@@ -4,7 +4,8 @@
 /// length-prefixed frame (`AgentMessage.encode()`, `AgentFrameDecoder`).
 public enum AgentProtocol {
     /// The protocol version carried by `hello`; a peer with another version is refused.
-    public static let version: UInt16 = 1
+    /// Version 2 added the network interface to `run`.
+    public static let version: UInt16 = 2
     /// The vsock port the guest agent listens on (any CID).
     public static let agentPort: UInt32 = 1024
     /// The largest frame body (kind byte + payload); a larger length is a protocol error.

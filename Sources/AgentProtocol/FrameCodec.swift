@@ -1,6 +1,7 @@
 /// The frame format of the agent protocol: `u32 LE body length` + body, body = `u8 kind`
 /// + payload. Payload fields: integers little-endian, String = u32 byte count + UTF-8,
-/// [String] = u32 count + strings, Bool = u8 0/1, bytes = u32 count + raw bytes.
+/// [String] = u32 count + strings, Bool = u8 0/1, bytes = u32 count + raw bytes,
+/// optional = Bool present + value.
 extension AgentMessage {
     /// The whole frame, length prefix included. A body over
     /// `AgentProtocol.maxBodyLength` is refused by the receiver (`AgentChannel.send`
@@ -19,6 +20,13 @@ extension AgentMessage {
                 body.string(volume.device)
                 body.string(volume.target)
                 body.bool(volume.readOnly)
+            }
+            body.bool(setup.network != nil)
+            if let network = setup.network {
+                body.string(network.name)
+                body.string(network.address)
+                body.u8(network.prefix)
+                body.string(network.gateway)
             }
             body.process(process)
         case .exec(let process): body.process(process)
@@ -59,7 +67,13 @@ extension AgentMessage {
                                            target: try reader.string("volume target"),
                                            readOnly: try reader.bool("volume readOnly")))
             }
-            let setup = ContainerSetup(hostname: hostname, rootfs: rootfs, writable: writable, volumes: volumes)
+            var network: InterfaceSetup?
+            if try reader.bool("run network present") {
+                network = InterfaceSetup(name: try reader.string("network name"), address: try reader.string("network address"),
+                                         prefix: try reader.u8("network prefix"), gateway: try reader.string("network gateway"))
+            }
+            let setup = ContainerSetup(hostname: hostname, rootfs: rootfs, writable: writable, volumes: volumes,
+                                       network: network)
             message = .run(setup, try reader.process("run"))
         case 3: message = .exec(try reader.process("exec"))
         case 4: message = .started(pid: try reader.i32("started pid"))

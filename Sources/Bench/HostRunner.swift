@@ -54,7 +54,7 @@ final class HostRunner: SystemRunner {
 
     var networkUnavailable: String? { "the native baseline has no container network (loopback is not comparable)" }
 
-    func networkNamespacePid(_ instance: Instance) -> Result<pid_t, BenchError> {
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
         .failure(BenchError(networkUnavailable ?? ""))
     }
 

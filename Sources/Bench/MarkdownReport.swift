@@ -62,7 +62,7 @@ public enum MarkdownReport {
         "- Memory: PSS (`/proc/PID/smaps_rollup`) of every host process of an idle instance — container processes and monitor (`container-shim`), or the VMM with the guest RAM it touched; the attached CLI client is not counted. Density: N idle instances started at once; time until all printed `ready`, PSS per instance (shared pages are split among them).",
         "- CPU: a fixed bitwise CRC-32 over 64 KiB; memory bandwidth: best of 8 `memcpy` of a buffer (read + write bytes); syscalls: raw `getpid` loop.",
         "- Disk: sequential 1 MiB writes + fsync, then sequential reads after `POSIX_FADV_DONTNEED`, then random 4 KiB reads and writes (+ fdatasync), O_DIRECT where the filesystem supports it; on the rootfs (`/data`) and on a volume (`/vol`; the QEMU peer: a raw virtio-blk disk).",
-        "- Network: a veth pair from the host into the container's network namespace; the workload serves inside, the same binary on the host sends 1-byte round trips, then a stream.",
+        "- Network: the workload serves inside, the same binary on the host sends 1-byte round trips, then a stream. crun/runc: a veth pair from the host into the container's network namespace. Swiftlet namespace and microVM: the container's own `--network bridge` address on the host bridge `swiftlet0` (a veth pair, or a TAP device behind the microVM's virtio-net), the same host-side path for both; the other Swiftlet runs use `--network none`. The notes say which path each system used.",
     ]
 
     /// Writes report.md and the charts into `directory` (created if needed).

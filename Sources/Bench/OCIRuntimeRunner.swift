@@ -118,9 +118,9 @@ final class OCIRuntimeRunner: SystemRunner {
 
     var networkUnavailable: String? { nil }
 
-    func networkNamespacePid(_ instance: Instance) -> Result<pid_t, BenchError> {
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
         guard let pid = instance.roots().first else { return .failure(BenchError("the container has no process")) }
-        return .success(pid)
+        return .success(.namespace(pid))
     }
 
     func cleanUp() {

@@ -80,7 +80,7 @@ final class QEMURunner: SystemRunner {
 
     var networkUnavailable: String? { "the QEMU peer is started without a network device (the benchmark sets up no TAP)" }
 
-    func networkNamespacePid(_ instance: Instance) -> Result<pid_t, BenchError> {
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
         .failure(BenchError(networkUnavailable ?? ""))
     }
 

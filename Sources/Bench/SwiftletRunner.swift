@@ -5,7 +5,11 @@ import Glibc
 
 /// Swiftlet's own containers through its CLI, exactly as a user runs them:
 /// `swiftlet run --rm --isolation namespace|microvm …` with the bench image, the named
-/// volume `swiftlet-bench` at /vol, and 512 MiB of memory. An instance is the container's
+/// volume `swiftlet-bench` at /vol, and 512 MiB of memory. Runs use `--network none` (an
+/// empty network namespace, as the OCI runtimes' default gives crun and runc), except the
+/// TCP server, which uses Docker's default `--network bridge` and is reached at its
+/// address on swiftlet0: a veth pair for namespace, a TAP behind virtio-net for microVM,
+/// the same host-side path for both isolations. An instance is the container's
 /// monitor (`swiftlet container-shim`) and everything below it: the container's
 /// processes (namespace) or the VMM (microVM); the attached CLI client is not counted.
 final class SwiftletRunner: SystemRunner {
@@ -30,7 +34,8 @@ final class SwiftletRunner: SystemRunner {
     }
 
     private func runArguments(_ extra: [String], volume: Bool, tasks: [String]) -> [String] {
-        command(["run"], ["--isolation", isolation, "--memory", "512m"] + extra
+        let network = tasks.contains { $0.hasPrefix("tcp-server") } ? "bridge" : "none"
+        return command(["run"], ["--isolation", isolation, "--memory", "512m", "--network", network] + extra
                 + (volume ? ["-v", "\(SwiftletRunner.volume):/vol"] : [])
                 + [BenchImage.reference, BenchImage.workloadPath] + tasks)
     }
@@ -90,20 +95,20 @@ final class SwiftletRunner: SystemRunner {
     var rootfsDiskPath: Result<String, BenchError> { .success("/data") }
     var volumeDiskPath: Result<String, BenchError> { .success("/vol") }
 
-    var networkUnavailable: String? {
-        isolation == "namespace" ? nil : "microVM containers have no network device yet (Runtime attaches no virtio-net; roadmap step 7)"
-    }
+    var networkUnavailable: String? { nil }
 
-    func networkNamespacePid(_ instance: Instance) -> Result<pid_t, BenchError> {
-        if let networkUnavailable { return .failure(BenchError(networkUnavailable)) }
-        // The container's init is the shim's child.
-        let client = instance.launcher.pid
-        let tree = HostProcesses.trees([client])
-        let shim = tree.first { HostProcesses.parent(of: $0) == client }
-        guard let shim, let initPid = tree.first(where: { HostProcesses.parent(of: $0) == shim }) else {
-            return .failure(BenchError("cannot find the container's init process below its monitor"))
-        }
-        return .success(initPid)
+    /// The container's address on the bridge, from `swiftlet inspect`.
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
+        Result {
+            let inspect = try Subprocess.run(command(["inspect"], [instance.name]))
+            let entries = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [[String: Any]]
+            let network = (entries?.first?["state"] as? [String: Any])?["network"] as? [String: Any]
+            guard let address = network?["address"] as? String, let bridge = network?["bridge"] as? String else {
+                throw BenchError("swiftlet inspect \(instance.name) shows no bridge address")
+            }
+            let device = isolation == "microvm" ? "a TAP device and the microVM's virtio-net" : "a veth pair"
+            return .bridged(address: address, path: "the bridge \(bridge) to \(address) (\(device); --network bridge)")
+        }.mapError { $0 as? BenchError ?? BenchError("\($0)") }
     }
 
     func cleanUp() {

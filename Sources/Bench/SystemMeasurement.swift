@@ -99,7 +99,9 @@ struct SystemMeasurement {
         recorder.record(["tcp_throughput", "tcp_request_response"]) {
             if let reason = runner.networkUnavailable { throw BenchError(reason) }
             guard let network else { throw BenchError(NetworkPath.unavailableReason ?? "no network path") }
-            return try network.measure(runner, settings: settings)
+            let (samples, path) = try network.measure(runner, settings: settings)
+            notes.append("\(runner.id): TCP over \(path)")
+            return samples
         }
         return (recorder.results.withLock { $0 }, notes)
     }

@@ -30,9 +30,9 @@ protocol SystemRunner: AnyObject, Sendable {
     var volumeDiskPath: Result<String, BenchError> { get }
     /// Why host↔container TCP cannot be measured on this system, nil when it can.
     var networkUnavailable: String? { get }
-    /// The pid whose network namespace the container uses, for host↔container TCP, or
-    /// why there is no network path.
-    func networkNamespacePid(_ instance: Instance) -> Result<pid_t, BenchError>
+    /// Where the host reaches a running instance's workload over TCP, or why there is no
+    /// network path.
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError>
     /// Removes what `prepare` created.
     func cleanUp()
 }

@@ -2,6 +2,7 @@
 // syscalls run after clone: no malloc, no stdio, no locks.
 #define _GNU_SOURCE
 #include "nsexec.h"
+#include "netconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -351,6 +352,13 @@ pid_t sl_spawn(const struct sl_spec *spec) {
     if (spec->join_pid > 0) sl_join(spec);
     sl_setup_rootfs(spec);
     sl_loopback_up();
+    if (spec->net_interface && spec->net_interface[0]) {
+        const char *step;
+        if (sl_configure_interface(spec->net_interface, spec->net_address, spec->net_prefix, spec->net_gateway,
+                                   &step) < 0) {
+            sl_fail(SL_EXIT_RUNTIME, step, errno);
+        }
+    }
     if (spec->hostname[0]) sl_check(sethostname(spec->hostname, strlen(spec->hostname)), "sethostname");
     sl_run_process(spec);
     return -1;

@@ -43,6 +43,8 @@ public final class Agent: Sendable {
             let plan = try MountPlan(setup)
             try ContainerRoot.build(plan, hostname: setup.hostname)
             state.plan = plan
+            try GuestNetwork.configure(setup.network)
+            try GuestNetwork.writeEtcFiles(root: MountPlan.root, hostname: setup.hostname, interface: setup.network)
             consoleLog("container root ready (uptime \(uptime()) s)")
         }
         return try start(process)

@@ -19,6 +19,8 @@ public struct CreateOptions: Sendable {
     public var limits = ResourceLimits()
     /// A microVM per container by default, as Docker with VM isolation (Kata) does.
     public var isolation: Isolation = .microvm
+    /// `--network`: the bridge by default, as Docker.
+    public var network: NetworkMode = .bridge
     public var interactive = false
     /// `-t`: the process gets a pseudo-terminal as its stdio.
     public var tty = false
@@ -80,6 +82,9 @@ public struct ContainerConfig: Codable, Sendable {
     public var mounts: [MountSpec]
     public var limits: ResourceLimits
     public var isolation: Isolation
+    /// The container's network; nil in configs written before `--network` existed
+    /// (those containers have loopback only, as `none`).
+    public var network: NetworkMode?
     public var interactive: Bool
     public var tty: Bool
     public var autoRemove: Bool
@@ -105,6 +110,9 @@ public struct ContainerState: Codable, Sendable {
     public var finishedAt: Date?
     /// Why the last start failed, if it did before the process ran.
     public var error: String?
+    /// Where the running container sits on the bridge (`--network bridge`); nil when it
+    /// is not running or has no network but loopback.
+    public var network: NetworkAttachment?
 
     public init() {}
 }

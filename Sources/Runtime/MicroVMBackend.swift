@@ -63,7 +63,8 @@ struct MicroVMBackend: IsolationBackend {
         }
     }
 
-    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> any ContainerProcess {
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
+               network: NetworkAttachment?) throws -> any ContainerProcess {
         let files = try GuestFiles.locate(executable: Self.executable())
         let run = Self.runDirectory(config.id)
         try? FileManager.default.removeItem(atPath: run)
@@ -76,8 +77,12 @@ struct MicroVMBackend: IsolationBackend {
             guard let image = mount.image else { throw RuntimeError("\(mount.source) is not a named volume") }
             return (path: image, readOnly: mount.readOnly)
         }
-        let launch = MicroVMLaunch(files: files, limits: config.limits, rootfs: config.rootfs,
+        var launch = MicroVMLaunch(files: files, limits: config.limits, rootfs: config.rootfs,
                                    writable: bundle.path("disk.ext4"), volumes: volumes, vsockSocket: "\(run)/vsock.sock")
+        if let network {
+            try HostLinks.addTap(network)
+            launch.network = (tap: network.hostInterface, mac: network.macAddress)
+        }
         let vmm = try spawnVMM(launch, console: bundle.path("console.log"))
         do {
             let fd = try connect(launch.vsockSocket, vmm: vmm, console: bundle.path("console.log"))
@@ -85,6 +90,10 @@ struct MicroVMBackend: IsolationBackend {
                 hostname: config.hostname, rootfs: MicroVMLaunch.guestDevice(0), writable: MicroVMLaunch.guestDevice(1),
                 volumes: config.mounts.enumerated().map { index, mount in
                     VolumeMount(device: MicroVMLaunch.guestDevice(index + 2), target: mount.destination, readOnly: mount.readOnly)
+                },
+                network: network.map { network in
+                    InterfaceSetup(name: NetworkAttachment.containerInterface, address: network.address.description,
+                                   prefix: UInt8(network.prefix), gateway: network.gateway.description)
                 })
             let session = try AgentSession(fd: fd, request: .run(setup, processStart(config.process, tty: config.tty, size: terminalSize)),
                                            stdio: stdio, tty: config.tty, pid: vmm)

@@ -68,6 +68,8 @@ struct GuestFiles: Equatable {
 ///   EROFS rootfs (read-only), vdb the container's writable ext4 disk, vdc… the named
 ///   volumes in mount order (read-only ones also read-only at the device).
 /// - vsock: guest CID 3, host side a Firecracker-style Unix socket.
+/// - Network (`--network bridge`): one virtio-net on the container's TAP device with the
+///   container's MAC; the agent configures it as eth0.
 /// - Kernel command line: serial console (captured in the container's console.log),
 ///   quiet, reboot at once on panic; `reboot=t` and `pci=off` as the VMM's own default.
 struct MicroVMLaunch {
@@ -82,6 +84,8 @@ struct MicroVMLaunch {
     /// Host paths and whether each is read-only, vda first.
     var disks: [(path: String, readOnly: Bool)]
     var vsockSocket: String
+    /// The TAP device and guest MAC of the container's virtio-net, nil for none.
+    var network: (tap: String, mac: String)?
 
     init(files: GuestFiles, limits: ResourceLimits, rootfs: String, writable: String,
          volumes: [(path: String, readOnly: Bool)], vsockSocket: String) {
@@ -105,5 +109,6 @@ struct MicroVMLaunch {
          "--cpus", String(cpus), "--memory", "\(memoryMiB)M"]
             + disks.flatMap { ["--disk", $0.readOnly ? "\($0.path),ro" : $0.path] }
             + ["--vsock", "cid=\(Self.guestCID),uds=\(vsockSocket)"]
+            + (network.map { ["--net", "tap=\($0.tap),mac=\($0.mac)"] } ?? [])
     }
 }

@@ -37,6 +37,7 @@ struct Monitor {
         defer { pipes.forEach { close($0[0]) } }
         let backend: any IsolationBackend
         let started: any ContainerProcess
+        var network: NetworkAttachment?
         do {
             backend = Runtime.backend(config.isolation)
             for _ in 0..<2 {
@@ -49,9 +50,11 @@ struct Monitor {
             defer { pipes.forEach { close($0[1]) } }
             try runtime.volumes.attach(config)
             do {
+                network = try runtime.network.connect(config)
                 started = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]],
-                                            terminalSize: attached ? Terminal.size(of: [1, 0]) : nil)
+                                            terminalSize: attached ? Terminal.size(of: [1, 0]) : nil, network: network)
             } catch {
+                runtime.network.disconnect(config)
                 runtime.volumes.detach(config)
                 throw error
             }
@@ -65,6 +68,7 @@ struct Monitor {
             state.pid = started.pid
             state.shimPid = getpid()
             state.startedAt = Date()
+            state.network = network
         }
         if ready >= 0 { close(ready) }
         ready = -1
@@ -87,8 +91,10 @@ struct Monitor {
         resizer?.cancel()
         if let terminal = started.terminal { close(terminal) }
         let oom = backend.cleanup(config, bundle: bundle)
+        runtime.network.disconnect(config)
         runtime.volumes.detach(config)
         _ = try? bundle.updateState { state in
+            state.network = nil
             state.status = .exited
             state.exitCode = code
             state.oomKilled = oom

@@ -24,10 +24,13 @@ struct NamespaceBackend: IsolationBackend {
         }
     }
 
-    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?) throws -> any ContainerProcess {
+    func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
+               network: NetworkAttachment?) throws -> any ContainerProcess {
         let user = try ResolvedUser.resolveForRuntime(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
+        try EtcFiles.write(upper: bundle.path("upper"), lower: config.rootfs, hostname: config.hostname,
+                           address: network?.address)
         let group = try Cgroup.create(config.id, limits: config.limits)
         let arena = CArena()
         var spec = try arena.spec(config.process, user: user, stdio: stdio)
@@ -37,8 +40,17 @@ struct NamespaceBackend: IsolationBackend {
         spec.hostname = try arena.string(config.hostname)
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count
+        if let network {
+            spec.net_interface = try arena.string(NetworkAttachment.containerInterface)
+            spec.net_address = network.address.networkOrder
+            spec.net_prefix = UInt32(network.prefix)
+            spec.net_gateway = network.gateway.networkOrder
+        }
         do {
-            return try spawn(&spec, tty: config.tty, terminalSize: terminalSize, cgroup: group)
+            // The child waits while its eth0 is created in its new network namespace.
+            return try spawn(&spec, tty: config.tty, terminalSize: terminalSize, cgroup: group) { pid in
+                if let network { try HostLinks.addVeth(network, namespaceOf: pid) }
+            }
         } catch {
             group.remove()
             throw error
@@ -88,8 +100,11 @@ struct NamespaceBackend: IsolationBackend {
     }
 
     /// `spawn`, with a console socket when `tty`: the child sends its terminal's master.
-    private func spawn(_ spec: inout sl_spec, tty: Bool, terminalSize: winsize?, cgroup: Cgroup) throws -> ChildProcess {
-        guard tty else { return ChildProcess(pid: try spawn(&spec, cgroup: cgroup), terminal: nil) }
+    private func spawn(_ spec: inout sl_spec, tty: Bool, terminalSize: winsize?, cgroup: Cgroup,
+                       beforeRelease: (pid_t) throws -> Void = { _ in }) throws -> ChildProcess {
+        guard tty else {
+            return ChildProcess(pid: try spawn(&spec, cgroup: cgroup, beforeRelease: beforeRelease), terminal: nil)
+        }
         var console: [Int32] = [-1, -1]
         try sys("socketpair") { sl_socketpair_cloexec(&console) }
         defer { close(console[0]) }
@@ -100,15 +115,16 @@ struct NamespaceBackend: IsolationBackend {
         let pid: pid_t
         do {
             defer { close(console[1]) }
-            pid = try spawn(&spec, cgroup: cgroup)
+            pid = try spawn(&spec, cgroup: cgroup, beforeRelease: beforeRelease)
         }
         // No terminal when the child failed before opening it (its error is on stderr).
         let terminal = sl_recv_fd(console[0])
         return ChildProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
     }
 
-    /// Clones the child, puts it in the cgroup, then lets it run.
-    private func spawn(_ spec: inout sl_spec, cgroup: Cgroup) throws -> pid_t {
+    /// Clones the child, puts it in the cgroup, runs `beforeRelease` (the child exists,
+    /// its namespaces too, and it waits), then lets it run.
+    private func spawn(_ spec: inout sl_spec, cgroup: Cgroup, beforeRelease: (pid_t) throws -> Void) throws -> pid_t {
         var sync: [Int32] = [-1, -1]
         try sys("pipe2") { sl_pipe_cloexec(&sync) }
         defer { close(sync[0]) }
@@ -122,6 +138,7 @@ struct NamespaceBackend: IsolationBackend {
         }
         do {
             try cgroup.add(pid)
+            try beforeRelease(pid)
         } catch {
             kill(pid, SIGKILL)
             close(sync[1])

@@ -16,12 +16,15 @@ public final class Runtime: Sendable {
     let executable: String
     let containers: ContainerStore
     public let volumes: VolumeStore
+    /// The bridge that `--network bridge` containers attach to.
+    public let network: BridgeNetwork
 
     public init(root: String, executable: String) throws {
         self.root = root
         self.executable = executable
         containers = try ContainerStore(root: root)
         volumes = try VolumeStore(root: root)
+        network = BridgeNetwork()
     }
 
     /// Creates a container from an image: merges the image config with `options`, checks
@@ -62,6 +65,7 @@ public final class Runtime: Sendable {
             mounts: mounts,
             limits: options.limits,
             isolation: options.isolation,
+            network: options.network,
             interactive: options.interactive,
             tty: options.tty,
             autoRemove: options.autoRemove,
@@ -176,6 +180,7 @@ public final class Runtime: Sendable {
     }
 
     func removeFiles(_ config: ContainerConfig) throws {
+        network.disconnect(config)
         do {
             try FileManager.default.removeItem(atPath: containers.bundle(config.id).directory)
         } catch {
@@ -191,8 +196,10 @@ public final class Runtime: Sendable {
             return state
         }
         _ = Runtime.backend(config.isolation).cleanup(config, bundle: bundle)
+        network.disconnect(config)
         return try bundle.updateState { state in
             guard state.status == .running else { return }
+            state.network = nil
             state.status = .exited
             state.exitCode = 255
             state.error = "the container monitor exited unexpectedly"

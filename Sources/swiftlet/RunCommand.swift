@@ -57,6 +57,8 @@ struct CreateFlags: ParsableArguments {
     var hostname: String?
     @Option(help: "Isolation: microvm (default: a microVM per container; needs a KVM that runs Linux guests) or namespace.")
     var isolation: String = Isolation.microvm.rawValue
+    @Option(help: "Network: bridge (default: eth0 on the host bridge swiftlet0, 10.88.0.0/16) or none (loopback only).")
+    var network: String = NetworkMode.bridge.rawValue
     @Argument(help: "The image.")
     var image: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments.")
@@ -83,6 +85,10 @@ struct CreateFlags: ParsableArguments {
             throw RuntimeError("invalid isolation '\(isolation)': use namespace or microvm")
         }
         options.isolation = kind
+        guard let mode = NetworkMode(rawValue: network) else {
+            throw RuntimeError("network \(network) not found: use bridge or none")
+        }
+        options.network = mode
         options.interactive = interactive
         options.tty = tty
         options.autoRemove = autoRemove

@@ -9,8 +9,11 @@ import Testing
     static let setup = ContainerSetup(hostname: "box", rootfs: "/dev/vda", writable: "/dev/vdb",
                                       volumes: [VolumeMount(device: "/dev/vdc", target: "/data", readOnly: false),
                                                 VolumeMount(device: "/dev/vdd", target: "/ro", readOnly: true)])
+    static let networked = ContainerSetup(hostname: "web", rootfs: "/dev/vda", writable: "/dev/vdb",
+                                          network: InterfaceSetup(name: "eth0", address: "10.88.0.2", prefix: 16,
+                                                                  gateway: "10.88.0.1"))
     static let every: [AgentMessage] = [
-        .hello(version: 1), .run(setup, process), .run(ContainerSetup(hostname: "", rootfs: "", writable: ""), ProcessStart(args: [])),
+        .hello(version: 1), .run(setup, process), .run(networked, process), .run(ContainerSetup(hostname: "", rootfs: "", writable: ""), ProcessStart(args: [])),
         .exec(process), .started(pid: 42), .failed(status: 127, message: "exec: \"nope\": executable file not found in $PATH"),
         .stdin([0, 1, 255]), .stdin([]), .closeStdin, .stdout(Array("hello\n".utf8)), .stderr([7]), .signal(15),
         .resize(rows: 50, columns: 132), .exited(status: -1), .exited(status: 137),
@@ -58,6 +61,23 @@ import Testing
         #expect(AgentMessage.resize(rows: 0x102, columns: 3).encode() == [5, 0, 0, 0, 11, 2, 1, 3, 0])
     }
 
+    @Test func runCarriesTheNetworkAfterTheVolumes() {
+        let empty = AgentMessage.run(ContainerSetup(hostname: "", rootfs: "", writable: ""), ProcessStart(args: [])).encode()
+        let withNetwork = AgentMessage.run(ContainerSetup(hostname: "", rootfs: "", writable: "",
+                                                          network: InterfaceSetup(name: "e", address: "1.2.3.4", prefix: 24, gateway: "1.2.3.1")),
+                                           ProcessStart(args: [])).encode()
+        // length, kind 2, three empty strings, zero volumes: then the network's presence.
+        let networkOffset = 4 + 1 + 4 * 3 + 4
+        #expect(empty[networkOffset] == 0)
+        #expect(withNetwork[networkOffset] == 1)
+        let fields = Array(withNetwork[(networkOffset + 1)...].prefix(4 + 1 + 4 + 7 + 1 + 4 + 7))
+        #expect(fields == [1, 0, 0, 0] + Array("e".utf8) + [7, 0, 0, 0] + Array("1.2.3.4".utf8) + [24]
+                + [7, 0, 0, 0] + Array("1.2.3.1".utf8))
+        var bad = empty
+        bad[networkOffset] = 2
+        expectError(bad, containing: "run network present is 2")
+    }
+
     @Test func partialFrameWaitsForMoreBytes() throws {
         let frame = AgentMessage.failed(status: 125, message: "x").encode()
         #expect(try decodeAll(Array(frame.dropLast())) == [])
@@ -96,5 +116,19 @@ import Testing
     @Test func hugeCountsAreRefusedBeforeAllocating() {
         // args count 0xFFFFFFFF in a tiny exec frame.
         expectError([5, 0, 0, 0, 3, 0xFF, 0xFF, 0xFF, 0xFF], containing: "exec args 4294967295 does not fit")
+    }
+}
+
+/// The /etc files both backends write, as Docker's.
+@Suite struct ContainerEtcFilesTests {
+    @Test func hostsListsLocalhostThenTheContainer() {
+        let hosts = ContainerEtcFiles.hosts(hostname: "web", address: "10.88.0.5")
+        let lines = hosts.split(separator: "\n").map(String.init)
+        #expect(lines.first == "127.0.0.1\tlocalhost")
+        #expect(lines.contains("::1\tlocalhost ip6-localhost ip6-loopback"))
+        #expect(lines.last == "10.88.0.5\tweb")
+        #expect(hosts.hasSuffix("\n"))
+        #expect(!ContainerEtcFiles.hosts(hostname: "web", address: nil).contains("web"))
+        #expect(ContainerEtcFiles.hostname("web") == "web\n")
     }
 }

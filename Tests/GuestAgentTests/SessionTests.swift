@@ -24,10 +24,10 @@ import Testing
     @Test func otherProtocolVersionIsRefused() throws {
         let host = connect()
         defer { host.close() }
-        try host.send(.hello(version: 2))
+        try host.send(.hello(version: AgentProtocol.version + 1))
         #expect(try remaining(host) == [
             .hello(version: AgentProtocol.version),
-            .failed(status: 125, message: "agent protocol version 2 is not supported (the agent speaks 1)"),
+            .failed(status: 125, message: "agent protocol version \(AgentProtocol.version + 1) is not supported (the agent speaks \(AgentProtocol.version))"),
         ])
     }
 
@@ -36,38 +36,38 @@ import Testing
         defer { host.close() }
         try host.send(.exec(ProcessStart(args: ["true"])))
         #expect(try remaining(host) == [
-            .hello(version: 1), .failed(status: 125, message: "agent protocol: the session did not start with hello"),
+            .hello(version: AgentProtocol.version), .failed(status: 125, message: "agent protocol: the session did not start with hello"),
         ])
     }
 
     @Test func execBeforeRunIsRefused() throws {
         let host = connect()
         defer { host.close() }
-        try host.send(.hello(version: 1))
+        try host.send(.hello(version: AgentProtocol.version))
         try host.send(.exec(ProcessStart(args: ["true"])))
         #expect(try remaining(host) == [
-            .hello(version: 1), .failed(status: 125, message: "container is not running: exec needs a started container"),
+            .hello(version: AgentProtocol.version), .failed(status: 125, message: "container is not running: exec needs a started container"),
         ])
     }
 
     @Test func onlyRunOrExecStartsASession() throws {
         let host = connect()
         defer { host.close() }
-        try host.send(.hello(version: 1))
+        try host.send(.hello(version: AgentProtocol.version))
         try host.send(.signal(15))
         #expect(try remaining(host) == [
-            .hello(version: 1), .failed(status: 125, message: "agent protocol: expected run or exec, got a kind 10 message"),
+            .hello(version: AgentProtocol.version), .failed(status: 125, message: "agent protocol: expected run or exec, got a kind 10 message"),
         ])
     }
 
     @Test func malformedFrameIsAProtocolError() throws {
         let host = connect()
         defer { host.close() }
-        try host.send(.hello(version: 1))
+        try host.send(.hello(version: AgentProtocol.version))
         let bad: [UInt8] = [1, 0, 0, 0, 99]
         _ = bad.withUnsafeBytes { write(host.fd, $0.baseAddress, $0.count) }
         #expect(try remaining(host) == [
-            .hello(version: 1), .failed(status: 125, message: "agent protocol: unknown message kind 99"),
+            .hello(version: AgentProtocol.version), .failed(status: 125, message: "agent protocol: unknown message kind 99"),
         ])
     }
 }

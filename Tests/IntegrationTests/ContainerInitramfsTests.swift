@@ -30,7 +30,7 @@ import Testing
             }
             let list = try CommandResult.run(["sh", "-c", "zcat \(out.path)/container-initramfs.cpio.gz | cpio -i --quiet --to-stdout lib/modules/load-order"])
             let order = list.stdout.split(separator: "\n").map(String.init)
-            for module in ["virtio_mmio.ko", "virtio_blk.ko", "vmw_vsock_virtio_transport.ko", "erofs.ko", "overlay.ko"] {
+            for module in ["virtio_mmio.ko", "virtio_blk.ko", "virtio_net.ko", "vmw_vsock_virtio_transport.ko", "erofs.ko", "overlay.ko"] {
                 #expect(order.contains(module), "load-order lacks \(module): \(order)")
             }
             #expect((order.firstIndex(of: "vsock.ko") ?? .max) < (order.firstIndex(of: "vmw_vsock_virtio_transport.ko") ?? -1),

@@ -27,5 +27,8 @@ import Testing
         #expect(contents.contains(" 755 ./bin/vsock-tool\n"), "initramfs lacks the vsock test tool")
         let rigContents = try String(contentsOf: rebuild.appendingPathComponent("rig-initramfs.contents"), encoding: .utf8)
         #expect(rigContents.contains("./lib/modules/vhost_vsock.ko"), "the rig lacks vhost_vsock (bench/virtio compares with it)")
+        for module in ["bridge.ko", "veth.ko"] {
+            #expect(rigContents.contains("./lib/modules/\(module)"), "the rig lacks \(module) (containers' bridge network)")
+        }
     }
 }

@@ -23,6 +23,15 @@ import Glibc
         #expect((0..<4).map(MicroVMLaunch.guestDevice) == ["/dev/vda", "/dev/vdb", "/dev/vdc", "/dev/vdd"])
     }
 
+    /// `--network bridge`: a virtio-net on the container's TAP with its MAC, after the vsock.
+    @Test func bridgeNetworkAddsTheTapDevice() {
+        var launch = MicroVMLaunch(files: files, limits: ResourceLimits(), rootfs: "r", writable: "w", volumes: [],
+                                   vsockSocket: "s")
+        #expect(!launch.arguments.contains("--net"))
+        launch.network = (tap: "sl0123456789ab", mac: "02:42:0a:58:00:02")
+        #expect(Array(launch.arguments.suffix(4)) == ["--vsock", "cid=3,uds=s", "--net", "tap=sl0123456789ab,mac=02:42:0a:58:00:02"])
+    }
+
     /// --cpus rounds up to whole vCPUs; --memory gets the guest's 128 MiB on top.
     @Test(arguments: [(1.5, Int64(64 << 20), 2, Int64(192)), (0.25, Int64(1 << 30), 1, Int64(1152)), (4, Int64(1000), 4, Int64(129))])
     func limitsSizeTheVM(cpus: Double, memory: Int64, vcpus: Int, mebibytes: Int64) {

@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include "nsexec.h"
 #include "agentexec.h"
+#include "netconfig.h"
 
 // /dev/kvm (system) ioctls.
 extern const unsigned long CL_KVM_GET_API_VERSION;

@@ -26,6 +26,13 @@ struct sl_spec {
     const char *hostname;
     const struct sl_bind *binds;
     size_t nbinds;
+    // The container's network interface, moved into its namespace by the parent before
+    // it releases the child (NULL or empty: loopback only): address, prefix length and
+    // default gateway, IPv4 in network byte order (sl_configure_interface).
+    const char *net_interface;
+    uint32_t net_address;
+    unsigned net_prefix;
+    uint32_t net_gateway;
     // Join mode (join_pid > 0): setns into the namespaces of that process (exec).
     pid_t join_pid;
     const int *ns_fds;         // open /proc/<pid>/ns/{ipc,uts,net,pid,mnt}

@@ -1,0 +1,68 @@
+import AgentProtocol
+import CLinux
+import Glibc
+
+/// The microVM's network as the container sees it (the VM is the container's network
+/// namespace): loopback up, and with `--network bridge` the virtio-net interface (eth0,
+/// the host's TAP on its bridge) with the container's address and a default route
+/// through the bridge (`sl_configure_interface`, netdevice(7) ioctls).
+enum GuestNetwork {
+    /// How long to wait for the interface to appear after its driver was loaded.
+    static let interfaceWaitMilliseconds = 2000
+
+    static func configure(_ interface: InterfaceSetup?) throws(AgentError) {
+        try bringUp("lo", address: 0, prefix: 0, gateway: 0)
+        guard let interface else { return }
+        let address = try parse(interface.address, "address")
+        let gateway = try parse(interface.gateway, "gateway")
+        var waited = 0
+        while if_nametoindex(interface.name) == 0 {
+            guard waited < interfaceWaitMilliseconds else {
+                throw AgentError("network interface \(interface.name) not found: is virtio_net in the initramfs?")
+            }
+            sleepMilliseconds(10)
+            waited += 10
+        }
+        try bringUp(interface.name, address: address, prefix: UInt32(interface.prefix), gateway: gateway)
+    }
+
+    /// Writes the container's /etc/hosts and /etc/hostname (`ContainerEtcFiles`) under
+    /// `root`, replacing the image's (a link there is replaced, not followed). Nothing is
+    /// written when the container's /etc is not a directory (a link would resolve in the
+    /// agent's root).
+    static func writeEtcFiles(root: String, hostname: String, interface: InterfaceSetup?) throws(AgentError) {
+        let etc = "\(root)/etc"
+        var info = stat()
+        if lstat(etc, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { return }
+        } else {
+            try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
+        }
+        let files = [("hosts", ContainerEtcFiles.hosts(hostname: hostname, address: interface?.address)),
+                     ("hostname", ContainerEtcFiles.hostname(hostname))]
+        for (name, text) in files {
+            let path = "\(etc)/\(name)"
+            if unlink(path) < 0 && errno != ENOENT { throw AgentError(call: "unlink \(path)", errno: errno) }
+            let fd = try sys("create \(path)") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
+            defer { close(fd) }
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count else { throw AgentError(call: "write \(path)", errno: errno) }
+        }
+    }
+
+    /// A dotted-quad address in network byte order.
+    static func parse(_ text: String, _ what: String) throws(AgentError) -> UInt32 {
+        var address = in_addr()
+        guard inet_pton(AF_INET, text, &address) == 1 else { throw AgentError("invalid network \(what) '\(text)'") }
+        return address.s_addr
+    }
+
+    private static func bringUp(_ name: String, address: UInt32, prefix: UInt32, gateway: UInt32) throws(AgentError) {
+        var step: UnsafePointer<CChar>?
+        guard sl_configure_interface(name, address, prefix, gateway, &step) == 0 else {
+            let call = step.map { String(cString: $0) } ?? "configuring"
+            throw AgentError(call: "\(call) on \(name)", errno: errno)
+        }
+    }
+}

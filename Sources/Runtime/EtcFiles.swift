@@ -1,0 +1,43 @@
+import AgentProtocol
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a namespace container's /etc/hosts and /etc/hostname (`ContainerEtcFiles`) into
+/// its overlay's upper dir before the overlay is mounted, so the container sees them over
+/// the image's. The upper `etc` directory, when it has to be created, takes the image's
+/// /etc owner and mode (overlayfs shows the upper dir's attributes). Nothing is written
+/// where /etc is not a directory (in the image or as the container left it).
+enum EtcFiles {
+    static func write(upper: String, lower: String, hostname: String, address: IPv4Address?) throws {
+        let etc = "\(upper)/etc"
+        var image = stat()
+        if lstat("\(lower)/etc", &image) == 0, image.st_mode & S_IFMT != S_IFDIR {
+            return  // an image whose /etc is not a directory keeps its own files
+        }
+        var upperEtc = stat()
+        if lstat(etc, &upperEtc) == 0 {
+            // The container replaced its /etc with a link (on the host it would resolve
+            // outside the container) or removed it (a whiteout): nothing is written.
+            guard upperEtc.st_mode & S_IFMT == S_IFDIR else { return }
+        } else {
+            try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
+            if image.st_mode != 0 {
+                try sys("chown \(etc)") { chown(etc, image.st_uid, image.st_gid) }
+                try sys("chmod \(etc)") { chmod(etc, image.st_mode & 0o7777) }
+            }
+        }
+        let files = [("hosts", ContainerEtcFiles.hosts(hostname: hostname, address: address?.description)),
+                     ("hostname", ContainerEtcFiles.hostname(hostname))]
+        for (name, text) in files {
+            let path = "\(etc)/\(name)"
+            // A link left in the upper dir must not be followed out of the container.
+            if unlink(path) < 0 && errno != ENOENT { throw RuntimeError("cannot replace \(path)", errno: errno) }
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8),
+                                                 attributes: [.posixPermissions: 0o644]) else {
+                throw RuntimeError("cannot write \(path)")
+            }
+        }
+    }
+}

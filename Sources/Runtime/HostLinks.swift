@@ -1,0 +1,92 @@
+import Foundation
+import Images
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The host's network devices for the bridge network, made with `ip` (iproute2, installed
+/// by scripts/setup): the bridge itself, a veth pair per namespace container (the peer
+/// created directly in the container's network namespace as eth0), a persistent TAP per
+/// microVM container (opened by the VMM with a vnet header). Every host end is enslaved
+/// to the bridge and up.
+enum HostLinks {
+    /// Serialises bridge creation between processes starting containers at once.
+    private static let bridgeLock = "/run/swiftlet-bridge.lock"
+
+    /// Creates `bridge` with `address`/`prefix` and brings it up, unless it is already up.
+    static func ensureBridge(_ bridge: String, address: IPv4Address, prefix: Int) throws {
+        if isUp(bridge) { return }
+        let fd = try sys("open \(bridgeLock)") { open(bridgeLock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        try sys("flock \(bridgeLock)") { flock(fd, LOCK_EX) }
+        if isUp(bridge) { return }
+        if !exists(bridge) { try ip(["link", "add", bridge, "type", "bridge"], what: "creating the bridge \(bridge)") }
+        try ip(["addr", "replace", "\(address)/\(prefix)", "dev", bridge], what: "addressing the bridge \(bridge)")
+        try ip(["link", "set", bridge, "up"], what: "bringing the bridge \(bridge) up")
+    }
+
+    /// A veth pair: `hostEnd` on the bridge, its peer `eth0` with `mac` in the network
+    /// namespace of process `pid` (configured there by the container's child).
+    static func addVeth(_ attachment: NetworkAttachment, namespaceOf pid: pid_t) throws {
+        delete(attachment.hostInterface)
+        try ip(["link", "add", attachment.hostInterface, "type", "veth", "peer", "name", NetworkAttachment.containerInterface,
+                "address", attachment.macAddress, "netns", "\(pid)"], what: "creating the container's veth pair")
+        try enslave(attachment)
+    }
+
+    /// A persistent TAP device on the bridge for a microVM's virtio-net.
+    static func addTap(_ attachment: NetworkAttachment) throws {
+        delete(attachment.hostInterface)
+        try ip(["tuntap", "add", "dev", attachment.hostInterface, "mode", "tap", "vnet_hdr"],
+               what: "creating the container's TAP device")
+        try enslave(attachment)
+    }
+
+    /// Deletes a link if it exists (errors ignored: it may vanish with its namespace).
+    static func delete(_ name: String) {
+        guard exists(name) else { return }
+        try? ip(["link", "del", name], what: "deleting \(name)")
+    }
+
+    static func exists(_ name: String) -> Bool {
+        access("/sys/class/net/\(name)", F_OK) == 0
+    }
+
+    /// Whether the interface has IFF_UP (`flags` in sysfs, hexadecimal).
+    static func isUp(_ name: String) -> Bool {
+        guard let text = try? String(contentsOfFile: "/sys/class/net/\(name)/flags", encoding: .utf8),
+              let flags = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2), radix: 16) else {
+            return false
+        }
+        return flags & UInt32(IFF_UP) != 0
+    }
+
+    private static func enslave(_ attachment: NetworkAttachment) throws {
+        do {
+            try ip(["link", "set", attachment.hostInterface, "master", attachment.bridge, "up"],
+                   what: "attaching \(attachment.hostInterface) to \(attachment.bridge)")
+        } catch {
+            delete(attachment.hostInterface)
+            throw error
+        }
+    }
+
+    /// The `ip` executable: sbin directories are not always on a non-login PATH.
+    static func ipTool() throws -> String {
+        let candidates = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw RuntimeError("--network bridge needs the ip tool (iproute2), not found in \(candidates.joined(separator: ", ")); use --network none")
+        }
+        return path
+    }
+
+    private static func ip(_ arguments: [String], what: String) throws {
+        do {
+            try runTool(try ipTool(), arguments, what: what)
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+    }
+}
