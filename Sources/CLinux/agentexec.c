@@ -89,7 +89,7 @@ static void sa_enter_new_root(const struct sa_spec *spec) {
     sa_check(spec, chdir("/"), "chdir /");
 }
 
-static void sa_child(const struct sa_spec *spec) {
+static void sa_child(const struct sa_spec *spec, int isolated) {
     for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
@@ -105,10 +105,12 @@ static void sa_child(const struct sa_spec *spec) {
     sa_check(spec, (int)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range");
     sa_check(spec, setsid(), "setsid");
     if (spec->tty) sa_check(spec, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
-    if (spec->join_pid_ns < 0) {
+    if (isolated) {
         sa_enter_new_root(spec);
     } else {
-        sa_check(spec, setns(spec->join_mnt_ns, CLONE_NEWNS), "entering the container's mount namespace");
+        if (spec->join_pid_ns >= 0) {
+            sa_check(spec, setns(spec->join_mnt_ns, CLONE_NEWNS), "entering the container's mount namespace");
+        }
         sa_check(spec, chroot(spec->root), "entering the container root");
         sa_check(spec, chdir("/"), "chdir /");
     }
@@ -127,19 +129,23 @@ static void sa_child(const struct sa_spec *spec) {
     sl_exec_command(spec->argv, spec->envp, sa_fail_exec, spec);
 }
 
-pid_t sa_spawn(const struct sa_spec *spec) {
-    unsigned long flags = SIGCHLD;
-    if (spec->join_pid_ns < 0) {
-        flags |= CLONE_NEWPID | CLONE_NEWNS;
-    } else if (setns(spec->join_pid_ns, CLONE_NEWPID) < 0) {
-        return -1;
-    }
-    // A raw clone (fork semantics) skips glibc's atfork handlers, which may take locks.
-    pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+/// A raw clone (fork semantics) skips glibc's atfork handlers, which may take locks.
+static pid_t sa_clone(const struct sa_spec *spec, unsigned long flags) {
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid == 0) {
-        sa_child(spec);
+        sa_child(spec, (flags & CLONE_NEWPID) != 0);
         _exit(125);
     }
+    return pid;
+}
+
+pid_t sa_spawn(const struct sa_spec *spec) {
+    if (spec->new_namespaces) {
+        pid_t pid = sa_clone(spec, CLONE_NEWPID | CLONE_NEWNS);
+        return pid < 0 && errno == EINVAL ? sa_clone(spec, 0) : pid;
+    }
+    if (spec->join_pid_ns >= 0 && setns(spec->join_pid_ns, CLONE_NEWPID) < 0) return -1;
+    pid_t pid = sa_clone(spec, 0);
     if (spec->join_pid_ns >= 0) {
         int err = errno;
         // Back to the agent's namespace for this thread's later forks. Entering one's own

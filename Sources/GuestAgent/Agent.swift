@@ -12,7 +12,9 @@ public final class Agent: Sendable {
     private struct State {
         var plan: MountPlan?
         var mainStarted = false
-        /// The main process's namespaces, open while it may run.
+        var mainLaunched = false
+        /// The main process's namespaces, open while it may run (nil on a kernel without
+        /// pid namespaces: execs then share the agent's).
         var namespaces: ContainerNamespaces?
     }
     private let state = Mutex(State())
@@ -48,8 +50,9 @@ public final class Agent: Sendable {
             try ContainerRoot.build(plan, hostname: setup.hostname)
             state.plan = plan
             consoleLog("container root ready (uptime \(uptime()) s)")
-            let launched = try start(process, join: nil)
-            // Nil when the process has ended already: nothing is left to exec into.
+            let launched = try start(process, isMain: true, join: nil)
+            state.mainLaunched = true
+            // Nil when the process has ended already or the kernel has no pid namespaces.
             state.namespaces = try? ContainerNamespaces.of(launched.pid)
             return launched
         }
@@ -57,17 +60,18 @@ public final class Agent: Sendable {
 
     /// `exec`: starts another process in the running container.
     func exec(_ process: ProcessStart) throws(AgentError) -> LaunchedProcess {
-        guard let namespaces = state.withLock({ $0.namespaces }) else {
+        let (launched, namespaces) = state.withLock { ($0.mainLaunched, $0.namespaces) }
+        guard launched else {
             throw AgentError("container is not running: exec needs a started container")
         }
-        return try start(process, join: namespaces)
+        return try start(process, isMain: false, join: namespaces)
     }
 
-    private func start(_ process: ProcessStart, join: ContainerNamespaces?) throws(AgentError) -> LaunchedProcess {
+    private func start(_ process: ProcessStart, isMain: Bool, join: ContainerNamespaces?) throws(AgentError) -> LaunchedProcess {
         let root = MountPlan.root
         let plan = try ExecPlan(process, passwd: readTextFile("\(root)/etc/passwd") ?? "",
                                 group: readTextFile("\(root)/etc/group") ?? "")
-        return try ProcessLauncher(root: root, watcher: watcher, join: join)
+        return try ProcessLauncher(root: root, watcher: watcher, isMain: isMain, join: join)
             .launch(plan, tty: process.tty, rows: process.rows, columns: process.columns)
     }
 

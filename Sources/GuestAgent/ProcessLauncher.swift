@@ -47,12 +47,15 @@ struct ContainerNamespaces: Sendable {
 }
 
 /// Starts processes in the container through `sa_spawn` (Sources/CLinux/agentexec.c):
-/// the main process in new pid and mount namespaces on the container root, `exec`ed ones
-/// in `join`'s. Swift prepares every C string and fd beforehand; the child runs only C.
+/// the main process in new pid and mount namespaces on the container root (when the
+/// kernel has pid namespaces), `exec`ed ones in `join`'s. Swift prepares every C string
+/// and fd beforehand; the child runs only C.
 struct ProcessLauncher {
     let root: String
     let watcher: ExitWatcher
-    /// The running container's namespaces for an `exec`; nil for the main process.
+    /// Whether this is the container's main process.
+    let isMain: Bool
+    /// The running container's namespaces for an `exec` (nil: none to join).
     let join: ContainerNamespaces?
 
     /// The highest capability number this kernel knows.
@@ -121,6 +124,7 @@ struct ProcessLauncher {
         for (index, gid) in plan.user.groups.enumerated() { groups[index] = gid }
         var spec = sa_spec()
         spec.root = UnsafePointer(arena.string(root))
+        spec.new_namespaces = isMain ? 1 : 0
         spec.join_pid_ns = join?.pid ?? -1
         spec.join_mnt_ns = join?.mount ?? -1
         spec.home_pid_ns = join?.agentPID ?? -1

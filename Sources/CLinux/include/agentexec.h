@@ -16,11 +16,14 @@
 /// Everything the child needs, prepared by the agent.
 struct sa_spec {
     const char *root;          // the container root (an overlay mount point) to chroot into
-    // Main process (join_pid_ns < 0): clone into a new pid and mount namespace, make every
-    // mount private, mount a fresh /proc on root/proc (replacing the agent's), chroot.
+    // Main process (new_namespaces != 0): clone into a new pid and mount namespace, make
+    // every mount private, mount a fresh /proc on root/proc (replacing the agent's),
+    // chroot. A kernel without pid namespaces (CONFIG_PID_NS) refuses the clone (EINVAL):
+    // then the process is started as an exec without namespaces is.
     // Exec (join_pid_ns >= 0): the calling thread enters that pid namespace for the fork
     // (setns affects only its children) and returns to home_pid_ns; the child enters
-    // join_mnt_ns, then chroots.
+    // join_mnt_ns, then chroots. Without namespaces to join: fork and chroot.
+    int new_namespaces;
     int join_pid_ns;           // /proc/<main>/ns/pid, or -1
     int join_mnt_ns;           // /proc/<main>/ns/mnt
     int home_pid_ns;           // the agent's own /proc/self/ns/pid
