@@ -77,8 +77,9 @@ extension Runtime {
     }
 
     /// Waits until the state says exited (the monitor records the exit before it ends);
-    /// false on timeout. Wakes when the container's process or its monitor ends (a monitor
-    /// of an `--rm` container may outlive the exit, waiting for waiters).
+    /// false on timeout. Sleeps until the container's process or its monitor ends; once
+    /// the process has ended, polls the state every 50 ms (the monitor of an `--rm`
+    /// container outlives the exit it records, waiting for waiters to read it).
     func waitForExit(_ config: ContainerConfig, timeout: Double?) throws -> Bool {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         while true {
@@ -86,17 +87,16 @@ extension Runtime {
             if state.status == .exited { return true }
             let remaining = deadline.map { $0.timeIntervalSinceNow }
             if let remaining, remaining <= 0 { return false }
-            let pidfds = state.status == .running ? [state.pid, state.shimPid].compactMap { $0 }.map { sl_pidfd_open($0) }.filter { $0 >= 0 } : []
+            let processRuns = state.status == .running && state.pid.map { !hasExited($0) } == true
+            let pidfds = processRuns ? [state.pid, state.shimPid].compactMap { $0 }.map { sl_pidfd_open($0) }.filter { $0 >= 0 } : []
+            let limit = remaining.map { Int32(min($0 * 1000, 100_000)) } ?? 100_000
             if pidfds.isEmpty {
-                usleep(50_000)
+                usleep(UInt32(min(limit, 50)) * 1000)
                 continue
             }
             var pollers = pidfds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let milliseconds = remaining.map { Int32(min($0 * 1000, 100_000)) } ?? 100_000
-            let ready = poll(&pollers, nfds_t(pollers.count), milliseconds)
+            _ = poll(&pollers, nfds_t(pollers.count), limit)
             pidfds.forEach { close($0) }
-            // The process has ended; the monitor records it shortly (after draining output).
-            if ready > 0 { usleep(20_000) }
         }
     }
 

@@ -72,12 +72,12 @@ import Testing
         let vmm = try #require(before["pid"] as? Int)
         #expect(isRunning(vmm))
         kill(Int32(shim), SIGKILL)
-        for _ in 0..<200 where isRunning(shim) { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<1200 where isRunning(shim) { Thread.sleep(forTimeInterval: 0.05) }
         let after = try state(name)
         #expect(after["status"] as? String == "exited")
         #expect(after["exitCode"] as? Int == 255)
         #expect(after["error"] as? String == "the container monitor exited unexpectedly")
-        for _ in 0..<200 where isRunning(vmm) { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<1200 where isRunning(vmm) { Thread.sleep(forTimeInterval: 0.05) }
         #expect(!isRunning(vmm), "the orphaned VMM was killed")
         #expect(try swiftlet("rm", name).status == 0)
     }
