@@ -3,8 +3,7 @@ import Runtime
 import Testing
 
 /// Commands racing a container's own end (Docker's behaviour): `rm -f` against an `--rm`
-/// container removing itself, `wait` on one that removes itself, and a container whose
-/// monitor died.
+/// container removing itself, `wait` on one that removes itself.
 @Suite struct LifecycleRaceTests {
     /// `rm -f` kills the container, whose monitor then removes it too: whichever remover
     /// comes second finds nothing left, and `rm -f` still succeeds.
@@ -57,43 +56,6 @@ import Testing
             if !removed { Thread.sleep(forTimeInterval: 0.05) }
         }
         #expect(removed, "the container removed itself after the waiter read its code")
-    }
-
-    /// A microVM container whose monitor was killed: the next look at its state records
-    /// the exit (255) and kills the VMM the monitor left behind.
-    @Test(arguments: TestIsolation.microVMs)
-    func orphanedVMMIsKilledWhenTheStateIsRefreshed(isolation: Isolation) throws {
-        let name = Swiftlet.name("orphan")
-        try #require(try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
-                                  "sleep", "100").status == 0)
-        defer { _ = try? swiftlet("rm", "-f", name) }
-        let before = try state(name)
-        let shim = try #require(before["shimPid"] as? Int)
-        let vmm = try #require(before["pid"] as? Int)
-        #expect(isRunning(vmm))
-        kill(Int32(shim), SIGKILL)
-        for _ in 0..<1200 where isRunning(shim) { Thread.sleep(forTimeInterval: 0.05) }
-        let after = try state(name)
-        #expect(after["status"] as? String == "exited")
-        #expect(after["exitCode"] as? Int == 255)
-        #expect(after["error"] as? String == "the container monitor exited unexpectedly")
-        for _ in 0..<1200 where isRunning(vmm) { Thread.sleep(forTimeInterval: 0.05) }
-        #expect(!isRunning(vmm), "the orphaned VMM was killed")
-        #expect(try swiftlet("rm", name).status == 0)
-    }
-
-    /// The `state` object of `inspect`.
-    private func state(_ name: String) throws -> [String: Any] {
-        let data = Data(try swiftlet("inspect", name).stdout.utf8)
-        let infos = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
-        return try #require(infos?.first?["state"] as? [String: Any])
-    }
-
-    /// Whether `pid` is alive (neither gone nor a zombie nobody reaped).
-    private func isRunning(_ pid: Int) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let end = stat.range(of: ") ", options: .backwards) else { return false }
-        return !stat[end.upperBound...].hasPrefix("Z")
     }
 
     /// Whether some process holds a shared flock on `path` (/proc/locks lists

@@ -18,9 +18,6 @@ enum TestIsolation {
     /// processes in view, no mounting, cgroup pid limits, host-directory binds): a microVM
     /// has its own kernel, processes and mount table, and takes no host directories.
     static let namespaces = available.filter { $0 == .namespace }
-
-    /// For what only a microVM has (its VMM process).
-    static let microVMs = available.filter { $0 == .microvm }
 }
 
 /// The exit status and output of one `swiftlet` invocation.
