@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <linux/vm_sockets.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/sysmacros.h>
 #include <sys/socket.h>
@@ -70,58 +72,24 @@ static void sa_mkdir_all(const char *path) {
     }
 }
 
-static void sa_exec_failed(const struct sa_spec *spec, const char *command, int err) {
-    char what[4096] = "unable to start container process: exec: \"";
-    sa_append(what, command, sizeof what);
-    sa_append(what, "\"", sizeof what);
-    sa_fail(spec, err == ENOENT ? 127 : 126, what, err);
+static void sa_fail_exec(const void *context, int status, const char *what, int err) {
+    sa_fail(context, status, what, err);
 }
 
-static const char *sa_path_variable(const char *const *envp) {
-    for (; *envp; envp++) {
-        if (strncmp(*envp, "PATH=", 5) == 0) return *envp + 5;
-    }
-    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// The main process: a /proc of its new pid namespace (in its new mount namespace, so the
+/// agent's view is untouched), then chroot into the container root.
+static void sa_enter_new_root(const struct sa_spec *spec) {
+    sa_check(spec, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making the mounts private");
+    char proc[4096] = "";
+    sa_append(proc, spec->root, sizeof proc);
+    sa_append(proc, "/proc", sizeof proc);
+    if (umount2(proc, MNT_DETACH) < 0 && errno != EINVAL) sa_fail(spec, 125, "unmounting the agent's /proc", errno);
+    sa_check(spec, mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mounting /proc");
+    sa_check(spec, chroot(spec->root), "entering the container root");
+    sa_check(spec, chdir("/"), "chdir /");
 }
 
-/// execve with a PATH search (Go's exec.LookPath rules, as runc: a regular file with an
-/// x bit), reporting Docker's messages and statuses.
-static void sa_execute(const struct sa_spec *spec) {
-    const char *command = spec->argv[0];
-    char *const *argv = (char *const *)spec->argv;
-    char *const *envp = (char *const *)spec->envp;
-    if (strchr(command, '/')) {
-        execve(command, argv, envp);
-        sa_exec_failed(spec, command, errno);
-    }
-    const char *path = sa_path_variable(spec->envp);
-    while (*command) {
-        const char *end = strchr(path, ':');
-        size_t length = end ? (size_t)(end - path) : strlen(path);
-        char candidate[4096];
-        if (length == 0 || length >= sizeof candidate) {
-            strcpy(candidate, ".");
-        } else {
-            memcpy(candidate, path, length);
-            candidate[length] = 0;
-        }
-        sa_append(candidate, "/", sizeof candidate);
-        sa_append(candidate, command, sizeof candidate);
-        struct stat info;
-        if (stat(candidate, &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 0111)) {
-            execve(candidate, argv, envp);
-            sa_exec_failed(spec, command, errno);
-        }
-        if (!end) break;
-        path = end + 1;
-    }
-    char what[4096] = "unable to start container process: exec: \"";
-    sa_append(what, command, sizeof what);
-    sa_append(what, "\": executable file not found in $PATH", sizeof what);
-    sa_fail(spec, 127, what, 0);
-}
-
-static void sa_child(const struct sa_spec *spec) {
+static void sa_child(const struct sa_spec *spec, int isolated) {
     for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
@@ -137,7 +105,12 @@ static void sa_child(const struct sa_spec *spec) {
     sa_check(spec, (int)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range");
     sa_check(spec, setsid(), "setsid");
     if (spec->tty) sa_check(spec, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
-    if (spec->root) {
+    if (isolated) {
+        sa_enter_new_root(spec);
+    } else {
+        if (spec->join_pid_ns >= 0) {
+            sa_check(spec, setns(spec->join_mnt_ns, CLONE_NEWNS), "entering the container's mount namespace");
+        }
         sa_check(spec, chroot(spec->root), "entering the container root");
         sa_check(spec, chdir("/"), "chdir /");
     }
@@ -153,15 +126,37 @@ static void sa_child(const struct sa_spec *spec) {
                              spec->last_cap, &step) < 0) {
         sa_fail(spec, 125, step, errno);
     }
-    sa_execute(spec);
+    sl_exec_command(spec->argv, spec->envp, sa_fail_exec, spec);
+}
+
+/// A raw clone (fork semantics) skips glibc's atfork handlers, which may take locks.
+static pid_t sa_clone(const struct sa_spec *spec, unsigned long flags) {
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+    if (pid == 0) {
+        sa_child(spec, (flags & CLONE_NEWPID) != 0);
+        _exit(125);
+    }
+    return pid;
 }
 
 pid_t sa_spawn(const struct sa_spec *spec) {
-    // A raw clone (fork semantics) skips glibc's atfork handlers, which may take locks.
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
-    if (pid != 0) return pid;
-    sa_child(spec);
-    _exit(125);
+    if (spec->new_namespaces) {
+        pid_t pid = sa_clone(spec, CLONE_NEWPID | CLONE_NEWNS);
+        return pid < 0 && errno == EINVAL ? sa_clone(spec, 0) : pid;
+    }
+    if (spec->join_pid_ns >= 0 && setns(spec->join_pid_ns, CLONE_NEWPID) < 0) return -1;
+    pid_t pid = sa_clone(spec, 0);
+    if (spec->join_pid_ns >= 0) {
+        int err = errno;
+        // Back to the agent's namespace for this thread's later forks. Entering one's own
+        // active pid namespace is always permitted, so this cannot fail in practice.
+        if (setns(spec->home_pid_ns, CLONE_NEWPID) < 0) {
+            if (pid > 0) kill(pid, SIGKILL);
+            return -1;
+        }
+        errno = err;
+    }
+    return pid;
 }
 
 int sa_finit_module(int fd, const char *params, int flags) {

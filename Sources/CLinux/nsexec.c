@@ -190,53 +190,9 @@ static void sl_set_credentials(const struct sl_spec *spec) {
     sl_check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
 }
 
-static const char *sl_path_variable(const char *const *envp) {
-    for (; *envp; envp++) {
-        if (strncmp(*envp, "PATH=", 5) == 0) return *envp + 5;
-    }
-    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-}
-
-static void sl_exec_failed(const char *command, int err) {
-    char what[PATH_BUF] = "unable to start container process: exec: \"";
-    sl_append(what, command, sizeof what);
-    sl_append(what, "\"", sizeof what);
-    sl_fail(err == ENOENT ? SL_EXIT_NOT_FOUND : SL_EXIT_NOT_EXECUTABLE, what, err);
-}
-
-/// execve with a PATH search (Go's exec.LookPath rules: regular file with an x bit).
-static void sl_execute(const struct sl_spec *spec) {
-    const char *command = spec->argv[0];
-    char *const *argv = (char *const *)spec->argv;
-    char *const *envp = (char *const *)spec->envp;
-    if (strchr(command, '/')) {
-        execve(command, argv, envp);
-        sl_exec_failed(command, errno);
-    }
-    const char *path = sl_path_variable(spec->envp);
-    while (*command) {
-        const char *end = strchr(path, ':');
-        size_t length = end ? (size_t)(end - path) : strlen(path);
-        char candidate[PATH_BUF];
-        if (length == 0) {
-            sl_strlcpy(candidate, ".", sizeof candidate);
-        } else {
-            sl_strlcpy(candidate, path, length + 1 < sizeof candidate ? length + 1 : sizeof candidate);
-        }
-        sl_append(candidate, "/", sizeof candidate);
-        sl_append(candidate, command, sizeof candidate);
-        struct stat info;
-        if (stat(candidate, &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 0111)) {
-            execve(candidate, argv, envp);
-            sl_exec_failed(command, errno);
-        }
-        if (!end) break;
-        path = end + 1;
-    }
-    char what[PATH_BUF] = "unable to start container process: exec: \"";
-    sl_append(what, command, sizeof what);
-    sl_append(what, "\": executable file not found in $PATH", sizeof what);
-    sl_fail(SL_EXIT_NOT_FOUND, what, 0);
+static void sl_fail_exec(const void *context, int status, const char *what, int err) {
+    (void)context;
+    sl_fail(status, what, err);
 }
 
 static void sl_setup_stdio(const struct sl_spec *spec) {
@@ -300,7 +256,7 @@ static void sl_run_process(const struct sl_spec *spec) {
         sl_fail(SL_EXIT_NOT_EXECUTABLE, what, errno);
     }
     sl_set_credentials(spec);
-    sl_execute(spec);
+    sl_exec_command(spec->argv, spec->envp, sl_fail_exec, NULL);
 }
 
 static void sl_wait_for_parent(int sync_fd, int close_fd) {

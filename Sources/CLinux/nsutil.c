@@ -1,6 +1,7 @@
 // Small syscall wrappers for Swift (see nsexec.h): pidfds, fd passing, CLOEXEC pipes and
-// socket pairs, posix_spawn extras hidden behind _GNU_SOURCE; container credentials for
-// the forked children of nsexec.c and agentexec.c.
+// socket pairs, posix_spawn extras hidden behind _GNU_SOURCE; container credentials and
+// the PATH-searching execve for the forked children of nsexec.c and agentexec.c (which
+// may only make async-signal-safe calls).
 #define _GNU_SOURCE
 #include "nsexec.h"
 
@@ -10,6 +11,7 @@
 #include <linux/capability.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -71,12 +73,16 @@ int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
         *step = "dropping capabilities";
         if (!(capabilities & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return -1;
     }
+    // Raw syscalls: glibc's wrappers apply a credential change to every thread it knows
+    // of, and a child cloned without glibc's fork still lists the parent's threads. It
+    // signals them by thread id, which in a new pid namespace may be the child's own: the
+    // guest agent's main thread is 1, as is a container's init.
     *step = "setgroups";
-    if (setgroups(ngroups, groups) < 0) return -1;
+    if (syscall(SYS_setgroups, ngroups, groups) < 0) return -1;
     *step = "setgid";
-    if (setresgid(gid, gid, gid) < 0) return -1;
+    if (syscall(SYS_setresgid, gid, gid, gid) < 0) return -1;
     *step = "setuid";
-    if (setresuid(uid, uid, uid) < 0) return -1;
+    if (syscall(SYS_setresuid, uid, uid, uid) < 0) return -1;
     if (uid != 0) return 0;
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
@@ -87,4 +93,58 @@ int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
     }
     *step = "capset";
     return (int)syscall(SYS_capset, &header, data);
+}
+
+/// Appends `src` to the NUL-terminated `dst` of `size` bytes, truncating.
+static void sl_util_append(char *dst, const char *src, size_t size) {
+    size_t used = strlen(dst);
+    size_t n = strlen(src);
+    if (used + 1 >= size) return;
+    if (n > size - used - 1) n = size - used - 1;
+    memcpy(dst + used, src, n);
+    dst[used + n] = 0;
+}
+
+static void sl_exec_failed(const char *command, int err, sl_fail_fn fail, const void *context) {
+    char what[4096] = "unable to start container process: exec: \"";
+    sl_util_append(what, command, sizeof what);
+    sl_util_append(what, "\"", sizeof what);
+    fail(context, err == ENOENT ? 127 : 126, what, err);
+}
+
+void sl_exec_command(const char *const *argv, const char *const *envp, sl_fail_fn fail, const void *context) {
+    const char *command = argv[0];
+    if (strchr(command, '/')) {
+        execve(command, (char *const *)argv, (char *const *)envp);
+        sl_exec_failed(command, errno, fail, context);
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const char *const *entry = envp; *entry; entry++) {
+        if (strncmp(*entry, "PATH=", 5) == 0) {
+            path = *entry + 5;
+            break;
+        }
+    }
+    while (*command) {
+        const char *end = strchr(path, ':');
+        size_t length = end ? (size_t)(end - path) : strlen(path);
+        char candidate[4096] = ".";
+        if (length > 0 && length < sizeof candidate) {
+            memcpy(candidate, path, length);
+            candidate[length] = 0;
+        }
+        sl_util_append(candidate, "/", sizeof candidate);
+        sl_util_append(candidate, command, sizeof candidate);
+        struct stat info;
+        if (stat(candidate, &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 0111)) {
+            execve(candidate, (char *const *)argv, (char *const *)envp);
+            sl_exec_failed(command, errno, fail, context);
+        }
+        if (!end) break;
+        path = end + 1;
+    }
+    char what[4096] = "unable to start container process: exec: \"";
+    sl_util_append(what, command, sizeof what);
+    sl_util_append(what, "\": executable file not found in $PATH", sizeof what);
+    fail(context, 127, what, 0);
 }

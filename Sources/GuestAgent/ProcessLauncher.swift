@@ -15,11 +15,48 @@ struct LaunchedProcess {
     let terminal: Int32?
 }
 
-/// Starts processes in the container root through `sa_spawn` (Sources/CLinux/agentexec.c):
-/// Swift prepares every C string and fd beforehand; the child runs only C.
+/// The namespaces of a running container's main process, which `exec` joins: open
+/// `/proc/<pid>/ns/pid` and `/proc/<pid>/ns/mnt`, with the agent's own pid namespace to
+/// return to after the fork.
+struct ContainerNamespaces: Sendable {
+    let pid: Int32
+    let mount: Int32
+    let agentPID: Int32
+
+    /// Opens the namespaces of process `pid`.
+    static func of(_ pid: Int32) throws(AgentError) -> ContainerNamespaces {
+        let pidNamespace = try sys("opening /proc/\(pid)/ns/pid") { open("/proc/\(pid)/ns/pid", O_RDONLY | O_CLOEXEC) }
+        do throws(AgentError) {
+            let mount = try sys("opening /proc/\(pid)/ns/mnt") { open("/proc/\(pid)/ns/mnt", O_RDONLY | O_CLOEXEC) }
+            do throws(AgentError) {
+                let agent = try sys("opening /proc/self/ns/pid") { open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC) }
+                return ContainerNamespaces(pid: pidNamespace, mount: mount, agentPID: agent)
+            } catch {
+                Glibc.close(mount)
+                throw error
+            }
+        } catch {
+            Glibc.close(pidNamespace)
+            throw error
+        }
+    }
+
+    func close() {
+        for fd in [pid, mount, agentPID] { _ = Glibc.close(fd) }
+    }
+}
+
+/// Starts processes in the container through `sa_spawn` (Sources/CLinux/agentexec.c):
+/// the main process in new pid and mount namespaces on the container root (when the
+/// kernel has pid namespaces), `exec`ed ones in `join`'s. Swift prepares every C string
+/// and fd beforehand; the child runs only C.
 struct ProcessLauncher {
     let root: String
     let watcher: ExitWatcher
+    /// Whether this is the container's main process.
+    let isMain: Bool
+    /// The running container's namespaces for an `exec` (nil: none to join).
+    let join: ContainerNamespaces?
 
     /// The highest capability number this kernel knows.
     static let lastCapability: Int32 = readTextFile("/proc/sys/kernel/cap_last_cap")
@@ -87,6 +124,10 @@ struct ProcessLauncher {
         for (index, gid) in plan.user.groups.enumerated() { groups[index] = gid }
         var spec = sa_spec()
         spec.root = UnsafePointer(arena.string(root))
+        spec.new_namespaces = isMain ? 1 : 0
+        spec.join_pid_ns = join?.pid ?? -1
+        spec.join_mnt_ns = join?.mount ?? -1
+        spec.home_pid_ns = join?.agentPID ?? -1
         spec.argv = argv
         spec.envp = envp
         spec.cwd = UnsafePointer(arena.string(plan.cwd))

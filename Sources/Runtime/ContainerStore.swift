@@ -13,6 +13,10 @@ public struct ContainerBundle: Sendable {
     public var statePath: String { "\(directory)/state.json" }
     public var logPath: String { "\(directory)/container.log" }
     var lockPath: String { "\(directory)/lock" }
+    var waitLockPath: String { "\(directory)/wait.lock" }
+
+    /// Whether the directory still exists (another process may have removed it).
+    var exists: Bool { access(directory, F_OK) == 0 }
 
     public func path(_ name: String) -> String { "\(directory)/\(name)" }
 
@@ -39,6 +43,44 @@ public struct ContainerBundle: Sendable {
         try change(&state)
         try writeAtomically(try encode(state), to: statePath)
         return state
+    }
+}
+
+/// `wait.lock` in a container's bundle keeps its exit code readable for `wait`: every
+/// waiter holds a shared lock on it while it waits, and the monitor of an `--rm`
+/// container, once it has recorded the exit, removes the bundle only when it gets the lock
+/// exclusively (or after `removalGrace`, so a stuck waiter cannot keep it forever).
+/// Docker's `wait` likewise returns the code of a container that removes itself.
+extension ContainerBundle {
+    static let removalGrace: Double = 10
+
+    /// Takes a shared lock on `wait.lock`; closing the returned fd releases it. Throws
+    /// when the bundle is gone.
+    func holdForWaiter() throws -> Int32 {
+        let fd = try sys("open \(waitLockPath)") { open(waitLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        do {
+            try sys("flock \(waitLockPath)") { flock(fd, LOCK_SH) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Waits until no waiter holds `wait.lock` (at most `removalGrace` seconds) and
+    /// returns the fd holding it exclusively, or -1 when it could not be had.
+    func awaitWaiters() -> Int32 {
+        let fd = open(waitLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return -1 }
+        let deadline = Date().addingTimeInterval(Self.removalGrace)
+        while flock(fd, LOCK_EX | LOCK_NB) < 0 {
+            if (errno != EWOULDBLOCK && errno != EINTR) || Date() >= deadline {
+                close(fd)
+                return -1
+            }
+            usleep(20_000)
+        }
+        return fd
     }
 }
 

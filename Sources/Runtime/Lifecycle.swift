@@ -59,15 +59,27 @@ extension Runtime {
         _ = try waitForExit(config, timeout: nil)
     }
 
-    /// Blocks until the container has exited and returns its exit code (`wait`).
+    /// Blocks until the container has exited and returns its exit code (`wait`). Holds
+    /// the bundle's wait lock meanwhile, so an `--rm` container's monitor leaves the
+    /// recorded exit code in place until it has been read.
     public func wait(_ reference: String) throws -> Int32 {
         let config = try containers.find(reference)
-        _ = try waitForExit(config, timeout: nil)
-        return try refreshedState(config).exitCode ?? 0
+        let bundle = containers.bundle(config.id)
+        do {
+            let hold = try bundle.holdForWaiter()
+            defer { close(hold) }
+            _ = try waitForExit(config, timeout: nil)
+            return try refreshedState(config).exitCode ?? 0
+        } catch {
+            if bundle.exists { throw error }
+            throw RuntimeError("No such container: \(reference)", code: 1)
+        }
     }
 
     /// Waits until the state says exited (the monitor records the exit before it ends);
-    /// false on timeout.
+    /// false on timeout. Sleeps until the container's process or its monitor ends; once
+    /// the process has ended, polls the state every 50 ms (the monitor of an `--rm`
+    /// container outlives the exit it records, waiting for waiters to read it).
     func waitForExit(_ config: ContainerConfig, timeout: Double?) throws -> Bool {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         while true {
@@ -75,17 +87,16 @@ extension Runtime {
             if state.status == .exited { return true }
             let remaining = deadline.map { $0.timeIntervalSinceNow }
             if let remaining, remaining <= 0 { return false }
-            if state.status == .running, let shim = state.shimPid {
-                let pidfd = sl_pidfd_open(shim)
-                if pidfd >= 0 {
-                    var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                    let milliseconds = remaining.map { Int32(min($0 * 1000, 100_000)) } ?? 100_000
-                    _ = poll(&poller, 1, milliseconds)
-                    close(pidfd)
-                    continue
-                }
+            let processRuns = state.status == .running && state.pid.map { !hasExited($0) } == true
+            let pidfds = processRuns ? [state.pid, state.shimPid].compactMap { $0 }.map { sl_pidfd_open($0) }.filter { $0 >= 0 } : []
+            let limit = remaining.map { Int32(min($0 * 1000, 100_000)) } ?? 100_000
+            if pidfds.isEmpty {
+                usleep(UInt32(min(limit, 50)) * 1000)
+                continue
             }
-            usleep(50_000)
+            var pollers = pidfds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&pollers, nfds_t(pollers.count), limit)
+            pidfds.forEach { close($0) }
         }
     }
 

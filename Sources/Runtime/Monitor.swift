@@ -22,7 +22,12 @@ struct Monitor {
         var ready = readyFD
         let code = supervise(ready: &ready, attached: attached)
         if ready >= 0 { close(ready) }
-        if config.autoRemove { try? runtime.removeFiles(config) }
+        if config.autoRemove {
+            // A `wait` started before the exit reads the recorded code first.
+            let waiters = bundle.awaitWaiters()
+            try? runtime.removeFiles(config)
+            if waiters >= 0 { close(waiters) }
+        }
         return code
     }
 

@@ -166,23 +166,40 @@ public final class Runtime: Sendable {
         return pid
     }
 
-    /// Removes a container; a running one only with `force` (killed first).
+    /// Removes a container; a running one only with `force` (killed first). A container
+    /// that removes itself meanwhile (`--rm`) counts as removed.
     public func remove(_ reference: String, force: Bool) throws {
         let config = try containers.find(reference)
-        if try refreshedState(config).status == .running {
-            guard force else {
-                throw RuntimeError("You cannot remove a running container \(config.id). Stop the container before attempting removal or force remove", code: 1)
+        let bundle = containers.bundle(config.id)
+        do {
+            if try refreshedState(config).status == .running {
+                guard force else {
+                    throw RuntimeError("You cannot remove a running container \(config.id). Stop the container before attempting removal or force remove", code: 1)
+                }
+                try? kill(config.id, signal: SIGKILL)
+                _ = try wait(config.id)
             }
-            try? kill(config.id, signal: SIGKILL)
-            _ = try wait(config.id)
+        } catch {
+            if bundle.exists { throw error }
+            return
         }
         try removeFiles(config)
     }
 
+    /// Deletes the container's directory. It is first renamed out of the store (atomic:
+    /// of two racing removers, `rm -f` and an `--rm` container's monitor, one takes it and
+    /// the other, finding it gone, has nothing left to do), so no process sees it half
+    /// deleted.
     func removeFiles(_ config: ContainerConfig) throws {
+        let directory = containers.bundle(config.id).directory
+        let removing = "\(containers.directory)/.removing-\(config.id)-\(getpid())"
+        if rename(directory, removing) < 0 {
+            if errno == ENOENT { return }
+            throw RuntimeError("cannot remove container \(config.id)", errno: errno)
+        }
         network.disconnect(config)
         do {
-            try FileManager.default.removeItem(atPath: containers.bundle(config.id).directory)
+            try FileManager.default.removeItem(atPath: removing)
         } catch {
             throw RuntimeError("cannot remove container \(config.id): \(error.localizedDescription)")
         }
@@ -192,7 +209,7 @@ public final class Runtime: Sendable {
     func refreshedState(_ config: ContainerConfig) throws -> ContainerState {
         let bundle = containers.bundle(config.id)
         let state = try bundle.readState()
-        guard state.status == .running, let shim = state.shimPid, Glibc.kill(shim, 0) < 0, errno == ESRCH else {
+        guard state.status == .running, let shim = state.shimPid, hasExited(shim) else {
             return state
         }
         _ = Runtime.backend(config.isolation).cleanup(config, bundle: bundle)
@@ -206,5 +223,15 @@ public final class Runtime: Sendable {
             state.pid = nil
             state.finishedAt = Date()
         }
+    }
+
+    /// Whether process `pid` has ended: gone, or a zombie its parent has not reaped (a
+    /// monitor orphaned under an init that does not reap still counts as dead).
+    func hasExited(_ pid: pid_t) -> Bool {
+        let pidfd = sl_pidfd_open(pid)
+        guard pidfd >= 0 else { return errno == ESRCH }
+        defer { close(pidfd) }
+        var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) > 0
     }
 }

@@ -65,6 +65,7 @@ import Testing
             main=$!
             for i in $(seq 600); do grep -q ready $D/main.out && break; sleep 0.2; done
             session exit3 exec -- sh -c 'exit 3'
+            session pidone exec -- cat /proc/1/comm
             session user exec -u nobody -- id
             session caps exec -- grep -E '^Cap(Eff|Bnd)' /proc/self/status
             session nobodycaps exec -u nobody -- grep -E '^Cap(Eff|Bnd)' /proc/self/status
@@ -117,6 +118,8 @@ import Testing
         expectStatus("missing", 127)
         #expect(file("missing.err") == "swiftlet-agent-client: unable to start container process: exec: \"nope\": executable file not found in $PATH\n")
         expectStatus("exit3", 3)
+        expectStatus("pidone", 0)
+        #expect(file("pidone.out") == "sh\n", "the main process is PID 1 of the container's pid namespace, which exec joins")
         expectStatus("user", 0)
         #expect(file("user.out") == "uid=65534(nobody) gid=65534(nogroup)\n")
         expectStatus("caps", 0)
@@ -151,6 +154,6 @@ import Testing
         expectStatus("parallel2", 0)
         #expect(file("parallel1.out") == "one\n" && file("parallel2.out") == "two\n", "concurrent exec sessions")
         expectStatus("zombies", 0)
-        #expect(file("zombies.out") == "0\n", "orphans are reaped by PID 1")
+        #expect(file("zombies.out") == "0\n", "orphans are reaped by the container's PID 1")
     }
 }

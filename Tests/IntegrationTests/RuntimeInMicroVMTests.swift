@@ -3,7 +3,8 @@ import Testing
 
 /// Issue 6 acceptance: RuntimeTests' behavioural cases (exit codes, overrides and image
 /// defaults, data across stop/start and rm, named volumes, stop/kill/exec, detached logs,
-/// ps and wait, stdin, TTY, OOM, the bridge network) under microVM isolation. Where KVM runs Linux guests
+/// ps and wait, stdin, TTY, OOM, PID 1, races with a container's own end, the bridge
+/// network) under microVM isolation. Where KVM runs Linux guests
 /// directly those cases run in RuntimeTests itself (its `TestIsolation` includes microvm);
 /// otherwise this test runs the same test binary inside one scripts/kvm-rig run with
 /// `SWIFTLET_TEST_ISOLATIONS=microvm`, so nested boots happen where a real /dev/kvm exists.
@@ -16,7 +17,7 @@ import Testing
     static let testBinary = products.appendingPathComponent("swiftletPackageTests.xctest").path
     static let imagesRoot = NSTemporaryDirectory() + "swiftlet-microvm-test-images"
     /// The RuntimeTests suites and tests that take an isolation and apply to microVMs.
-    static let filter = "BehaviourTests|ForegroundTests|TerminalTests|NetworkTests|memoryLimitOOMKillsWith137"
+    static let filter = "BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|memoryLimitOOMKillsWith137"
 
     @Test func runtimeBehaviourInMicroVMsNeedsKVM() throws {
         let name = "runtimeBehaviourInMicroVMsNeedsKVM"

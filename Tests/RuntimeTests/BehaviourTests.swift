@@ -120,6 +120,39 @@ import Testing
         try swiftlet("rm", name)
     }
 
+    /// The main process is PID 1 of the container's own pid namespace with a /proc of it,
+    /// as Docker's: `ps` run as the main process sees only itself as 1; an `exec`ed one sees
+    /// the main process as 1 beside itself, and nothing of the runtime (or the VM's agent).
+    @Test(arguments: TestIsolation.available)
+    func mainProcessIsPIDOne(isolation: Isolation) throws {
+        let alone = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, Swiftlet.busybox, "ps", "-o", "pid,comm")
+        #expect(alone.status == 0)
+        #expect(processTable(alone.stdout) == [["1", "ps"]])
+        let name = Swiftlet.name("pid1")
+        try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox, "sleep", "100")
+        defer { _ = try? swiftlet("rm", "-f", name) }
+        let listed = try swiftlet("exec", name, "ps", "-o", "pid,comm")
+        #expect(listed.status == 0)
+        let table = processTable(listed.stdout)
+        #expect(table.map { $0.last ?? "" } == ["sleep", "ps"], "\(listed.stdout)")
+        #expect(table.first?.first == "1")
+        #expect(try swiftlet("exec", name, "cat", "/proc/1/cmdline").stdout == "sleep\u{0}100\u{0}")
+    }
+
+    /// A signal PID 1 has no handler for does not reach it (the kernel's rule for a pid
+    /// namespace's init, which Docker containers get): `stop` waits out the grace period,
+    /// then SIGKILL ends `sleep` with 137.
+    @Test(arguments: TestIsolation.available)
+    func stopWaitsForPIDOneWithoutHandler(isolation: Isolation) throws {
+        let name = Swiftlet.name("nohandler")
+        try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox, "sleep", "1000")
+        defer { _ = try? swiftlet("rm", "-f", name) }
+        let started = Date()
+        #expect(try swiftlet("stop", "-t", "2", name).status == 0)
+        #expect(Date().timeIntervalSince(started) >= 2, "SIGTERM was ignored for the grace period")
+        #expect(try swiftlet("wait", name).stdout == "137\n")
+    }
+
     @Test(arguments: TestIsolation.available)
     func killWithSignal(isolation: Isolation) throws {
         let name = Swiftlet.name("kill")
@@ -172,6 +205,11 @@ import Testing
                      "sh", "-c", "echo one; sleep 0.5; echo two")
         #expect(try swiftlet("logs", "-f", name).stdout == "one\ntwo\n")
         try swiftlet("rm", name)
+    }
+
+    /// The rows of `ps -o pid,comm` output without its header, split into columns.
+    private func processTable(_ output: String) -> [[String]] {
+        output.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
     }
 
     private func containerID(_ name: String) throws -> String {
@@ -249,5 +287,32 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("30 100"))
         #expect(result.stdout.contains("got typed"))
+    }
+
+    /// A window size change after the start reaches the container's terminal: under
+    /// script(1), `stty` on the client's terminal sends the client SIGWINCH, passed on
+    /// through the monitor (microVM: a `resize` message, TIOCSWINSZ in the guest). The
+    /// container waits for its size to change; the size changes until it has.
+    @Test(arguments: TestIsolation.available)
+    func laterResizeReachesTheContainer(isolation: Isolation) throws {
+        let root = try Swiftlet.root.get()
+        let name = Swiftlet.name("resize")
+        let container = #"sh -c 'stty size; s=$(stty size); while [ "$(stty size)" = "$s" ]; do sleep 0.1; done; echo resized; stty size'"#
+        let command = """
+            stty cols 100 rows 30
+            \(Swiftlet.executable) run --rm -it --root \(root) --name \(name) --isolation \(isolation.rawValue) \(Swiftlet.busybox) \(container) < /dev/tty &
+            client=$!
+            for i in $(seq 600); do \(Swiftlet.executable) exec --root \(root) \(name) true 2>/dev/null && break; sleep 0.1; done
+            for i in $(seq 60); do kill -0 $client 2>/dev/null || break; stty cols $((100 + i)) rows 40; sleep 0.5; done
+            wait $client
+            """
+        let result = try Swiftlet.execute(["/usr/bin/script", "-qec", command, "/dev/null"], root: root, stdin: "")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        // (script(1) may type a control character at the end of its input, which the
+        // container's terminal echoes before a line.)
+        let lines = result.stdout.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.first?.hasSuffix("30 100") == true, "\(result.stdout)")
+        #expect(lines.contains { $0.hasSuffix("resized") }, "\(result.stdout)")
+        #expect(lines.last?.contains("40 1") == true, "the new size: \(result.stdout)")
     }
 }

@@ -1,8 +1,11 @@
 // The process-start side of the guest agent swiftlet-init (PID 1 in a microVM), in C for
 // the same reason as nsexec: the agent is a multi-threaded Swift process, so between
 // fork and execve only this code runs (no malloc, no locks, no Swift). The agent fills
-// an `sa_spec` in advance; `sa_spawn` forks, and the child enters the container root,
-// sets up its terminal or pipes, working directory and credentials, and execs.
+// an `sa_spec` in advance; `sa_spawn` forks, and the child enters the container's
+// namespaces and root, sets up its terminal or pipes, working directory and credentials,
+// and execs. As with runc, the container's main process is PID 1 of its own pid namespace
+// (so signals it has no handler for do not reach it, and it reaps the container's orphans)
+// in its own mount namespace with a /proc of that pid namespace; `exec` joins both.
 #ifndef SWIFTLET_AGENTEXEC_H
 #define SWIFTLET_AGENTEXEC_H
 
@@ -12,7 +15,18 @@
 
 /// Everything the child needs, prepared by the agent.
 struct sa_spec {
-    const char *root;          // directory to chroot into (the container root), or NULL
+    const char *root;          // the container root (an overlay mount point) to chroot into
+    // Main process (new_namespaces != 0): clone into a new pid and mount namespace, make
+    // every mount private, mount a fresh /proc on root/proc (replacing the agent's),
+    // chroot. A kernel without pid namespaces (CONFIG_PID_NS) refuses the clone (EINVAL):
+    // then the process is started as an exec without namespaces is.
+    // Exec (join_pid_ns >= 0): the calling thread enters that pid namespace for the fork
+    // (setns affects only its children) and returns to home_pid_ns; the child enters
+    // join_mnt_ns, then chroots. Without namespaces to join: fork and chroot.
+    int new_namespaces;
+    int join_pid_ns;           // /proc/<main>/ns/pid, or -1
+    int join_mnt_ns;           // /proc/<main>/ns/mnt
+    int home_pid_ns;           // the agent's own /proc/self/ns/pid
     const char *const *argv;   // NULL-terminated
     const char *const *envp;   // NULL-terminated
     const char *cwd;           // absolute, inside root; created when missing (as runc)
@@ -34,8 +48,9 @@ struct sa_failure {
     char message[4096 + 256];
 };
 
-/// Forks the process; returns its pid in the parent, or -1 with errno set. A new session
-/// leader (setsid) with default signal dispositions and an empty signal mask.
+/// Forks the process; returns its pid (in the agent's pid namespace) in the parent, or -1
+/// with errno set. A new session leader (setsid) with default signal dispositions and an
+/// empty signal mask.
 pid_t sa_spawn(const struct sa_spec *spec);
 
 /// Opens a pseudo-terminal pair from the devpts instance whose ptmx is `ptmx` (the

@@ -78,6 +78,17 @@ int sl_pidfd_send_signal(int pidfd, int sig);
 int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, uint64_t capabilities,
                          int last_cap, const char **step);
 
+/// How a container child reports a failure before execve: Docker's exit status (125
+/// setup, 126 not executable, 127 not found), what failed and errno (0: none). Does not
+/// return (the child exits with `status`).
+typedef void (*sl_fail_fn)(const void *context, int status, const char *what, int err);
+
+/// execve of argv[0] with a PATH search from envp's PATH (Go's exec.LookPath rules, as
+/// runc: a regular file with an x bit), for the children of nsexec.c and agentexec.c.
+/// Returns only through `fail`, with runc's message ("unable to start container process:
+/// exec: …") and 127 when nothing was found, else 126.
+void sl_exec_command(const char *const *argv, const char *const *envp, sl_fail_fn fail, const void *context);
+
 /// Receives one fd sent with SCM_RIGHTS; -1 with errno set (0 when the peer closed).
 int sl_recv_fd(int socket);
 

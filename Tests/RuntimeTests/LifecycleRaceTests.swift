@@ -1,0 +1,70 @@
+import Foundation
+import Runtime
+import Testing
+
+/// Commands racing a container's own end (Docker's behaviour): `rm -f` against an `--rm`
+/// container removing itself, `wait` on one that removes itself.
+@Suite struct LifecycleRaceTests {
+    /// `rm -f` kills the container, whose monitor then removes it too: whichever remover
+    /// comes second finds nothing left, and `rm -f` still succeeds.
+    @Test(arguments: TestIsolation.available)
+    func forcedRemovalRacesAutoRemoval(isolation: Isolation) throws {
+        for _ in 0..<2 {
+            let name = Swiftlet.name("rmrace")
+            #expect(try swiftlet("run", "--rm", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
+                                 "sleep", "100").status == 0)
+            let removal = try swiftlet("rm", "-f", name)
+            #expect(removal.status == 0, "\(removal.stderr)")
+            #expect(removal.stderr.isEmpty)
+            #expect(try swiftlet("inspect", name).status == 1)
+        }
+    }
+
+    /// A `wait` started before an `--rm` container exits prints its exit code, although
+    /// the container removes itself right after.
+    @Test(arguments: TestIsolation.available)
+    func waitReturnsTheCodeOfAContainerThatRemovesItself(isolation: Isolation) throws {
+        let name = Swiftlet.name("rmwait")
+        let run = try swiftlet("run", "--rm", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
+                               "sh", "-c", "while [ ! -f /go ]; do sleep 0.1; done; exit 9")
+        try #require(run.status == 0, "\(run.stderr)")
+        let waiter = Process()
+        waiter.executableURL = URL(fileURLWithPath: Swiftlet.executable)
+        waiter.arguments = ["wait", "--root", try Swiftlet.root.get(), name]
+        let output = Pipe()
+        waiter.standardOutput = output
+        waiter.standardError = output
+        try waiter.run()
+        // The waiter is waiting once it holds its shared lock on the container's wait.lock.
+        let lock = "\(try Swiftlet.root.get())/containers/\(run.stdout.trimmed)/wait.lock"
+        var waiting = false
+        for _ in 0..<600 where !waiting {
+            waiting = holdsSharedLock(lock)
+            if !waiting { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(waiting, "swiftlet wait took its lock")
+        let released = try swiftlet("exec", name, "touch", "/go")
+        #expect(released.status == 0, "\(released.stderr)")
+        if released.status != 0 { _ = try? swiftlet("rm", "-f", name) }
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        waiter.waitUntilExit()
+        #expect(waiter.terminationStatus == 0)
+        #expect(printed == "9\n")
+        var removed = false
+        for _ in 0..<200 where !removed {
+            removed = try swiftlet("inspect", name).status == 1
+            if !removed { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(removed, "the container removed itself after the waiter read its code")
+    }
+
+    /// Whether some process holds a shared flock on `path` (/proc/locks lists
+    /// "FLOCK ADVISORY READ <pid> <major>:<minor>:<inode> …").
+    private func holdsSharedLock(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, let locks = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return false }
+        return locks.split(separator: "\n").contains { line in
+            line.contains("FLOCK") && line.contains("READ") && line.contains(":\(info.st_ino) ")
+        }
+    }
+}
