@@ -20,24 +20,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static void sa_append(char *dst, const char *src, size_t size) {
-    size_t used = strlen(dst);
-    size_t n = strlen(src);
-    if (used + 1 >= size) return;
-    if (n > size - used - 1) n = size - used - 1;
-    memcpy(dst + used, src, n);
-    dst[used + n] = 0;
-}
-
 /// Reports "<what>[: strerror(err)]" with `status` on the error pipe and exits with it.
 static void sa_fail(const struct sa_spec *spec, int status, const char *what, int err) {
     struct sa_failure failure;
     failure.status = status;
     failure.message[0] = 0;
-    sa_append(failure.message, what, sizeof failure.message);
+    sl_append(failure.message, what, sizeof failure.message);
     if (err != 0) {
-        sa_append(failure.message, ": ", sizeof failure.message);
-        sa_append(failure.message, strerror(err), sizeof failure.message);
+        sl_append(failure.message, ": ", sizeof failure.message);
+        sl_append(failure.message, strerror(err), sizeof failure.message);
     }
     size_t length = offsetof(struct sa_failure, message) + strlen(failure.message) + 1;
     const char *bytes = (const char *)&failure;
@@ -81,8 +72,8 @@ static void sa_fail_exec(const void *context, int status, const char *what, int 
 static void sa_enter_new_root(const struct sa_spec *spec) {
     sa_check(spec, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making the mounts private");
     char proc[4096] = "";
-    sa_append(proc, spec->root, sizeof proc);
-    sa_append(proc, "/proc", sizeof proc);
+    sl_append(proc, spec->root, sizeof proc);
+    sl_append(proc, "/proc", sizeof proc);
     if (umount2(proc, MNT_DETACH) < 0 && errno != EINVAL) sa_fail(spec, 125, "unmounting the agent's /proc", errno);
     sa_check(spec, mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mounting /proc");
     sa_check(spec, chroot(spec->root), "entering the container root");
@@ -117,8 +108,8 @@ static void sa_child(const struct sa_spec *spec, int isolated) {
     if (spec->cwd[0] == '/') sa_mkdir_all(spec->cwd);
     if (chdir(spec->cwd) < 0) {
         char what[4096] = "chdir to cwd (\"";
-        sa_append(what, spec->cwd, sizeof what);
-        sa_append(what, "\") set in config failed", sizeof what);
+        sl_append(what, spec->cwd, sizeof what);
+        sl_append(what, "\") set in config failed", sizeof what);
         sa_fail(spec, 126, what, errno);
     }
     const char *step;

@@ -32,11 +32,6 @@ static size_t sl_strlcpy(char *dst, const char *src, size_t size) {
     return n;
 }
 
-static void sl_append(char *dst, const char *src, size_t size) {
-    size_t used = strlen(dst);
-    if (used < size) sl_strlcpy(dst + used, src, size - used);
-}
-
 static void sl_write_all(int fd, const char *text) {
     size_t left = strlen(text);
     while (left > 0) {

@@ -95,8 +95,7 @@ int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
     return (int)syscall(SYS_capset, &header, data);
 }
 
-/// Appends `src` to the NUL-terminated `dst` of `size` bytes, truncating.
-static void sl_util_append(char *dst, const char *src, size_t size) {
+void sl_append(char *dst, const char *src, size_t size) {
     size_t used = strlen(dst);
     size_t n = strlen(src);
     if (used + 1 >= size) return;
@@ -107,8 +106,8 @@ static void sl_util_append(char *dst, const char *src, size_t size) {
 
 static void sl_exec_failed(const char *command, int err, sl_fail_fn fail, const void *context) {
     char what[4096] = "unable to start container process: exec: \"";
-    sl_util_append(what, command, sizeof what);
-    sl_util_append(what, "\"", sizeof what);
+    sl_append(what, command, sizeof what);
+    sl_append(what, "\"", sizeof what);
     fail(context, err == ENOENT ? 127 : 126, what, err);
 }
 
@@ -133,8 +132,8 @@ void sl_exec_command(const char *const *argv, const char *const *envp, sl_fail_f
             memcpy(candidate, path, length);
             candidate[length] = 0;
         }
-        sl_util_append(candidate, "/", sizeof candidate);
-        sl_util_append(candidate, command, sizeof candidate);
+        sl_append(candidate, "/", sizeof candidate);
+        sl_append(candidate, command, sizeof candidate);
         struct stat info;
         if (stat(candidate, &info) == 0 && S_ISREG(info.st_mode) && (info.st_mode & 0111)) {
             execve(candidate, (char *const *)argv, (char *const *)envp);
@@ -144,7 +143,7 @@ void sl_exec_command(const char *const *argv, const char *const *envp, sl_fail_f
         path = end + 1;
     }
     char what[4096] = "unable to start container process: exec: \"";
-    sl_util_append(what, command, sizeof what);
-    sl_util_append(what, "\": executable file not found in $PATH", sizeof what);
+    sl_append(what, command, sizeof what);
+    sl_append(what, "\": executable file not found in $PATH", sizeof what);
     fail(context, 127, what, 0);
 }

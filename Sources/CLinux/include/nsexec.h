@@ -78,6 +78,10 @@ int sl_pidfd_send_signal(int pidfd, int sig);
 int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, uint64_t capabilities,
                          int last_cap, const char **step);
 
+/// Appends `src` to the NUL-terminated `dst` of `size` bytes, truncating
+/// (async-signal-safe: for messages built in a forked child).
+void sl_append(char *dst, const char *src, size_t size);
+
 /// How a container child reports a failure before execve: Docker's exit status (125
 /// setup, 126 not executable, 127 not found), what failed and errno (0: none). Does not
 /// return (the child exits with `status`).
