@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -162,19 +161,6 @@ static void sl_setup_rootfs(const struct sl_spec *spec) {
     sl_check(chdir("/"), "chdir /");
 }
 
-/// Brings up the loopback interface of the new network namespace.
-static void sl_loopback_up(void) {
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sl_check(sock, "socket");
-    struct ifreq request;
-    memset(&request, 0, sizeof request);
-    sl_strlcpy(request.ifr_name, "lo", IFNAMSIZ);
-    sl_check(ioctl(sock, SIOCGIFFLAGS, &request), "reading lo flags");
-    request.ifr_flags |= IFF_UP | IFF_RUNNING;
-    sl_check(ioctl(sock, SIOCSIFFLAGS, &request), "bringing lo up");
-    close(sock);
-}
-
 /// User, groups, capabilities (Docker's default set for root, none otherwise), no_new_privs.
 static void sl_set_credentials(const struct sl_spec *spec) {
     const char *step;
@@ -302,9 +288,9 @@ pid_t sl_spawn(const struct sl_spec *spec) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (spec->join_pid > 0) sl_join(spec);
     sl_setup_rootfs(spec);
-    sl_loopback_up();
+    const char *step;
+    if (sl_configure_interface("lo", 0, 0, 0, &step) < 0) sl_fail(SL_EXIT_RUNTIME, step, errno);
     if (spec->net_interface && spec->net_interface[0]) {
-        const char *step;
         if (sl_configure_interface(spec->net_interface, spec->net_address, spec->net_prefix, spec->net_gateway,
                                    &step) < 0) {
             sl_fail(SL_EXIT_RUNTIME, step, errno);

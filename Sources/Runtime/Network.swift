@@ -96,8 +96,7 @@ public struct NetworkAttachment: Codable, Equatable, Sendable {
 
     /// The attachment of container `id` at `address` on `network`: the MAC is
     /// 02:42 followed by the four address bytes (Docker's scheme: locally administered,
-    /// unique while the address is), the host interface `sl` + the id's first 12 hex
-    /// digits (IFNAMSIZ allows 15 characters).
+    /// unique while the address is), the host interface `hostInterface(of:)`.
     init(id: String, address: IPv4Address, network: BridgeNetwork) {
         bridge = network.bridge
         self.address = address
@@ -105,8 +104,12 @@ public struct NetworkAttachment: Codable, Equatable, Sendable {
         gateway = network.subnet.gateway
         let bytes = [0x02, 0x42] + [24, 16, 8, 0].map { Int(address.value >> UInt32($0) & 0xff) }
         macAddress = bytes.map { String(format: "%02x", $0) }.joined(separator: ":")
-        hostInterface = "sl" + id.prefix(12)
+        hostInterface = Self.hostInterface(of: id)
     }
+
+    /// The host end's name for container `id`: `sl` + the id's first 12 hex digits
+    /// (IFNAMSIZ allows 15 characters).
+    static func hostInterface(of id: String) -> String { "sl" + id.prefix(12) }
 
     /// The container's interface inside: eth0, as in Docker.
     public static let containerInterface = "eth0"
@@ -150,8 +153,7 @@ public struct BridgeNetwork: Sendable {
     /// call more than once and for containers that never connected.
     func disconnect(_ config: ContainerConfig) {
         guard config.network == .bridge else { return }
-        let attachment = NetworkAttachment(id: config.id, address: subnet.gateway, network: self)
-        HostLinks.delete(attachment.hostInterface)
+        HostLinks.delete(NetworkAttachment.hostInterface(of: config.id))
         try? allocator.release(config.id)
     }
 }
