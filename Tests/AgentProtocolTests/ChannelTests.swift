@@ -107,7 +107,13 @@ import Glibc
                 var refused = 0
                 while true {
                     let connection = accept(listener, nil, nil)
-                    if connection < 0 { return }
+                    if connection < 0 {
+                        // The listener is closed here, not in stop(): closed there, its fd
+                        // number could be reused by a parallel test's listener before this
+                        // thread's next accept, which would then steal that test's connections.
+                        close(listener)
+                        return
+                    }
                     let line = (try? VsockUnixConnector.readLine(connection)) ?? "<none>"
                     seenLines.lines.withLock { $0.append(line) }
                     if refused < refusals {
@@ -127,9 +133,9 @@ import Glibc
             }.start()
         }
 
+        /// Wakes the accept thread (accept fails on a shut-down listener), which closes it.
         func stop() {
             shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
             unlink(path)
         }
     }
