@@ -40,12 +40,34 @@ import Testing
         let result = try KVMTestPath.current.run(["sh", "-c", script], environment: [
             "SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root, "KVM_RIG_TIMEOUT": "1800",
         ])
-        // swift-testing reports on stderr.
+        // swift-testing reports on stderr. The whole report goes to a file; the failure
+        // message carries the failures with their details, which CI shows in full.
         let report = result.stdout + result.stderr
-        let summary = report.split(separator: "\n").filter { $0.contains("✘") || $0.contains("Test run with") }
-        print(summary.joined(separator: "\n"))
-        #expect(result.status == 0, "the microvm run of RuntimeTests failed inside the rig:\n\(report)")
-        #expect(report.contains("Suite BehaviourTests passed"), "the behavioural cases ran: \(report)")
+        let saved = NSTemporaryDirectory() + "swiftlet-runtime-in-microvm.log"
+        try? report.write(toFile: saved, atomically: true, encoding: .utf8)
+        let failures = Self.failures(in: report)
+        print(report.split(separator: "\n").filter { $0.contains("Test run with") }.joined(separator: "\n"))
+        #expect(result.status == 0, "the microvm run of RuntimeTests failed inside the rig (full report: \(saved)):\n\(failures)")
+        #expect(report.contains("Suite BehaviourTests passed"), "the behavioural cases ran (full report: \(saved))")
+    }
+
+    /// The report's failure lines, each with the detail lines swift-testing prints under it
+    /// (value differences, comments), or its last lines when nothing was marked failed.
+    static func failures(in report: String) -> String {
+        let lines = report.split(separator: "\n", omittingEmptySubsequences: false)
+        var picked: [Substring] = []
+        var inFailure = false
+        for line in lines {
+            if line.contains("✘") {
+                inFailure = !line.contains("Test run with") && !line.contains("Suite ")
+                if inFailure { picked.append(line) }
+            } else if line.contains("◇") || line.contains("✔") {
+                inFailure = false
+            } else if inFailure {
+                picked.append(line)
+            }
+        }
+        return (picked.isEmpty ? lines.suffix(40) : picked).joined(separator: "\n")
     }
 
     /// Loads the test images into a host-side root and builds their EROFS rootfs images

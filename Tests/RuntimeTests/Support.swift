@@ -92,6 +92,20 @@ func swiftlet(_ arguments: String..., stdin: String? = nil) throws -> CommandRes
     try Swiftlet.execute([Swiftlet.executable] + arguments, root: try Swiftlet.root.get(), stdin: stdin)
 }
 
+/// What a failed expectation about container `name` should show: its `inspect` state and
+/// the tail of its VM console (microVM containers), so a failure in CI explains itself.
+func diagnostics(_ name: String) -> String {
+    let state = (try? swiftlet("inspect", name).stdout) ?? "inspect failed"
+    guard let data = state.data(using: .utf8),
+          let infos = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
+          let id = (infos.first?["config"] as? [String: Any])?["id"] as? String,
+          let root = try? Swiftlet.root.get(),
+          let console = try? String(contentsOfFile: "\(root)/containers/\(id)/console.log", encoding: .utf8) else {
+        return "inspect: \(state)"
+    }
+    return "inspect: \(state)\nconsole.log (tail):\n\(console.split(separator: "\n").suffix(30).joined(separator: "\n"))"
+}
+
 extension String {
     var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
 }
