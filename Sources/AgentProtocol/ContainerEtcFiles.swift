@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The /etc/hosts and /etc/hostname a container gets, as Docker writes them (moby
 /// libnetwork etchosts: localhost and the IPv6 names, then the container's own address
 /// and hostname): both backends write them into the container's writable layer before
@@ -22,4 +26,24 @@ public enum ContainerEtcFiles {
 
     /// /etc/hostname: the hostname and a newline.
     public static func hostname(_ hostname: String) -> String { "\(hostname)\n" }
+
+    /// Writes `hosts` and `hostname` into the directory `etc`, mode 0644, each replacing
+    /// what was there: an old file or link is unlinked and a new file created exclusively
+    /// (O_EXCL | O_NOFOLLOW), so a link the container left is never followed. Returns the
+    /// call that failed and its errno, or nil.
+    public static func write(into etc: String, hostname: String, address: String?) -> (call: String, errno: Int32)? {
+        let files = [("hosts", hosts(hostname: hostname, address: address)), ("hostname", Self.hostname(hostname))]
+        for (name, text) in files {
+            let path = "\(etc)/\(name)"
+            if unlink(path) < 0 && errno != ENOENT { return ("unlink \(path)", errno) }
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { return ("create \(path)", errno) }
+            defer { close(fd) }
+            guard fchmod(fd, 0o644) == 0 else { return ("chmod \(path)", errno) }
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count else { return ("write \(path)", written < 0 ? errno : EIO) }
+        }
+        return nil
+    }
 }

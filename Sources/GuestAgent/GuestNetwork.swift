@@ -38,16 +38,8 @@ enum GuestNetwork {
         } else {
             try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
         }
-        let files = [("hosts", ContainerEtcFiles.hosts(hostname: hostname, address: interface?.address)),
-                     ("hostname", ContainerEtcFiles.hostname(hostname))]
-        for (name, text) in files {
-            let path = "\(etc)/\(name)"
-            if unlink(path) < 0 && errno != ENOENT { throw AgentError(call: "unlink \(path)", errno: errno) }
-            let fd = try sys("create \(path)") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
-            defer { close(fd) }
-            let bytes = Array(text.utf8)
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard written == bytes.count else { throw AgentError(call: "write \(path)", errno: errno) }
+        if let failure = ContainerEtcFiles.write(into: etc, hostname: hostname, address: interface?.address) {
+            throw AgentError(call: failure.call, errno: failure.errno)
         }
     }
 

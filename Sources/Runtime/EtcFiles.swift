@@ -1,5 +1,4 @@
 import AgentProtocol
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,16 +27,8 @@ enum EtcFiles {
                 try sys("chmod \(etc)") { chmod(etc, image.st_mode & 0o7777) }
             }
         }
-        let files = [("hosts", ContainerEtcFiles.hosts(hostname: hostname, address: address?.description)),
-                     ("hostname", ContainerEtcFiles.hostname(hostname))]
-        for (name, text) in files {
-            let path = "\(etc)/\(name)"
-            // A link left in the upper dir must not be followed out of the container.
-            if unlink(path) < 0 && errno != ENOENT { throw RuntimeError("cannot replace \(path)", errno: errno) }
-            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8),
-                                                 attributes: [.posixPermissions: 0o644]) else {
-                throw RuntimeError("cannot write \(path)")
-            }
+        if let failure = ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description) {
+            throw RuntimeError("cannot write the container's /etc: \(failure.call) failed", errno: failure.errno)
         }
     }
 }
