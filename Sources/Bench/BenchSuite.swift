@@ -83,6 +83,11 @@ public enum BenchSuite {
             log("loading \(BenchImage.reference) into \(options.root)")
             try Subprocess.run([options.swiftlet, "image", "load", "--root", options.root, "-i", image.layout])
         }
+        if options.systems.contains(where: vmSystems.contains) && !options.insideRig {
+            let kernel = (guestKernel(options.guestImages) as NSString).lastPathComponent
+            notes.append("Both VM rows boot the same guest kernel, \(kernel) from \(options.guestImages)"
+                + (kernel == "vmlinuz" ? " (Debian's cloud kernel; `guest-images/build --microvm-kernel` builds Swiftlet's minimal one, which boots faster)." : " (Swiftlet's minimal kernel config)."))
+        }
         let network = NetworkPath.unavailableReason == nil ? NetworkPath(hostBinary: image.binary) : nil
         for id in systemIDs where options.systems.contains(id) {
             if vmSystems.contains(id) && !direct { continue }
@@ -139,6 +144,15 @@ public enum BenchSuite {
                             settings: settingsFacts(options), notes: notes, systems: systems, metrics: metrics)
     }
 
+    /// The kernel both VM rows boot: Swiftlet's minimal `microvm-vmlinux` when it was
+    /// built (`guest-images/build --microvm-kernel`), else Debian's cloud kernel — the
+    /// order in which `swiftlet run --isolation microvm` picks its kernel from the same
+    /// directory (Runtime's GuestFiles), so the peer boots what Swiftlet boots.
+    static func guestKernel(_ guestImages: String) -> String {
+        let minimal = "\(guestImages)/microvm-vmlinux"
+        return access(minimal, R_OK) == 0 ? minimal : "\(guestImages)/vmlinuz"
+    }
+
     static func label(_ id: String) -> String {
         switch id {
         case "host": return "native (no isolation)"
@@ -159,7 +173,7 @@ public enum BenchSuite {
             case "crun", "runc":
                 return .success(try OCIRuntimeRunner(tool: id, rootfs: image.rootfs, directory: "\(options.work)/\(id)"))
             case "qemu-microvm":
-                let kernel = "\(options.guestImages)/vmlinuz", base = "\(options.guestImages)/initramfs.cpio.gz"
+                let kernel = guestKernel(options.guestImages), base = "\(options.guestImages)/initramfs.cpio.gz"
                 for file in [kernel, base] where !FileManager.default.fileExists(atPath: file) {
                     throw BenchError("\(file) is missing (run guest-images/build)")
                 }

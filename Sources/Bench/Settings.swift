@@ -19,7 +19,7 @@ public struct BenchSettings: Codable, Equatable, Sendable {
 
     public static let quick = BenchSettings(runs: 5, memoryInstances: 1, density: 4, workRuns: 1, cpuPasses: 50,
                                             memoryMiB: 32, syscalls: 200_000, diskMiB: 32, diskOps: 500,
-                                            networkMiB: 64, networkRoundTrips: 1000)
+                                            networkMiB: 32, networkRoundTrips: 300)
     public static let full = BenchSettings(runs: 20, memoryInstances: 3, density: 16, workRuns: 3, cpuPasses: 400,
                                            memoryMiB: 128, syscalls: 2_000_000, diskMiB: 256, diskOps: 4000,
                                            networkMiB: 512, networkRoundTrips: 10000)

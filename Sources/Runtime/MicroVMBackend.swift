@@ -171,13 +171,25 @@ struct MicroVMBackend: IsolationBackend {
             } catch {
                 var status: Int32 = 0
                 if waitpid(vmm, &status, WNOHANG) == vmm {
-                    throw RuntimeError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(exitCode(status)); see \(console))")
+                    throw RuntimeError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(exitCode(status)); "
+                                       + "its console \(console) ends: \(Self.lastLines(of: console))")
                 }
                 if ContinuousClock.now >= deadline {
                     throw RuntimeError("the microVM's agent did not answer within \(Self.bootTimeout) (see \(console)): \(error)")
                 }
             }
         }
+    }
+
+    /// What an error should quote of a console log, joined by " | ": from the VMM's own
+    /// last message (`swiftlet boot: …`, its exit reason and the start of a register
+    /// dump) when there is one, else the guest's last lines.
+    static func lastLines(of console: String, count: Int = 4) -> String {
+        let text = (try? String(contentsOfFile: console, encoding: .utf8)) ?? ""
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !lines.isEmpty else { return "(empty)" }
+        let quoted = lines.lastIndex { $0.contains("swiftlet boot:") }.map { lines[$0...].prefix(count) } ?? lines.suffix(count)
+        return quoted.joined(separator: " | ")
     }
 
     /// Whether `pid` is this container's VMM (its command line names the container's

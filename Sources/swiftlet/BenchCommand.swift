@@ -59,6 +59,8 @@ struct BenchCommand: ParsableCommand {
             guestImages: guestImages ?? ProcessInfo.processInfo.environment["SWIFTLET_GUEST_IMAGES"]
                 ?? Self.find("guest-images/out", from: executable) ?? "guest-images/out",
             rig: rig ?? Self.find("scripts/kvm-rig", from: executable), insideRig: insideRig, artifacts: artifacts)
+        // The swiftlet runs measured boot from the same guest images as the QEMU peer.
+        setenv("SWIFTLET_GUEST_IMAGES", options.guestImages, 1)
         defer { if self.work == nil { try? FileManager.default.removeItem(atPath: work) } }
         let results: BenchResults
         do {
