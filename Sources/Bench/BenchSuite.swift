@@ -243,9 +243,10 @@ public enum BenchSuite {
     }
 
     /// Inside the rig every run of a VM row boots a nested guest under TCG (seconds each)
-    /// and the rig has 2 vCPUs: fewer start samples with --quick, fewer concurrent guests.
+    /// and the rig has 2 vCPUs: fewer start samples with --quick (two: p50 is then their
+    /// mean, p99 next to the slower), fewer concurrent guests.
     static func rigRuns(_ options: BenchOptions) -> Int {
-        options.quick ? min(options.settings.runs, 3) : options.settings.runs
+        options.quick ? min(options.settings.runs, 2) : options.settings.runs
     }
 
     static func rigDensity(_ options: BenchOptions) -> Int {
