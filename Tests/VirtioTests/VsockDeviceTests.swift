@@ -143,13 +143,9 @@ import Testing
     /// Host → guest: never more than the guest's buf_alloc beyond its fwd_cnt.
     @Test func hostDataRespectsGuestCredit() throws {
         var h = try H()
-        let server = H.listen(at: "\(h.uds)_6000")
-        defer { close(server); unlink("\(h.uds)_6000") }
-        h.postReceiveBuffers(16, capacity: 44 + 2048)
-        try h.send(H.guestHeader(.request, from: 77, to: 6000, bufferAllocation: 4096))
-        let peer = accept(server, nil, nil)
-        defer { close(peer) }
-        _ = try h.receive()
+        let end = try h.openGuestConnection(from: 77, to: 6000, buffers: 16, capacity: 44 + 2048, bufferAllocation: 4096)
+        defer { end.close() }
+        let peer = end.peer
         let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
         H.send(peer, data)
         h.fireConnections()
@@ -170,13 +166,9 @@ import Testing
     /// back to the ring and carry the next data.
     @Test func oneReadFillsSeveralBuffersAndReturnsTheRest() throws {
         var h = try H()
-        let server = H.listen(at: "\(h.uds)_6005")
-        defer { close(server); unlink("\(h.uds)_6005") }
-        h.postReceiveBuffers(1)
-        try h.send(H.guestHeader(.request, from: 55, to: 6005))
-        let peer = accept(server, nil, nil)
-        defer { close(peer) }
-        _ = try h.receive()
+        let end = try h.openGuestConnection(from: 55, to: 6005, buffers: 1)
+        defer { end.close() }
+        let peer = end.peer
         h.postReceiveBuffers(4, capacity: 44 + 2048)
         let data = (0..<3000).map { UInt8(truncatingIfNeeded: $0 * 13) }
         H.send(peer, data)
@@ -196,13 +188,9 @@ import Testing
     /// overrunning our credit is reset.
     @Test func guestDataIsBufferedCreditedAndOverrunIsReset() throws {
         var h = try H()
-        let server = H.listen(at: "\(h.uds)_6001")
-        defer { close(server); unlink("\(h.uds)_6001") }
-        h.postReceiveBuffers(16)
-        try h.send(H.guestHeader(.request, from: 88, to: 6001))
-        let peer = accept(server, nil, nil)
-        defer { close(peer) }
-        _ = try h.receive()
+        let end = try h.openGuestConnection(from: 88, to: 6001, buffers: 16)
+        defer { end.close() }
+        let peer = end.peer
         let fd = try #require(h.connectionFDs.first)
         var small: Int32 = 4096
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
@@ -238,12 +226,9 @@ import Testing
     /// The guest half-closes; the host answers and closes; the connection then ends.
     @Test func halfCloseInBothDirections() throws {
         var h = try H()
-        let server = H.listen(at: "\(h.uds)_6002")
-        defer { close(server); unlink("\(h.uds)_6002") }
-        h.postReceiveBuffers(8)
-        try h.send(H.guestHeader(.request, from: 99, to: 6002))
-        let peer = accept(server, nil, nil)
-        _ = try h.receive()
+        let end = try h.openGuestConnection(from: 99, to: 6002)
+        defer { end.close(peerClosed: true) }
+        let peer = end.peer
         try h.send(H.guestHeader(.readWrite, from: 99, to: 6002, length: 3), payload: [1, 2, 3])
         try h.send(H.guestHeader(.shutdown, from: 99, to: 6002, flags: VsockHeader.ShutdownFlag.send))
         #expect(H.readAvailable(peer) == [1, 2, 3])
@@ -256,15 +241,13 @@ import Testing
         #expect(packets.first?.payload == Array("bye".utf8))
         #expect(h.connectionFDs.isEmpty)
 
-        let server2 = H.listen(at: "\(h.uds)_6003")
-        defer { close(server2); unlink("\(h.uds)_6003") }
-        try h.send(H.guestHeader(.request, from: 100, to: 6003))
-        let peer2 = accept(server2, nil, nil)
-        _ = try h.receive()
+        let end2 = try h.openGuestConnection(from: 100, to: 6003, buffers: 0)
+        defer { end2.close(peerClosed: true) }
+        let peer2 = end2.peer
         shutdown(peer2, Int32(SHUT_WR))
         h.fireConnections()
-        let end = try #require(try h.receive().first?.header)
-        #expect(end.knownOperation == .shutdown && end.flags == VsockHeader.ShutdownFlag.send)
+        let shutdownHeader = try #require(try h.receive().first?.header)
+        #expect(shutdownHeader.knownOperation == .shutdown && shutdownHeader.flags == VsockHeader.ShutdownFlag.send)
         try h.send(H.guestHeader(.readWrite, from: 100, to: 6003, length: 2), payload: [9, 9])
         #expect(H.readAvailable(peer2) == [9, 9], "the guest may still send after the host's end of file")
         close(peer2)

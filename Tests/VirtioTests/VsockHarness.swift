@@ -127,6 +127,21 @@ struct VsockHarness {
                     forwardCount: forwardCount)
     }
 
+    /// The guest, after posting `buffers` receive buffers of `capacity` bytes, asks to
+    /// connect from its `guestPort` to host port `port`, where a host listener waits;
+    /// returns the host's end once the device has answered (its response consumed).
+    mutating func openGuestConnection(from guestPort: UInt32, to port: UInt32, buffers: Int = 8, capacity: UInt32 = 44 + 4096,
+                                      bufferAllocation: UInt32 = 64 << 10) throws -> HostEnd {
+        let path = "\(uds)_\(port)"
+        let server = Self.listen(at: path)
+        postReceiveBuffers(buffers, capacity: capacity)
+        try send(Self.guestHeader(.request, from: guestPort, to: port, bufferAllocation: bufferAllocation))
+        let peer = accept(server, nil, nil)
+        #expect(peer >= 0, "the device connected to \(path)")
+        _ = try receive()
+        return HostEnd(path: path, server: server, peer: peer)
+    }
+
     /// Fires every watched fd but the listener (the connections' and handshakes' sockets).
     func fireConnections(_ events: HostEvents = .input) {
         for fd in registry.watchedFDs where fd != device.listener { registry.fire(fd, events) }
@@ -137,6 +152,22 @@ struct VsockHarness {
     func takeWakes() -> [Int] { wakes.queues.withLock { w in defer { w = [] }; return w } }
 
     // MARK: test-side Unix sockets (blocking)
+
+    /// The host side of a guest-opened connection: the listener at `<uds>_<port>` and the
+    /// socket it accepted.
+    struct HostEnd {
+        let path: String
+        let server: Int32
+        let peer: Int32
+
+        /// Closes the listener (removing its path) and the peer, unless the test closed
+        /// the peer itself.
+        func close(peerClosed: Bool = false) {
+            Glibc.close(server)
+            unlink(path)
+            if !peerClosed { Glibc.close(peer) }
+        }
+    }
 
     static func listen(at path: String) -> Int32 {
         unlink(path)
