@@ -53,6 +53,21 @@ import Testing
         #expect(written == "written-inside\n")
     }
 
+    /// A rig kernel that reports a CPU stuck past `KVM_RIG_LOCKUP` seconds is stopped at
+    /// once and reported as not finished (which KVMTestPath retries), instead of running
+    /// into the 30-minute timeout. The lockup report is written to the serial console by
+    /// hand here; a real one comes from the kernel's watchdog.
+    @Test func lockedUpRigIsStoppedAndReported() throws {
+        guard Self.rigReady("lockedUpRigIsStoppedAndReported") else { return }
+        let report = "watchdog: BUG: soft lockup - CPU#1 stuck for 160s! [kworker/1:1:42]"
+        let result = try CommandResult.run([Self.rig, "--", "sh", "-c", "echo '\(report)' > /dev/ttyS0; sleep 3000; echo not-stopped"],
+                                           environment: ["KVM_RIG_LOCKUP": "120", "KVM_RIG_TIMEOUT": "900"])
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("kvm-rig: the rig VM did not finish: its kernel locked up (a CPU stuck for 160 s)"),
+                "stderr: \(result.stderr)")
+        #expect(!result.stdout.contains("not-stopped"))
+    }
+
     @Test func rigRejectsMissingCommand() throws {
         let result = try CommandResult.run([Self.rig])
         #expect(result.status == 125)

@@ -82,7 +82,8 @@ enum KVMTestPath: CustomStringConvertible {
             let rigEnvironment = ["KVM_RIG_TIMEOUT": "600"].merging(environment) { $1 }
             let first = try CommandResult.run([rig, "--"] + arguments, environment: rigEnvironment)
             guard first.status == 125, first.stderr.contains("kvm-rig: the rig VM did not finish") else { return first }
-            print("kvm-rig timed out; retrying once: \(arguments.joined(separator: " "))")
+            let console = first.stderr.split(separator: "\n").suffix(15).joined(separator: "\n")
+            print("kvm-rig did not finish; retrying once: \(arguments.joined(separator: " "))\n\(console)")
             return try CommandResult.run([rig, "--"] + arguments, environment: rigEnvironment)
         case .unavailable(let reason):
             throw CommandError(message: "no KVM path: \(reason)")
