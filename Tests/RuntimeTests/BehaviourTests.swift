@@ -213,12 +213,6 @@ import Testing
     private func processTable(_ output: String) -> [[String]] {
         output.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
     }
-
-    private func containerID(_ name: String) throws -> String {
-        let data = Data(try swiftlet("inspect", name).stdout.utf8)
-        let infos = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
-        return ((infos?.first?["config"] as? [String: Any])?["id"] as? String) ?? ""
-    }
 }
 
 /// Foreground containers: stdin with `-i`, signals to the client reach the container.

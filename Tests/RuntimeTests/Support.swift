@@ -92,14 +92,22 @@ func swiftlet(_ arguments: String..., stdin: String? = nil) throws -> CommandRes
     try Swiftlet.execute([Swiftlet.executable] + arguments, root: try Swiftlet.root.get(), stdin: stdin)
 }
 
+/// The full id of container `name`, from `inspect` ("" when it has none).
+func containerID(_ name: String) throws -> String {
+    containerID(inspectOutput: try swiftlet("inspect", name).stdout)
+}
+
+private func containerID(inspectOutput: String) -> String {
+    let infos = try? JSONSerialization.jsonObject(with: Data(inspectOutput.utf8)) as? [[String: Any]]
+    return ((infos?.first?["config"] as? [String: Any])?["id"] as? String) ?? ""
+}
+
 /// What a failed expectation about container `name` should show: its `inspect` state and
 /// the tail of its VM console (microVM containers), so a failure in CI explains itself.
 func diagnostics(_ name: String) -> String {
     let state = (try? swiftlet("inspect", name).stdout) ?? "inspect failed"
-    guard let data = state.data(using: .utf8),
-          let infos = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
-          let id = (infos.first?["config"] as? [String: Any])?["id"] as? String,
-          let root = try? Swiftlet.root.get(),
+    let id = containerID(inspectOutput: state)
+    guard !id.isEmpty, let root = try? Swiftlet.root.get(),
           let console = try? String(contentsOfFile: "\(root)/containers/\(id)/console.log", encoding: .utf8) else {
         return "inspect: \(state)"
     }
