@@ -17,6 +17,8 @@ let package = Package(
         .target(name: "CLinux"),
         // Typed wrappers over /dev/kvm and host KVM detection.
         .target(name: "KVM", dependencies: ["CLinux"]),
+        // Running other programs: posix_spawn with a clean signal state, reaped by pidfd.
+        .target(name: "ChildProcess", dependencies: ["CLinux"]),
         // x86 boot structures (pure computation): boot protocol, ACPI, CPUID, paging.
         .target(name: "X86"),
         // One microVM: memory, loader, devices, vCPU threads, exit.
@@ -24,13 +26,13 @@ let package = Package(
         .target(name: "Virtio", dependencies: ["CLinux", "KVM"]),
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio"]),
         // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
-        .target(name: "Bench", dependencies: ["KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
+        .target(name: "Bench", dependencies: ["ChildProcess", "KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
-        .target(name: "Images", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Images", dependencies: ["ChildProcess", .product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "CLinux", "Images", "KVM"]),
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "Images", "KVM"]),
         // The guest agent's logic (PID 1 in a container microVM): no Foundation.
         .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
         // The guest agent binary, packed into the container initramfs as /init
@@ -63,13 +65,13 @@ let package = Package(
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio", "ChildProcess"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "ChildProcess"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "ChildProcess"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["KVM"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess"]),
     ],
     swiftLanguageModes: [.v6]
 )

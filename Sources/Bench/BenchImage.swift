@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Images
 
@@ -34,7 +35,7 @@ public struct BenchImage: Sendable {
         let source = "\(directory)/bench-workload.c"
         try Data(PackageResources.bench_workload_c).write(to: URL(fileURLWithPath: source))
         let binary = "\(directory)/bench-workload"
-        guard Subprocess.locate("gcc") != nil else {
+        guard ChildProcess.locate("gcc") != nil else {
             throw BenchError("gcc is not installed (scripts/setup installs it): it builds the workload")
         }
         try Subprocess.run(["gcc", "-O2", "-static", "-o", binary, source])

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +31,7 @@ struct NetworkPath {
 
     /// Why the host cannot set up veth pairs (no `ip`/`nsenter`), nil when it can.
     static var unavailableReason: String? {
-        for tool in ["ip", "nsenter"] where Subprocess.locate(tool) == nil {
+        for tool in ["ip", "nsenter"] where ChildProcess.locate(tool) == nil {
             return "\(tool) is not installed"
         }
         return nil

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ final class OCIRuntimeRunner: SystemRunner {
     /// Sets up `tool` (crun or runc) with bundles under `directory`; throws when the tool
     /// is not installed or cannot run a container on this host (the reason).
     init(tool: String, rootfs: String, directory: String, note: String? = nil) throws {
-        guard let path = Subprocess.locate(tool) else {
+        guard let path = ChildProcess.locate(tool) else {
             throw BenchError("\(tool) is not installed (scripts/setup installs it)")
         }
         self.tool = path

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ final class QEMURunner: SystemRunner {
 
     /// Throws when QEMU is not installed.
     init(kernel: String, initramfs: String, directory: String) throws {
-        guard let qemu = Subprocess.locate("qemu-system-x86_64") else {
+        guard let qemu = ChildProcess.locate("qemu-system-x86_64") else {
             throw BenchError("qemu-system-x86_64 is not installed (scripts/setup installs it)")
         }
         let version = (try? Subprocess.run([qemu, "--version"]).stdout)?

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -26,9 +27,10 @@ struct Clock {
     }
 }
 
-/// A child process started by the benchmark, its stdout collected line by line on a
-/// thread of its own (so the process never blocks on a full pipe) and its stderr kept for
-/// error messages. Records when it was launched and when it exited.
+/// A child process started by the benchmark (a ``ChildProcess``), its stdout collected
+/// line by line on a thread of its own (so the process never blocks on a full pipe) and
+/// its stderr kept for error messages. Records when it was launched and, from a thread
+/// that waits for it, when it exited.
 final class Subprocess: Sendable {
     private struct Output {
         var stdout = Data()
@@ -41,11 +43,12 @@ final class Subprocess: Sendable {
     let arguments: [String]
     let launchedRealtime: Int64
     let launchedMonotonic: Double
-    private let process: Process
+    private let process: ChildProcess
     private let output = Mutex(Output())
     private let changed = NSCondition()
-    /// The monotonic time of exit, set by the termination handler.
-    private let exitTime: ExitTime
+    /// The monotonic time of exit and the status, set by the waiting thread.
+    private let exit = Mutex<(time: Double, status: Int32)?>(nil)
+    private let exited = DispatchSemaphore(value: 0)
 
     /// Called with each complete line the process writes to stderr, as it arrives.
     private let stderrLine: (@Sendable (Substring) -> Void)?
@@ -57,44 +60,43 @@ final class Subprocess: Sendable {
          stderrLine: (@Sendable (Substring) -> Void)? = nil) throws {
         self.stderrLine = stderrLine
         self.watch = watch
-        guard let first = arguments.first, let executable = Subprocess.locate(first) else {
-            throw BenchError("cannot find \(arguments.first ?? "(no command)") in PATH")
-        }
         self.arguments = arguments
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(arguments.dropFirst())
-        if let environment { process.environment = environment }
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let exitTime = ExitTime()
-        process.terminationHandler = { _ in exitTime.record() }
-        self.exitTime = exitTime
-        self.process = process
+        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        guard pipe(&out) == 0 else { throw BenchError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&err) == 0 else {
+            [out[0], out[1]].forEach { close($0) }
+            throw BenchError("cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        [out[0], out[1], err[0], err[1]].forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
         launchedRealtime = Clock.realtimeNanoseconds()
         launchedMonotonic = Clock.monotonic()
         do {
-            try process.run()
+            defer { close(out[1]); close(err[1]) }
+            process = try ChildProcess(arguments, environment: environment, stdout: .descriptor(out[1]), stderr: .descriptor(err[1]))
         } catch {
-            throw BenchError("cannot start \(arguments[0]): \(error.localizedDescription)")
+            close(out[0])
+            close(err[0])
+            throw BenchError("\(error)")
         }
-        pump(out.fileHandleForReading, stdout: true)
-        pump(err.fileHandleForReading, stdout: false)
+        pump(out[0], stdout: true)
+        pump(err[0], stdout: false)
+        Thread { [self] in
+            let status = process.wait() ?? 255
+            exit.withLock { $0 = (Clock.monotonic(), status) }
+            exited.signal()
+        }.start()
     }
 
-    var pid: pid_t { process.processIdentifier }
+    var pid: pid_t { process.pid }
 
     /// When the watched text first arrived on stdout (monotonic), nil if it has not.
     var watchSeen: Double? { output.withLock { $0.watchSeen } }
 
     /// The monotonic time the process exited, nil while it runs.
-    var exitedMonotonic: Double? { exitTime.time.withLock { $0 } }
+    var exitedMonotonic: Double? { exit.withLock { $0?.time } }
 
-    private func pump(_ handle: FileHandle, stdout: Bool) {
+    private func pump(_ fd: Int32, stdout: Bool) {
         let thread = Thread { [self] in
-            let fd = handle.fileDescriptor
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let count = read(fd, &buffer, buffer.count)
@@ -124,7 +126,7 @@ final class Subprocess: Sendable {
                 changed.unlock()
                 if count <= 0 { break }
             }
-            try? handle.close()
+            close(fd)
         }
         thread.start()
     }
@@ -163,26 +165,26 @@ final class Subprocess: Sendable {
         }
     }
 
-    /// Waits for exit (killing the process after `timeout`); returns the exit status and
-    /// the monotonic time of the exit.
+    /// Waits for exit (killing the process after `timeout`); returns the exit status
+    /// (128 + N when killed by signal N) and the monotonic time of the exit.
     @discardableResult
     func wait(timeout: Double) -> (status: Int32, exited: Double) {
-        if exitTime.done.wait(timeout: .now() + timeout) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            exitTime.done.wait()
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
+            process.signal(SIGKILL)
+            exited.wait()
         }
-        let exited = exitTime.time.withLock { $0 } ?? Clock.monotonic()
-        process.waitUntilExit()
-        // The output pump drains what is left in the pipe.
+        exited.signal()
+        let (time, status) = exit.withLock { $0 } ?? (Clock.monotonic(), 255)
+        // The output pump drains what is left in the pipe (unless a descendant holds it).
         changed.lock()
         let limit = Date(timeIntervalSinceNow: 5)
         while !output.withLock({ $0.stdoutClosed }) && changed.wait(until: limit) {}
         changed.unlock()
-        return (process.terminationStatus, exited)
+        return (status, time)
     }
 
     /// Sends `signal` to the process.
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { process.signal(signal) }
 
     /// Runs to completion; throws with the process's diagnostics unless it exits 0.
     @discardableResult
@@ -193,28 +195,6 @@ final class Subprocess: Sendable {
             throw BenchError("\(arguments.prefix(3).joined(separator: " ")) failed (exit \(status)): \(process.diagnostics)")
         }
         return process
-    }
-
-    /// An executable path for `name`: itself when it contains a slash, else from PATH.
-    static func locate(_ name: String) -> String? {
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
-        for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-}
-
-/// When a subprocess exited, signalled once by its termination handler.
-private final class ExitTime: Sendable {
-    let time = Mutex<Double?>(nil)
-    let done = DispatchSemaphore(value: 0)
-
-    func record() {
-        time.withLock { $0 = Clock.monotonic() }
-        done.signal()
     }
 }
 

@@ -30,6 +30,10 @@ int sl_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int 
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
 
+int sl_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
 int sl_recv_fd(int socket) {
     char data;
     struct iovec iov = {&data, 1};

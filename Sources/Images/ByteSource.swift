@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -46,9 +47,8 @@ final class FileSource: ByteSource {
 /// is recognised by its magic bytes, so mislabelled media types still work). A corrupt or
 /// truncated stream makes `read` or `finish` throw with the decompressor's message.
 final class DecompressingSource: ByteSource {
-    private let process = Process()
+    private let process: ChildProcess
     private let output: FileSource
-    private let errors = Pipe()
     private let what: String
     private let tool: String
 
@@ -78,30 +78,27 @@ final class DecompressingSource: ByteSource {
     private init(path: String, tool: String, what: String) throws {
         self.what = what
         self.tool = tool
-        let pipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool, "-dc"]
-        guard let input = FileHandle(forReadingAtPath: path) else {
-            throw ImageError("cannot open \(path): \(errnoText())")
-        }
-        process.standardInput = input
-        process.standardOutput = pipe
-        process.standardError = errors
+        let input = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw ImageError("cannot open \(path): \(errnoText())") }
+        defer { close(input) }
+        var pipe: [Int32] = [-1, -1]
+        guard Glibc.pipe(&pipe) == 0 else { throw ImageError("cannot create a pipe for \(tool): \(errnoText())") }
+        _ = fcntl(pipe[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipe[1], F_SETFD, FD_CLOEXEC)
+        defer { close(pipe[1]) }
         do {
-            try process.run()
+            process = try ChildProcess([tool, "-dc"], stdin: .descriptor(input), stdout: .descriptor(pipe[1]))
         } catch {
-            throw ImageError("cannot start \(tool) to decompress \(what): \(error.localizedDescription)")
+            close(pipe[0])
+            throw ImageError("cannot start \(tool) to decompress \(what): \(error)")
         }
-        try? input.close()
-        let fd = dup(pipe.fileHandleForReading.fileDescriptor)
-        try? pipe.fileHandleForReading.close()
-        output = FileSource(fd: fd, name: "\(tool) output")
+        output = FileSource(fd: pipe[0], name: "\(tool) output")
     }
 
     deinit {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        if process.wait(timeout: 0) == nil {
+            process.signal(SIGKILL)
+            _ = process.wait()
         }
     }
 
@@ -117,11 +114,10 @@ final class DecompressingSource: ByteSource {
         while try scratch.withUnsafeMutableBytes({ (buffer: UnsafeMutableRawBufferPointer) throws in
             try output.read(into: buffer)
         }) > 0 {}
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ImageError("\(what) is not a valid \(tool) stream (truncated or corrupt): \(text.isEmpty ? "\(tool) exited with status \(process.terminationStatus)" : text)")
+        let status = process.wait() ?? 255
+        guard status == 0 else {
+            let text = process.output(2).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ImageError("\(what) is not a valid \(tool) stream (truncated or corrupt): \(text.isEmpty ? "\(tool) exited with status \(status)" : text)")
         }
     }
 }

@@ -109,6 +109,9 @@ final class RegistryClient: @unchecked Sendable {
                         moved = error
                     }
                 }
+                // Foundation on Linux leaves the temporary file of a body it did not
+                // move (an error response's) behind in /tmp.
+                if let location { try? FileManager.default.removeItem(at: location) }
                 box.set(Data(), response, error ?? moved)
             }
         } else if let bodyFile {

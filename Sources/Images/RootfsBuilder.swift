@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -72,21 +73,14 @@ extension ImageStore {
 
 /// Runs a tool from PATH and waits; a non-zero exit becomes an error quoting its stderr.
 public func runTool(_ tool: String, _ arguments: [String], what: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
+    let result: ChildProcess.Result
     do {
-        try process.run()
+        result = try ChildProcess.run([tool] + arguments)
     } catch {
-        throw ImageError("\(what): cannot start \(tool): \(error.localizedDescription)")
+        throw ImageError("\(what): cannot start \(tool): \(error)")
     }
-    let output = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        throw ImageError("\(what): \(tool) failed (status \(process.terminationStatus)): \(text)")
+    guard result.status == 0 else {
+        let text = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        throw ImageError("\(what): \(tool) failed (status \(result.status)): \(text)")
     }
 }

@@ -39,8 +39,12 @@ final class AgentSession: ContainerProcess {
         channel = AgentChannel(fd: fd)
         self.pid = pid
         do {
+            // The agent answers at once; a guest that does not is not left to block us.
+            Self.setReceiveTimeout(fd, seconds: Self.helloTimeout)
             try channel.send(.hello(version: AgentProtocol.version))
-            switch try channel.receive() {
+            let answer = try channel.receive()
+            Self.setReceiveTimeout(fd, seconds: 0)
+            switch answer {
             case .hello(let version) where version == AgentProtocol.version:
                 break
             case .failed(let status, let message):
@@ -61,6 +65,14 @@ final class AgentSession: ContainerProcess {
         errors = fcntl(stdio[2], F_DUPFD_CLOEXEC, 3)
         Thread { [self] in relayOutput() }.start()
         Thread { [self] in relayInput(closeAtEOF: !tty) }.start()
+    }
+
+    /// How long the agent may take to answer `hello`.
+    static let helloTimeout = 30
+
+    private static func setReceiveTimeout(_ fd: Int32, seconds: Int) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {

@@ -54,10 +54,17 @@ final class ControlSocket: Sendable {
         unlink(path)
     }
 
+    /// How long a request may wait for the monitor's reply.
+    static let replyTimeout = 30
+
     /// Asks the monitor listening on `path` to deliver `signal`.
     static func request(_ signal: Int32, path: String) throws {
         let fd = try UnixSocket.make()
         defer { Glibc.close(fd) }
+        var limit = timeval(tv_sec: replyTimeout, tv_usec: 0)
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            _ = setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
         _ = try UnixSocket.withAddress(path) { address, length in
             try sys("connect \(path)") { connect(fd, address, length) }
         }
@@ -65,7 +72,10 @@ final class ControlSocket: Sendable {
         var request: [UInt8] = [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
         try sys("send to \(path)") { send(fd, &request, 4, Int32(MSG_NOSIGNAL)) }
         var reply = [UInt8](repeating: 1, count: 1)
-        guard UnixSocket.readFully(fd, &reply), reply[0] == 0 else {
+        guard UnixSocket.readFully(fd, &reply) else {
+            throw RuntimeError("the container's monitor did not answer a request for signal \(signal) (it stopped, or took over \(replyTimeout) s)")
+        }
+        guard reply[0] == 0 else {
             throw RuntimeError("the container's monitor could not deliver signal \(signal)")
         }
     }

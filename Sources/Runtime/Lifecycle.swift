@@ -55,7 +55,24 @@ extension Runtime {
         guard try refreshedState(config).status == .running else { return }
         try? kill(config.id, signal: SIGTERM)
         if try waitForExit(config, timeout: timeout) { return }
+        try killAndWait(config)
+    }
+
+    /// How long a container may take to end after SIGKILL before its monitor is killed as
+    /// well (a microVM guest gets `MicroVMBackend.killTimeout` to act on the signal, then
+    /// its monitor kills the VM and waits up to `powerOffTimeout` for it).
+    static let killGrace: Double = 30
+
+    /// Sends SIGKILL and waits until the container has exited. A container still
+    /// running `killGrace` seconds later has a stuck monitor: that is killed too, and the
+    /// state then records the exit as the monitor's failure (`refreshedState`), so `stop`
+    /// and `rm -f` always end.
+    func killAndWait(_ config: ContainerConfig) throws {
         try? kill(config.id, signal: SIGKILL)
+        if try waitForExit(config, timeout: Self.killGrace) { return }
+        if let shim = try refreshedState(config).shimPid, !hasExited(shim) {
+            Glibc.kill(shim, SIGKILL)
+        }
         _ = try waitForExit(config, timeout: nil)
     }
 

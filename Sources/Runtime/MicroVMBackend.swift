@@ -1,4 +1,5 @@
 import AgentProtocol
+import ChildProcess
 import CLinux
 import Foundation
 import Images
@@ -152,11 +153,15 @@ struct MicroVMBackend: IsolationBackend {
         posix_spawn_file_actions_addopen(&actions, 1, console, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         sl_spawn_file_actions_addclosefrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        SpawnSignals.reset(&attributes)
         let arguments = launch.arguments
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
         guard result == 0 else { throw RuntimeError("cannot start \(arguments[0])", errno: result) }
         return pid
     }

@@ -1,3 +1,4 @@
+import ChildProcess
 import CLinux
 import Foundation
 import Images
@@ -157,6 +158,7 @@ public final class Runtime: Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setflags(&attributes, SL_POSIX_SPAWN_SETSID)
+        SpawnSignals.reset(&attributes)
         let arguments = [executable, "container-shim", "--root", root] + (attach ? ["--attached"] : []) + [id]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -176,8 +178,7 @@ public final class Runtime: Sendable {
                 guard force else {
                     throw RuntimeError("You cannot remove a running container \(config.id). Stop the container before attempting removal or force remove", code: 1)
                 }
-                try? kill(config.id, signal: SIGKILL)
-                _ = try wait(config.id)
+                try killAndWait(config)
             }
         } catch {
             if bundle.exists { throw error }

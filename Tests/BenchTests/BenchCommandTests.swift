@@ -1,4 +1,5 @@
 import Bench
+import ChildProcess
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -18,20 +19,9 @@ struct BenchCommandTests {
     }()
 
     static func execute(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: swiftlet)
-        process.arguments = arguments
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("bench-test-\(UUID()).out")
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent("bench-test-\(UUID()).err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+        let result = try ChildProcess.run([swiftlet] + arguments, timeout: 1800)
+        #expect(!result.timedOut, "swiftlet \(arguments.joined(separator: " ")) did not finish within 30 minutes")
+        return (result.status, result.stdout, result.stderr)
     }
 
     @Test func quickNamespaceBenchWritesEveryMetric() throws {

@@ -1,4 +1,5 @@
 import Bench
+import ChildProcess
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -134,12 +135,8 @@ struct ChartRenderingTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let svg = directory.appendingPathComponent("chart.svg"), png = directory.appendingPathComponent("chart.png")
         try Data(BarChart(metric: entry.metric, systems: results.systems, results: entry.results).svg().utf8).write(to: svg)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: rsvg)
-        process.arguments = ["-o", png.path, svg.path]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let conversion = try ChildProcess.run([rsvg, "-o", png.path, svg.path])
+        #expect(conversion.status == 0, "\(conversion.stderr)")
         let bytes = try Data(contentsOf: png)
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         // IHDR: width and height, big-endian, at bytes 16..<24.

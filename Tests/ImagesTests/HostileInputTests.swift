@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 @testable import Images
@@ -141,15 +142,8 @@ import Testing
         let temp = try TempDirectory()
         defer { temp.cleanup() }
         try Fixture.layout(at: temp.sub("bad"), layers: [try Fixture.tar([Fixture.file("../evil", "x")])])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["image", "load", "--root", temp.sub("root"), "-i", temp.sub("bad")]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
-        #expect(text.hasPrefix("error: ") && text.contains("'..'"))
+        let result = try ChildProcess.run([binary, "image", "load", "--root", temp.sub("root"), "-i", temp.sub("bad")])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains("'..'"))
     }
 }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 @testable import Images
 
@@ -50,24 +51,15 @@ enum Fixture {
     }
 
     static func pipe(_ data: Data, through command: [String]) throws -> Data {
-        let temp = NSTemporaryDirectory() + "fixture-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: temp) }
-        try data.write(to: URL(fileURLWithPath: temp))
-        return try run(["sh", "-c", "\"$@\" < '\(temp)'", "sh"] + command)
+        try run(command, stdin: [UInt8](data))
     }
 
+    /// Runs `command` with `stdin`; its stdout, or an error unless it exits 0.
     @discardableResult
-    static func run(_ command: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ImageError("\(command) failed") }
-        return data
+    static func run(_ command: [String], stdin: [UInt8] = []) throws -> Data {
+        let child = try ChildProcess(command, stdin: .bytes(stdin))
+        guard child.wait() == 0 else { throw ImageError("\(command) failed: \(child.output(2))") }
+        return Data(child.outputBytes(1))
     }
 
     /// Writes an OCI layout holding one image made of `layers` (uncompressed tars, stored

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 @testable import Images
@@ -6,7 +7,7 @@ import Testing
 /// storage directory and free port; `stop()` ends it.
 final class TestRegistry {
     let port: Int
-    private let process = Process()
+    private let process: ChildProcess
     private let directory: TempDirectory
 
     var host: String { "127.0.0.1:\(port)" }
@@ -25,11 +26,7 @@ final class TestRegistry {
           addr: 127.0.0.1:\(port)
         """
         try config.write(toFile: directory.sub("config.yml"), atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", directory.sub("config.yml")]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        process = try ChildProcess(["/usr/bin/docker-registry", "serve", directory.sub("config.yml")], stdout: .null, stderr: .null)
         for _ in 0..<100 {
             if (try? Data(contentsOf: URL(string: "http://\(host)/v2/")!)) != nil { return }
             Thread.sleep(forTimeInterval: 0.1)
@@ -39,9 +36,10 @@ final class TestRegistry {
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        process.signal(SIGTERM)
+        if process.wait(timeout: 10) == nil {
+            process.signal(SIGKILL)
+            _ = process.wait()
         }
         directory.cleanup()
     }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import KVM
 import Testing
@@ -34,7 +35,7 @@ enum KVMTestPath: CustomStringConvertible {
         if let missing = rigInputs.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
             return "the kvm-rig cannot start: \(missing) is missing (run scripts/setup)"
         }
-        if findExecutable("qemu-system-x86_64") == nil {
+        if ChildProcess.locate("qemu-system-x86_64") == nil {
             return "the kvm-rig cannot start: qemu-system-x86_64 is not installed (run scripts/setup)"
         }
         return nil
@@ -89,11 +90,6 @@ enum KVMTestPath: CustomStringConvertible {
             throw CommandError(message: "no KVM path: \(reason)")
         }
     }
-
-    static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
 }
 
 struct CommandError: Error, CustomStringConvertible {
@@ -108,26 +104,8 @@ struct CommandResult {
     let stderr: String
 
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL = KVMTestPath.repositoryRoot) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0].contains("/") ? arguments[0] : (KVMTestPath.findExecutable(arguments[0]) ?? arguments[0]))
-        process.arguments = Array(arguments.dropFirst())
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-\(UUID().uuidString).out")
-        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-test-\(UUID().uuidString).err")
-        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outFile)
-            try? FileManager.default.removeItem(at: errFile)
-        }
-        process.standardOutput = try FileHandle(forWritingTo: outFile)
-        process.standardError = try FileHandle(forWritingTo: errFile)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let stdout = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-        return CommandResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        let result = try ChildProcess.run(arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                          directory: directory.path)
+        return CommandResult(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import KVM
 import Testing
@@ -20,23 +21,18 @@ import Testing
             print("SKIPPED swiftlet boot process test: \(Self.binary) is not built (run swift build)")
             return nil
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["boot"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess([Self.binary, "boot"] + arguments)
         if let signalAfter {
             Thread.sleep(forTimeInterval: signalAfter)
-            kill(process.processIdentifier, SIGTERM)
+            process.signal(SIGTERM)
         }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+        var status = process.wait(timeout: 120)
+        if status == nil {
+            Issue.record("swiftlet boot \(arguments.joined(separator: " ")) did not finish within 120 s")
+            process.signal(SIGKILL)
+            status = process.wait()
+        }
+        return Outcome(status: status ?? -1, stdout: process.output(1), stderr: process.output(2))
     }
 
     @Test(arguments: [

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import KVM
 import Synchronization
@@ -12,23 +13,13 @@ enum FirmwareBuild {
 
     /// nil when the build succeeded, else why not.
     static let failure: String? = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [directory.appendingPathComponent("build.sh").path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let build: ChildProcess.Result
         do {
-            try process.run()
+            build = try ChildProcess.run(["/bin/sh", directory.appendingPathComponent("build.sh").path])
         } catch {
             return "cannot run firmware/build.sh: \(error)"
         }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            return "firmware/build.sh failed: \(String(decoding: output, as: UTF8.self))"
-        }
-        return nil
+        return build.status == 0 ? nil : "firmware/build.sh failed: \(build.stdout)\(build.stderr)"
     }()
 
     static func path(_ name: String) -> String {

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Runtime
 import Testing
@@ -233,22 +234,19 @@ import Testing
 
     @Test(arguments: TestIsolation.available)
     func clientSignalsAreForwarded(isolation: Isolation) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Swiftlet.executable)
         let name = Swiftlet.name("fg")
-        process.arguments = ["run", "--rm", "--name", name, "--root", try Swiftlet.root.get(), "--isolation", isolation.rawValue, Swiftlet.busybox,
-                             "sh", "-c", "trap 'exit 4' INT; touch /tmp/ready; while true; do sleep 0.1; done"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess([Swiftlet.executable, "run", "--rm", "--name", name, "--root", try Swiftlet.root.get(),
+                                        "--isolation", isolation.rawValue, Swiftlet.busybox,
+                                        "sh", "-c", "trap 'exit 4' INT; touch /tmp/ready; while true; do sleep 0.1; done"])
         // (A `where` clause would run all 100 execs: it filters iterations, it does not stop the loop.)
         for _ in 0..<100 {
             if try swiftlet("exec", name, "test", "-f", "/tmp/ready").status == 0 { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 4)
+        process.signal(SIGINT)
+        let status = process.wait(timeout: Swiftlet.commandTimeout)
+        if status == nil { process.signal(SIGKILL) }
+        #expect(status == 4, "\(process.output(2))")
     }
 }
 

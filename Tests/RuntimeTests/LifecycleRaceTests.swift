@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Runtime
 import Testing
@@ -28,13 +29,7 @@ import Testing
         let run = try swiftlet("run", "--rm", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
                                "sh", "-c", "while [ ! -f /go ]; do sleep 0.1; done; exit 9")
         try #require(run.status == 0, "\(run.stderr)")
-        let waiter = Process()
-        waiter.executableURL = URL(fileURLWithPath: Swiftlet.executable)
-        waiter.arguments = ["wait", "--root", try Swiftlet.root.get(), name]
-        let output = Pipe()
-        waiter.standardOutput = output
-        waiter.standardError = output
-        try waiter.run()
+        let waiter = try ChildProcess([Swiftlet.executable, "wait", "--root", try Swiftlet.root.get(), name])
         // The waiter is waiting once it holds its shared lock on the container's wait.lock.
         let lock = "\(try Swiftlet.root.get())/containers/\(run.stdout.trimmed)/wait.lock"
         var waiting = false
@@ -46,10 +41,10 @@ import Testing
         let released = try swiftlet("exec", name, "touch", "/go")
         #expect(released.status == 0, "\(released.stderr)")
         if released.status != 0 { _ = try? swiftlet("rm", "-f", name) }
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        waiter.waitUntilExit()
-        #expect(waiter.terminationStatus == 0)
-        #expect(printed == "9\n")
+        let status = waiter.wait(timeout: Swiftlet.commandTimeout)
+        if status == nil { waiter.signal(SIGKILL) }
+        #expect(status == 0, "\(waiter.output(2))")
+        #expect(waiter.output(1) == "9\n")
         var removed = false
         for _ in 0..<200 where !removed {
             removed = try swiftlet("inspect", name).status == 1

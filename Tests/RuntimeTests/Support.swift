@@ -1,6 +1,8 @@
+import ChildProcess
 import Foundation
 import KVM
 import Runtime
+import Testing
 
 /// The isolation kinds the behavioural tests run under: `$SWIFTLET_TEST_ISOLATIONS`
 /// (comma-separated) when set, else namespace plus microvm where this host's KVM runs
@@ -52,7 +54,7 @@ enum Swiftlet {
         let root = NSTemporaryDirectory() + "swiftlet-runtime-tests"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let images = repository.appendingPathComponent("scripts/test-images")
-        let build = try execute([images.appendingPathComponent("build").path], root: root)
+        let build = try execute([images.appendingPathComponent("build").path], root: root, timeout: 3600)
         guard build.status == 0 else { throw RuntimeError("scripts/test-images/build failed: \(build.stderr)") }
         for layout in ["busybox", "debian"] {
             let load = try execute([executable, "image", "load", "--root", root, "-i", images.appendingPathComponent("out/\(layout)").path], root: root)
@@ -61,26 +63,23 @@ enum Swiftlet {
         return root
     }
 
-    static func execute(_ command: [String], root: String, stdin: String? = nil) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFTLET_ROOT": root]) { $1 }
-        let directory = NSTemporaryDirectory() + "swiftlet-cmd-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in ["out", "err", "in"] {
-            _ = FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: name == "in" ? Data((stdin ?? "").utf8) : nil)
+    static func execute(_ command: [String], root: String, stdin: String? = nil, timeout: Double = commandTimeout) throws -> CommandResult {
+        let environment = ProcessInfo.processInfo.environment.merging(["SWIFTLET_ROOT": root]) { $1 }
+        let child = try ChildProcess(command, environment: environment, stdin: stdin.map { .bytes(Array($0.utf8)) } ?? .null)
+        if let status = child.wait(timeout: timeout) {
+            return CommandResult(status: status, stdout: child.output(1), stderr: child.output(2))
         }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/out"))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(directory)/err"))
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: "\(directory)/in"))
-        try process.run()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus,
-                             stdout: (try? String(contentsOfFile: "\(directory)/out", encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOfFile: "\(directory)/err", encoding: .utf8)) ?? "")
+        // A hang: record what was running, then kill it so the suite goes on.
+        let processes = (try? ChildProcess.run(["ps", "-eo", "pid,ppid,stat,etime,wchan:24,args"]).stdout) ?? "(ps failed)"
+        child.signal(SIGKILL)
+        _ = child.wait()
+        Issue.record("\(command.joined(separator: " ")) did not finish within \(Int(timeout)) s; stderr: \(child.output(2))\nprocesses:\n\(processes)")
+        return CommandResult(status: -1, stdout: child.output(1), stderr: child.output(2))
     }
+
+    /// How long one `swiftlet` command may take (the slowest, an OOM-killed microVM
+    /// nested in the rig, takes about 90 s).
+    static let commandTimeout: Double = 300
 
     /// A container name unique to this test run.
     static func name(_ base: String) -> String { "\(base)-\(UUID().uuidString.prefix(8).lowercased())" }

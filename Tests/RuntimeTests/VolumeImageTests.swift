@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 @testable import Runtime
 import Testing
@@ -19,14 +20,7 @@ import Glibc
     }
 
     func fileSystemType(_ image: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/sbin/blkid")
-        process.arguments = ["-o", "value", "-s", "TYPE", image]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmed
+        try ChildProcess.run(["blkid", "-o", "value", "-s", "TYPE", image]).stdout.trimmed
     }
 
     @Test func aVolumeIsASparseEmptyExt4Image() throws {

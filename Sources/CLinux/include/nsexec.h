@@ -99,10 +99,11 @@ int sl_recv_fd(int socket);
 /// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC).
 int sl_socketpair_cloexec(int fds[2]);
 
-/// pipe2(fds, O_CLOEXEC), POSIX_SPAWN_SETSID and posix_spawn_file_actions_addclosefrom_np,
-/// hidden from Swift behind _GNU_SOURCE.
+/// pipe2(fds, O_CLOEXEC), POSIX_SPAWN_SETSID, posix_spawn_file_actions_addclosefrom_np and
+/// posix_spawn_file_actions_addchdir_np, hidden from Swift behind _GNU_SOURCE.
 int sl_pipe_cloexec(int fds[2]);
 int sl_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+int sl_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 extern const short SL_POSIX_SPAWN_SETSID;
 
 #endif
