@@ -79,20 +79,23 @@ public final class ChildProcess: Sendable {
         case .inherit: break
         case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, 0)
         case .bytes(let bytes):
-            let file = try Self.temporaryFile()
-            opened.append(file)
-            guard bytes.withUnsafeBytes({ write(file, $0.baseAddress, $0.count) }) == bytes.count, lseek(file, 0, SEEK_SET) == 0 else {
+            let (reader, writer) = try Self.temporaryFile()
+            opened += [reader, writer]
+            guard bytes.withUnsafeBytes({ write(writer, $0.baseAddress, $0.count) }) == bytes.count else {
                 throw ChildProcessError("cannot write the standard input of \(first)", errno: errno)
             }
-            posix_spawn_file_actions_adddup2(&actions, file, 0)
+            posix_spawn_file_actions_adddup2(&actions, reader, 0)
         }
         var captures: [Int32] = []
         for (number, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
             switch output {
             case .capture:
-                let file = try Self.temporaryFile()
-                captures.append(file)
-                posix_spawn_file_actions_adddup2(&actions, file, number)
+                // The child gets a write-only fd (QEMU, handed one as /dev/fdset/N,
+                // insists that its mode match); this process keeps a read-only one.
+                let (reader, writer) = try Self.temporaryFile()
+                captures.append(reader)
+                opened.append(writer)
+                posix_spawn_file_actions_adddup2(&actions, writer, number)
             case .null:
                 captures.append(-1)
                 posix_spawn_file_actions_addopen(&actions, number, "/dev/null", O_WRONLY, 0)
@@ -228,15 +231,25 @@ public final class ChildProcess: Sendable {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
-    /// An unlinked read-write file in the temporary directory.
-    private static func temporaryFile() throws -> Int32 {
+    /// An unlinked file in the temporary directory, open once read-only and once
+    /// write-only (both close-on-exec).
+    private static func temporaryFile() throws -> (reader: Int32, writer: Int32) {
         let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         var template = Array("\(directory)/swiftlet-output-XXXXXX".utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw ChildProcessError("cannot create a temporary file in \(directory)", errno: errno) }
-        unlink(template)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        return fd
+        let created = mkstemp(&template)
+        guard created >= 0 else { throw ChildProcessError("cannot create a temporary file in \(directory)", errno: errno) }
+        defer {
+            close(created)
+            unlink(template)
+        }
+        let reader = open(template, O_RDONLY | O_CLOEXEC)
+        let writer = open(template, O_WRONLY | O_CLOEXEC)
+        guard reader >= 0, writer >= 0 else {
+            let code = errno
+            [reader, writer].filter { $0 >= 0 }.forEach { close($0) }
+            throw ChildProcessError("cannot open a temporary file in \(directory)", errno: code)
+        }
+        return (reader, writer)
     }
 }
 
