@@ -10,7 +10,7 @@ import Glibc
 /// TCP server, which uses Docker's default `--network bridge` and is reached at its
 /// address on swiftlet0: a veth pair for namespace, a TAP behind virtio-net for microVM,
 /// the same host-side path for both isolations. An instance is the container's
-/// monitor (`swiftlet container-shim`) and everything below it: the container's
+/// monitor (`swiftlet-shim`) and everything below it: the container's
 /// processes (namespace) or the VMM (microVM); the attached CLI client is not counted.
 final class SwiftletRunner: SystemRunner {
     let id: String

@@ -38,7 +38,7 @@ public final class ContentStore: Sendable {
         option ?? ProcessInfo.processInfo.environment["SWIFTLET_ROOT"] ?? "/var/lib/swiftlet"
     }
 
-    func blobPath(_ digest: Digest) -> String { "\(directory)/blobs/sha256/\(digest.hex)" }
+    package func blobPath(_ digest: Digest) -> String { "\(directory)/blobs/sha256/\(digest.hex)" }
     func treePath(_ id: Digest) -> String { "\(directory)/trees/\(id.hex)" }
     func rootfsPath(_ id: Digest) -> String { "\(directory)/rootfs/\(id.hex).erofs" }
     var tmpDirectory: String { "\(directory)/tmp" }
@@ -49,7 +49,7 @@ public final class ContentStore: Sendable {
     }
 
     /// Reads a stored blob (blobs were verified when they were written).
-    func readBlob(_ digest: Digest) throws -> Data {
+    package func readBlob(_ digest: Digest) throws -> Data {
         guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
             throw ImageError("blob \(digest) is missing from the store")
         }

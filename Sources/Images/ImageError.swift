@@ -11,7 +11,7 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { message }
 
     /// Wraps any error into an `ImageError` with some context in front.
-    static func wrap(_ error: any Error, _ context: String) -> ImageError {
+    package static func wrap(_ error: any Error, _ context: String) -> ImageError {
         if let error = error as? ImageError {
             return ImageError("\(context): \(error.message)")
         }

@@ -7,6 +7,11 @@ public struct LoadedImage: Sendable {
     /// The name it was given, nil for a dangling (unnamed) image.
     public let reference: ImageReference?
     public let image: ResolvedImage
+
+    package init(reference: ImageReference?, image: ResolvedImage) {
+        self.reference = reference
+        self.image = image
+    }
 }
 
 /// `swiftlet image load`: imports OCI image layouts (image-layout.md; a directory or a tar

@@ -76,7 +76,7 @@ public struct ImageReference: Hashable, CustomStringConvertible, Sendable {
     public var repository: String { "\(host)/\(path)" }
 
     /// What to ask a registry for: the digest when pinned, else the tag.
-    var manifestReference: String { digest?.description ?? tag ?? "latest" }
+    package var manifestReference: String { digest?.description ?? tag ?? "latest" }
 
     /// The same repository with another tag and no digest.
     func withTag(_ tag: String) -> ImageReference {

@@ -7,13 +7,13 @@ import Glibc
 /// a private directory under `tmp/`; only `commit` moves them into the store and names the
 /// images in the index, under the store lock. An operation that fails before `commit`
 /// leaves the store exactly as it was (its staging directory is removed).
-final class Ingest {
-    let store: ContentStore
+package final class Ingest {
+    package let store: ContentStore
     private let directory: String
     private var staged: [Digest: String] = [:]
     private var counter = 0
 
-    init(store: ContentStore) throws {
+    package init(store: ContentStore) throws {
         self.store = store
         directory = "\(store.tmpDirectory)/op-\(getpid())-\(UUID().uuidString)"
         guard mkdir(directory, 0o700) == 0 else {
@@ -26,18 +26,18 @@ final class Ingest {
     }
 
     /// Whether a blob is already in the store or staged here.
-    func has(_ digest: Digest) -> Bool {
+    package func has(_ digest: Digest) -> Bool {
         staged[digest] != nil || store.hasBlob(digest)
     }
 
     /// The file holding a staged or stored blob.
-    func path(of digest: Digest) -> String? {
+    package func path(of digest: Digest) -> String? {
         if let path = staged[digest] { return path }
         return store.hasBlob(digest) ? store.blobPath(digest) : nil
     }
 
     /// The bytes of a staged or stored blob.
-    func data(of digest: Digest, what: String) throws -> Data {
+    package func data(of digest: Digest, what: String) throws -> Data {
         guard let path = path(of: digest), let data = FileManager.default.contents(atPath: path) else {
             throw ImageError("\(what) \(digest) is missing")
         }
@@ -45,21 +45,21 @@ final class Ingest {
     }
 
     /// A new empty directory inside the staging area (e.g. for an unpacked archive).
-    func scratchDirectory(_ name: String) throws -> String {
+    package func scratchDirectory(_ name: String) throws -> String {
         let path = "\(directory)/\(name)"
         guard mkdir(path, 0o700) == 0 else { throw ImageError("cannot create \(path): \(errnoText())") }
         return path
     }
 
     /// A fresh path inside the staging area for a file to be staged with `stageFile`.
-    func scratchPath() -> String {
+    package func scratchPath() -> String {
         counter += 1
         return "\(directory)/download-\(counter)"
     }
 
     /// Stages a file already in the staging area, in place, after verifying it; a file
     /// that does not verify is removed.
-    func stageFile(_ path: String, expecting digest: Digest, size: Int64, what: String) throws {
+    package func stageFile(_ path: String, expecting digest: Digest, size: Int64, what: String) throws {
         var hasher = DigestHasher()
         var count: Int64 = 0
         do {
@@ -101,7 +101,7 @@ final class Ingest {
 
     /// Stages bytes held in memory.
     @discardableResult
-    func add(_ data: Data, expecting digest: Digest? = nil, size: Int64? = nil, what: String) throws -> Digest {
+    package func add(_ data: Data, expecting digest: Digest? = nil, size: Int64? = nil, what: String) throws -> Digest {
         if let digest, has(digest), Digest.of(data) == digest { return digest }
         let writer = try makeWriter()
         try writer.write(data)
@@ -110,7 +110,7 @@ final class Ingest {
 
     /// Stages a copy of a file, verifying it on the way.
     @discardableResult
-    func addFile(_ path: String, expecting digest: Digest? = nil, size: Int64? = nil, what: String) throws -> Digest {
+    package func addFile(_ path: String, expecting digest: Digest? = nil, size: Int64? = nil, what: String) throws -> Digest {
         if let digest, store.hasBlob(digest) || staged[digest] != nil { return digest }
         let source = try FileSource(path: path)
         let writer = try makeWriter()
@@ -124,13 +124,13 @@ final class Ingest {
     }
 
     /// Reads and checks a manifest and everything it references; returns the image.
-    func resolveImage(manifest descriptor: Descriptor) throws -> ResolvedImage {
+    package func resolveImage(manifest descriptor: Descriptor) throws -> ResolvedImage {
         try ResolvedImage(manifest: descriptor) { digest, what in try self.data(of: digest, what: what) } has: { self.has($0) }
     }
 
     /// Moves the staged blobs into the store and names the images, atomically for readers
     /// of the index. An image with a reference takes that name from any image that had it.
-    func commit(_ images: [(reference: ImageReference?, image: ResolvedImage)]) throws {
+    package func commit(_ images: [(reference: ImageReference?, image: ResolvedImage)]) throws {
         try store.locked {
             for (digest, path) in staged {
                 try store.adoptBlob(digest, from: path)

@@ -3,11 +3,11 @@
 /// config (OCI image-spec config.md, `rootfs.diff_ids`), and contain nothing the
 /// `LayerUnpacker` would refuse: absolute or `..` paths, or entries, hard links and
 /// whiteouts reaching through a symbolic link declared by this or a lower layer.
-struct LayerVerifier {
+package struct LayerVerifier {
     private var symlinks: Set<String> = []
 
     /// Verifies every layer of `image`, reading blobs through `path(of:)`.
-    static func verify(_ image: ResolvedImage, path: (Digest) -> String?) throws {
+    package static func verify(_ image: ResolvedImage, path: (Digest) -> String?) throws {
         var verifier = LayerVerifier()
         for (index, layer) in image.manifest.layers.enumerated() {
             guard let file = path(layer.digest) else { throw ImageError("layer \(layer.digest) is missing") }

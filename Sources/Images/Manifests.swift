@@ -67,7 +67,7 @@ public struct ImageManifest: Codable, Sendable {
     }
 
     /// Checks the fields this module depends on.
-    func validate() throws {
+    package func validate() throws {
         guard schemaVersion == 2 else { throw ImageError("unsupported manifest schemaVersion \(schemaVersion)") }
         guard MediaType.configs.contains(config.mediaType) else {
             throw ImageError("unsupported config media type '\(config.mediaType)'")
@@ -107,7 +107,7 @@ public struct ImageConfig: Codable, Sendable {
 }
 
 /// Decodes JSON with a clear error naming what was being read.
-func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+package func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
     do {
         return try JSONDecoder().decode(type, from: data)
     } catch let error as DecodingError {

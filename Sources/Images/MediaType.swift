@@ -14,11 +14,11 @@ public enum MediaType {
     public static let dockerLayer = "application/vnd.docker.image.rootfs.diff.tar"
 
     /// Types that list per-platform manifests.
-    static let indexes: Set<String> = [ociIndex, dockerManifestList]
+    package static let indexes: Set<String> = [ociIndex, dockerManifestList]
     /// Types of single-platform manifests.
-    static let manifests: Set<String> = [ociManifest, dockerManifest]
+    package static let manifests: Set<String> = [ociManifest, dockerManifest]
     /// What a registry client accepts when it fetches a manifest.
-    static let acceptedManifests = [ociIndex, ociManifest, dockerManifestList, dockerManifest]
+    package static let acceptedManifests = [ociIndex, ociManifest, dockerManifestList, dockerManifest]
     /// Layer types that can be unpacked (compression is also detected from the bytes).
     static let layers: Set<String> = [ociLayer, ociLayerGzip, ociLayerZstd, dockerLayerGzip, dockerLayer]
     /// Config types.

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The monitor of one running container (like containerd's shim or conmon): a process of
-/// its own (`swiftlet container-shim`), started detached by `start`, that asks the
+/// its own (`swiftlet-shim`), started detached by `start`, that asks the
 /// backend to start the container's process, copies its stdout/stderr into the log (and,
 /// for an attached client, to the monitor's own stdout/stderr, which are the client's),
 /// reaps it, records the exit code and OOM kill, and removes an `--rm` container.

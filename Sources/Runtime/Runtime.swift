@@ -13,7 +13,8 @@ import Glibc
 /// container monitors (separate processes) see one truth.
 public final class Runtime: Sendable {
     public let root: String
-    /// The `swiftlet` executable, run as `swiftlet container-shim` to monitor a container.
+    /// The running executable (`swiftlet`, or the monitor itself); the monitor,
+    /// `swiftlet-shim`, is installed beside it.
     let executable: String
     let containers: ContainerStore
     public let volumes: VolumeStore
@@ -133,7 +134,7 @@ public final class Runtime: Sendable {
         return exitCode(status)
     }
 
-    /// Runs the monitor of container `id` in this process (`swiftlet container-shim`);
+    /// Runs the monitor of container `id` in this process (`swiftlet-shim`);
     /// returns the container's exit code.
     public func monitor(_ id: String, readyFD: Int32, attached: Bool) throws -> Int32 {
         let config = try containers.find(id)
@@ -141,7 +142,7 @@ public final class Runtime: Sendable {
             .run(readyFD: readyFD, attached: attached)
     }
 
-    /// Launches `swiftlet container-shim` in a new session: fd 3 is the ready pipe; stdout
+    /// Launches `swiftlet-shim` in a new session: fd 3 is the ready pipe; stdout
     /// and stderr are ours when attached, else /dev/null.
     private func spawnMonitor(_ id: String, readyFD: Int32, attach: Bool, stdin: Bool) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
@@ -159,12 +160,16 @@ public final class Runtime: Sendable {
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setflags(&attributes, SL_POSIX_SPAWN_SETSID)
         SpawnSignals.reset(&attributes)
-        let arguments = [executable, "container-shim", "--root", root] + (attach ? ["--attached"] : []) + [id]
+        let shim = "\((executable as NSString).deletingLastPathComponent)/swiftlet-shim"
+        guard access(shim, X_OK) == 0 else {
+            throw RuntimeError("cannot start the container monitor: \(shim) is missing (build it with `swift build`)")
+        }
+        let arguments = [shim, "--root", root] + (attach ? ["--attached"] : []) + [id]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, &argv, environ)
-        guard result == 0 else { throw RuntimeError("cannot start the container monitor \(executable)", errno: result) }
+        let result = posix_spawn(&pid, shim, &actions, &attributes, &argv, environ)
+        guard result == 0 else { throw RuntimeError("cannot start the container monitor \(shim)", errno: result) }
         return pid
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Images
+import Registry
 
 /// `swiftlet image …`: the OCI image commands. Each subcommand parses, calls `Images`, prints.
 struct ImageCommand: ParsableCommand {

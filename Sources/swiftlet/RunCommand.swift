@@ -158,19 +158,3 @@ struct StartCommand: ParsableCommand {
         }
     }
 }
-
-/// `swiftlet container-shim`: the monitor process of one container (internal).
-struct ContainerShim: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "container-shim", abstract: "Monitor one container (internal).", shouldDisplay: false)
-
-    @OptionGroup var runtime: RuntimeOptions
-    @Flag var attached = false
-    @Argument var id: String
-
-    func run() throws {
-        try reportingRuntimeErrors {
-            throw ExitCode(try runtime.open().monitor(id, readyFD: 3, attached: attached))
-        }
-    }
-}

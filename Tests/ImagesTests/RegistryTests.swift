@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Images
+@testable import Registry
 
 /// Push and pull against a real registry (Debian's docker-registry on 127.0.0.1).
 @Suite(.serialized) struct RegistryTests {

@@ -1,4 +1,5 @@
 import Foundation
+import Images
 
 /// `swiftlet image pull` and `push` over the OCI distribution-spec (spec.md): manifests
 /// are fetched with an `Accept` list of the OCI and Docker v2 schema 2 manifest and index

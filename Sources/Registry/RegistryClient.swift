@@ -1,4 +1,5 @@
 import Foundation
+import Images
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

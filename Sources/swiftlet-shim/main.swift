@@ -1,0 +1,54 @@
+// swiftlet-shim: the monitor of one container (like containerd's shim or conmon), started
+// detached by `swiftlet start`/`run` with fd 3 as its ready pipe:
+//
+//     swiftlet-shim --root ROOT [--attached] ID
+//
+// It runs Runtime's Monitor to the container's end and exits with the container's exit
+// code. A separate executable from `swiftlet` so that what stays resident for every
+// running container is the runtime alone, statically linked (see Package.swift).
+import Foundation
+import Runtime
+
+/// The command line of the monitor.
+struct ShimArguments {
+    let root: String
+    let attached: Bool
+    let id: String
+
+    static let usage = "usage: swiftlet-shim --root ROOT [--attached] ID (started by swiftlet; not for direct use)"
+
+    init(_ arguments: [String]) throws {
+        var root: String?
+        var attached = false
+        var id: String?
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--root":
+                guard let value = rest.popFirst() else { throw RuntimeError("--root needs a value; \(Self.usage)", code: 2) }
+                root = value
+            case "--attached":
+                attached = true
+            case let value where !value.hasPrefix("-") && id == nil:
+                id = value
+            default:
+                throw RuntimeError("unexpected argument '\(argument)'; \(Self.usage)", code: 2)
+            }
+        }
+        guard let root, let id else { throw RuntimeError(Self.usage, code: 2) }
+        self.root = root
+        self.attached = attached
+        self.id = id
+    }
+}
+
+do {
+    let arguments = try ShimArguments(Array(CommandLine.arguments.dropFirst()))
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let runtime = try Runtime(root: arguments.root, executable: executable)
+    exit(try runtime.monitor(arguments.id, readyFD: 3, attached: arguments.attached))
+} catch {
+    let failure = error as? RuntimeError ?? RuntimeError("\(error)")
+    FileHandle.standardError.write(Data("swiftlet-shim: \(failure)\n".utf8))
+    exit(failure.code)
+}
