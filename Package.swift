@@ -84,6 +84,7 @@ let package = Package(
         ),
         // Drives one agent-protocol session by hand or from the integration tests.
         .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux"]),
+        .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),

@@ -87,6 +87,8 @@ public final class ChildProcess: Sendable {
             posix_spawn_file_actions_adddup2(&actions, reader, 0)
         }
         var captures: [Int32] = []
+        var started = false
+        defer { if !started { captures.filter { $0 >= 0 }.forEach { close($0) } } }
         for (number, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
             switch output {
             case .capture:
@@ -123,10 +125,8 @@ public final class ChildProcess: Sendable {
         let result = envp == nil
             ? posix_spawn(&child, executable, &actions, &attributes, &argv, environ)
             : posix_spawn(&child, executable, &actions, &attributes, &argv, &envp!)
-        guard result == 0 else {
-            captures.filter { $0 >= 0 }.forEach { close($0) }
-            throw ChildProcessError("cannot start \(executable)", errno: result)
-        }
+        guard result == 0 else { throw ChildProcessError("cannot start \(executable)", errno: result) }
+        started = true
         pid = child
         pidfd = sl_pidfd_open(child)
         self.captures = captures
