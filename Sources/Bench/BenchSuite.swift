@@ -70,6 +70,11 @@ public enum BenchSuite {
         var systems: [SystemInfo] = []
         var outcomes: [String: [String: Outcome]] = [:]
         var notes: [String] = []
+        #if DEBUG
+        if !options.insideRig {
+            notes.append("This swiftlet is a debug build: Swiftlet's own start-up, monitor and TCP client run unoptimised, so its rows understate it; `swift build -c release` and `.build/release/swiftlet bench` give representative numbers.")
+        }
+        #endif
 
         func record(_ info: SystemInfo, _ results: [String: Outcome]) {
             systems.append(info)
