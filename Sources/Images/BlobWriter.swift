@@ -74,7 +74,7 @@ func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws
 }
 
 /// The current `errno` as text.
-func errnoText() -> String {
+package func errnoText() -> String {
     String(cString: strerror(errno))
 }
 

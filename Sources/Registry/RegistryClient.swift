@@ -33,6 +33,7 @@ final class RegistryClient: @unchecked Sendable {
     let host: String
     private let options: RegistryOptions
     private let session: URLSession
+    private let downloads = BlobDownloads()
     private let baseURL: String
     /// Authorization header values by scope, reused across requests.
     private var authorizations: [String: String] = [:]
@@ -43,7 +44,7 @@ final class RegistryClient: @unchecked Sendable {
         baseURL = "\(options.insecure ? "http" : "https")://\(self.host)"
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 60
-        session = URLSession(configuration: configuration)
+        session = URLSession(configuration: configuration, delegate: downloads, delegateQueue: nil)
     }
 
     deinit { session.finishTasksAndInvalidate() }
@@ -100,21 +101,14 @@ final class RegistryClient: @unchecked Sendable {
         let box = ResultBox()
         let task: URLSessionTask
         if let download {
-            task = session.downloadTask(with: request) { location, response, error in
-                var moved: (any Error)?
-                if let location, (response as? HTTPURLResponse)?.statusCode == 200 {
-                    do {
-                        try? FileManager.default.removeItem(atPath: download)
-                        try FileManager.default.moveItem(atPath: location.path, toPath: download)
-                    } catch {
-                        moved = error
-                    }
-                }
-                // Foundation on Linux leaves the temporary file of a body it did not
-                // move (an error response's) behind in /tmp.
-                if let location { try? FileManager.default.removeItem(at: location) }
-                box.set(Data(), response, error ?? moved)
-            }
+            // Streamed into `download` by the session's delegate, not through a download
+            // task: Foundation on Linux leaves a download task's temporary file in /tmp
+            // when the transfer fails.
+            let file = open(download, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard file >= 0 else { throw ImageError("cannot create \(download): \(errnoText())") }
+            let dataTask = session.dataTask(with: request)
+            downloads.begin(dataTask, file: file, box: box)
+            task = dataTask
         } else if let bodyFile {
             task = session.uploadTask(with: request, fromFile: URL(fileURLWithPath: bodyFile)) { box.set($0, $1, $2) }
         } else if let body {
@@ -206,6 +200,37 @@ final class RegistryClient: @unchecked Sendable {
 private struct TokenResponse: Decodable {
     var token: String?
     var access_token: String?
+}
+
+/// Writes the bodies of blob downloads (data tasks without a completion handler) into
+/// their files as they arrive, and hands each task's end to its waiting caller.
+private final class BlobDownloads: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    private let lock = NSLock()
+    private var files: [Int: (fd: Int32, box: ResultBox)] = [:]
+
+    func begin(_ task: URLSessionTask, file: Int32, box: ResultBox) {
+        lock.withLock { files[task.taskIdentifier] = (file, box) }
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        guard let file = lock.withLock({ files[dataTask.taskIdentifier]?.fd }) else { return }
+        var failed = false
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count && !failed {
+                let count = write(file, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { failed = true } else { offset += count }
+            }
+        }
+        if failed { dataTask.cancel() }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        guard let (file, box) = lock.withLock({ files.removeValue(forKey: task.taskIdentifier) }) else { return }
+        close(file)
+        box.set(Data(), task.response, error)
+    }
 }
 
 /// Carries a URLSession completion from its queue to the waiting caller.
