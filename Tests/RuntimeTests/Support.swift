@@ -70,7 +70,8 @@ enum Swiftlet {
             return CommandResult(status: status, stdout: child.output(1), stderr: child.output(2))
         }
         // A hang: record what was running, then kill it so the suite goes on.
-        let processes = (try? ChildProcess.run(["ps", "-eo", "pid,ppid,stat,etime,wchan:24,args"]).stdout) ?? "(ps failed)"
+        // (ps itself can block on the /proc files of a process stuck in the kernel.)
+        let processes = (try? ChildProcess.run(["ps", "-eo", "pid,ppid,stat,etime,wchan:24,args"], timeout: 10).stdout) ?? "(ps failed)"
         child.signal(SIGKILL)
         _ = child.wait()
         Issue.record("\(command.joined(separator: " ")) did not finish within \(Int(timeout)) s; stderr: \(child.output(2))\nprocesses:\n\(processes)")
