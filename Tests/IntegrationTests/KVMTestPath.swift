@@ -88,7 +88,7 @@ enum KVMTestPath: CustomStringConvertible {
                 || (first.stderr.contains("kvm-rig: the rig VM failed") && first.stderr.contains("Kernel panic"))
             guard first.status == 125, rigFailed else { return first }
             let console = first.stderr.split(separator: "\n").suffix(15).joined(separator: "\n")
-            print("kvm-rig did not finish; retrying once: \(arguments.joined(separator: " "))\n\(console)")
+            print("the rig VM failed (\(first.stderr.contains("Kernel panic") ? "its kernel panicked" : "did not finish")); retrying once: \(arguments.joined(separator: " "))\n\(console)")
             return try CommandResult.run([rig, "--"] + arguments, environment: rigEnvironment)
         case .unavailable(let reason):
             throw CommandError(message: "no KVM path: \(reason)")
