@@ -36,13 +36,19 @@ final class AgentSession: ContainerProcess {
     /// Opens a session on `fd` (connected to the agent; owned by the session from now on)
     /// and sends `request`; `pid` is the host process reported as the session's.
     init(fd: Int32, request: AgentMessage, stdio: [Int32], tty: Bool, pid: pid_t) throws {
-        channel = AgentChannel(fd: fd)
+        let channel = AgentChannel(fd: fd)
+        self.channel = channel
         self.pid = pid
         do {
             // The agent answers at once; a guest that does not is not left to block us.
             Self.setReceiveTimeout(fd, seconds: Self.helloTimeout)
             try channel.send(.hello(version: AgentProtocol.version))
-            let answer = try channel.receive()
+            let asked = ContinuousClock.now
+            let reception = Result { try channel.receive() }
+            if case .failure = reception, ContinuousClock.now - asked >= .seconds(Self.helloTimeout) {
+                throw RuntimeError("the guest agent did not answer within \(Self.helloTimeout) s")
+            }
+            let answer = try reception.get()
             Self.setReceiveTimeout(fd, seconds: 0)
             switch answer {
             case .hello(let version) where version == AgentProtocol.version:

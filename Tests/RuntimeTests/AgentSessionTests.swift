@@ -117,6 +117,27 @@ import Glibc
         #expect(stdio.read(stdio.stderr[0]).contains("session ended without an exit status"))
     }
 
+    /// A guest whose agent accepted the connection but never answers `hello` does not
+    /// block the monitor: the start fails after `helloTimeout` seconds.
+    @Test func anAgentThatNeverAnswersTimesOut() throws {
+        let answered = Mutex(false)
+        let fd = fakeAgent { channel in
+            _ = try channel.receive()
+            Thread.sleep(forTimeInterval: Double(AgentSession.helloTimeout + 5))
+            answered.withLock { $0 = true }
+        }
+        let stdio = try Stdio(input: "")
+        defer { stdio.closeGiven() }
+        let started = ContinuousClock.now
+        #expect {
+            _ = try AgentSession(fd: fd, request: .exec(Self.start), stdio: stdio.given, tty: false, pid: 1)
+        } throws: { error in
+            "\(error)".contains("did not answer within \(AgentSession.helloTimeout) s")
+        }
+        #expect(ContinuousClock.now - started < .seconds(AgentSession.helloTimeout + 5))
+        #expect(!answered.withLock { $0 })
+    }
+
     @Test func versionMismatchIsRefusedAtOpen() throws {
         let fd = fakeAgent { channel in
             _ = try channel.receive()
