@@ -166,6 +166,14 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Waits for the child to exit; after `timeout` seconds (if given) kills it with
+    /// SIGKILL and reaps it. Its status, and whether the timeout cut it off.
+    public func waitKilling(after timeout: Double?) -> (status: Int32, timedOut: Bool) {
+        if let status = wait(timeout: timeout) { return (status, false) }
+        signal(SIGKILL)
+        return (wait() ?? 128 + SIGKILL, true)
+    }
+
     /// Sends `signal` to the child (nothing once it has been reaped).
     public func signal(_ signal: Int32) {
         if pidfd >= 0 { _ = sl_pidfd_send_signal(pidfd, signal) } else { kill(pid, signal) }
@@ -199,13 +207,8 @@ public final class ChildProcess: Sendable {
     public static func run(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
                            stdin: Input = .null, timeout: Double? = nil) throws -> Result {
         let child = try ChildProcess(arguments, environment: environment, directory: directory, stdin: stdin)
-        var status = child.wait(timeout: timeout)
-        let timedOut = status == nil
-        if timedOut {
-            child.signal(SIGKILL)
-            status = child.wait()
-        }
-        return Result(status: status ?? 137, stdout: child.output(1), stderr: child.output(2), timedOut: timedOut)
+        let (status, timedOut) = child.waitKilling(after: timeout)
+        return Result(status: status, stdout: child.output(1), stderr: child.output(2), timedOut: timedOut)
     }
 
     /// An executable path for `name`: itself when it contains a slash, else from PATH

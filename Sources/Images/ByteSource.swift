@@ -96,10 +96,7 @@ final class DecompressingSource: ByteSource {
     }
 
     deinit {
-        if process.wait(timeout: 0) == nil {
-            process.signal(SIGKILL)
-            _ = process.wait()
-        }
+        _ = process.waitKilling(after: 0)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -37,10 +37,7 @@ final class TestRegistry {
 
     func stop() {
         process.signal(SIGTERM)
-        if process.wait(timeout: 10) == nil {
-            process.signal(SIGKILL)
-            _ = process.wait()
-        }
+        _ = process.waitKilling(after: 10)
         directory.cleanup()
     }
 }

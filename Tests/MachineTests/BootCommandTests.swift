@@ -26,13 +26,9 @@ import Testing
             Thread.sleep(forTimeInterval: signalAfter)
             process.signal(SIGTERM)
         }
-        var status = process.wait(timeout: 120)
-        if status == nil {
-            Issue.record("swiftlet boot \(arguments.joined(separator: " ")) did not finish within 120 s")
-            process.signal(SIGKILL)
-            status = process.wait()
-        }
-        return Outcome(status: status ?? -1, stdout: process.output(1), stderr: process.output(2))
+        let (status, timedOut) = process.waitKilling(after: 120)
+        if timedOut { Issue.record("swiftlet boot \(arguments.joined(separator: " ")) did not finish within 120 s") }
+        return Outcome(status: status, stdout: process.output(1), stderr: process.output(2))
     }
 
     @Test(arguments: [

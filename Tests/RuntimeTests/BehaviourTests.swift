@@ -244,8 +244,7 @@ import Testing
             Thread.sleep(forTimeInterval: 0.05)
         }
         process.signal(SIGINT)
-        let status = process.wait(timeout: Swiftlet.commandTimeout)
-        if status == nil { process.signal(SIGKILL) }
+        let (status, _) = process.waitKilling(after: Swiftlet.commandTimeout)
         #expect(status == 4, "\(process.output(2))")
     }
 }

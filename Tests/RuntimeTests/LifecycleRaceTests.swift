@@ -68,8 +68,7 @@ import Testing
         let released = try swiftlet("exec", name, "touch", "/go")
         #expect(released.status == 0, "\(released.stderr)")
         if released.status != 0 { _ = try? swiftlet("rm", "-f", name) }
-        let status = waiter.wait(timeout: Swiftlet.commandTimeout)
-        if status == nil { waiter.signal(SIGKILL) }
+        let (status, _) = waiter.waitKilling(after: Swiftlet.commandTimeout)
         #expect(status == 0, "\(waiter.output(2))")
         #expect(waiter.output(1) == "9\n")
         var removed = false
