@@ -61,7 +61,7 @@ final class BlobWriter {
 }
 
 /// Writes every byte, retrying short writes and EINTR.
-func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+package func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
     var offset = 0
     while offset < bytes.count {
         let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)

@@ -107,7 +107,7 @@ final class RegistryClient: @unchecked Sendable {
             let file = open(download, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard file >= 0 else { throw ImageError("cannot create \(download): \(errnoText())") }
             let dataTask = session.dataTask(with: request)
-            downloads.begin(dataTask, file: file, box: box)
+            downloads.begin(dataTask, file: file, path: download, box: box)
             task = dataTask
         } else if let bodyFile {
             task = session.uploadTask(with: request, fromFile: URL(fileURLWithPath: bodyFile)) { box.set($0, $1, $2) }
@@ -206,28 +206,23 @@ private struct TokenResponse: Decodable {
 /// their files as they arrive, and hands each task's end to its waiting caller.
 private final class BlobDownloads: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private let lock = NSLock()
-    private var files: [Int: (fd: Int32, box: ResultBox)] = [:]
+    private var files: [Int: (fd: Int32, path: String, box: ResultBox)] = [:]
 
-    func begin(_ task: URLSessionTask, file: Int32, box: ResultBox) {
-        lock.withLock { files[task.taskIdentifier] = (file, box) }
+    func begin(_ task: URLSessionTask, file: Int32, path: String, box: ResultBox) {
+        lock.withLock { files[task.taskIdentifier] = (file, path, box) }
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard let file = lock.withLock({ files[dataTask.taskIdentifier]?.fd }) else { return }
-        var failed = false
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count && !failed {
-                let count = write(file, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { failed = true } else { offset += count }
-            }
+        guard let (file, path, _) = lock.withLock({ files[dataTask.taskIdentifier] }) else { return }
+        do {
+            try data.withUnsafeBytes { try writeAll(file, $0, path: path) }
+        } catch {
+            dataTask.cancel()
         }
-        if failed { dataTask.cancel() }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        guard let (file, box) = lock.withLock({ files.removeValue(forKey: task.taskIdentifier) }) else { return }
+        guard let (file, _, box) = lock.withLock({ files.removeValue(forKey: task.taskIdentifier) }) else { return }
         close(file)
         box.set(Data(), task.response, error)
     }

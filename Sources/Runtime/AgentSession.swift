@@ -41,7 +41,7 @@ final class AgentSession: ContainerProcess {
         self.pid = pid
         do {
             // The agent answers at once; a guest that does not is not left to block us.
-            Self.setReceiveTimeout(fd, seconds: Self.helloTimeout)
+            UnixSocket.setTimeout(fd, seconds: Self.helloTimeout, for: [SO_RCVTIMEO])
             try channel.send(.hello(version: AgentProtocol.version))
             let asked = ContinuousClock.now
             let reception = Result { try channel.receive() }
@@ -49,7 +49,7 @@ final class AgentSession: ContainerProcess {
                 throw RuntimeError("the guest agent did not answer within \(Self.helloTimeout) s")
             }
             let answer = try reception.get()
-            Self.setReceiveTimeout(fd, seconds: 0)
+            UnixSocket.setTimeout(fd, seconds: 0, for: [SO_RCVTIMEO])
             switch answer {
             case .hello(let version) where version == AgentProtocol.version:
                 break
@@ -75,11 +75,6 @@ final class AgentSession: ContainerProcess {
 
     /// How long the agent may take to answer `hello`.
     static let helloTimeout = 30
-
-    private static func setReceiveTimeout(_ fd: Int32, seconds: Int) {
-        var limit = timeval(tv_sec: seconds, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-    }
 
     deinit {
         channel.close()

@@ -61,10 +61,7 @@ final class ControlSocket: Sendable {
     static func request(_ signal: Int32, path: String) throws {
         let fd = try UnixSocket.make()
         defer { Glibc.close(fd) }
-        var limit = timeval(tv_sec: replyTimeout, tv_usec: 0)
-        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
-            _ = setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
-        }
+        UnixSocket.setTimeout(fd, seconds: replyTimeout, for: [SO_RCVTIMEO, SO_SNDTIMEO])
         _ = try UnixSocket.withAddress(path) { address, length in
             try sys("connect \(path)") { connect(fd, address, length) }
         }
@@ -103,6 +100,15 @@ enum UnixSocket {
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 try body($0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
+        }
+    }
+
+    /// Makes blocking receives and/or sends (`SO_RCVTIMEO`, `SO_SNDTIMEO`) on `fd` fail
+    /// with EAGAIN after `seconds` (0: block for ever).
+    static func setTimeout(_ fd: Int32, seconds: Int, for options: [Int32]) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        for option in options {
+            _ = setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
         }
     }
 
