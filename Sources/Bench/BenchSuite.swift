@@ -239,7 +239,7 @@ public enum BenchSuite {
         if options.quick { arguments.append("--quick") }
         log("running \(ids.joined(separator: ", ")) inside scripts/kvm-rig")
         do {
-            // A rig that did not finish (hung or locked up: kvm-rig says so) is run once more.
+            // A rig that did not finish (hung, locked up or panicked: kvm-rig says so) is run once more.
             var retried = false
             while true {
                 let process = try Subprocess(arguments) { line in
