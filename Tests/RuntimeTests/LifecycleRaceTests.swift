@@ -31,8 +31,7 @@ import Testing
         let name = Swiftlet.name("stuck")
         let run = try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox, "sleep", "100")
         try #require(run.status == 0, "\(run.stderr)")
-        let state = try JSONSerialization.jsonObject(with: Data(try swiftlet("inspect", name).stdout.utf8)) as? [[String: Any]]
-        let recorded = state?.first?["state"] as? [String: Any]
+        let recorded = try inspected(name, section: "state")
         let shim = try #require(recorded?["shimPid"] as? Int)
         let process = try #require(recorded?["pid"] as? Int)
         #expect(kill(pid_t(shim), SIGSTOP) == 0)

@@ -98,8 +98,17 @@ func containerID(_ name: String) throws -> String {
 }
 
 private func containerID(inspectOutput: String) -> String {
+    (inspected(section: "config", of: inspectOutput)?["id"] as? String) ?? ""
+}
+
+/// One section (`config` or `state`) of `inspect`'s JSON for container `name`.
+func inspected(_ name: String, section: String) throws -> [String: Any]? {
+    inspected(section: section, of: try swiftlet("inspect", name).stdout)
+}
+
+private func inspected(section: String, of inspectOutput: String) -> [String: Any]? {
     let infos = try? JSONSerialization.jsonObject(with: Data(inspectOutput.utf8)) as? [[String: Any]]
-    return ((infos?.first?["config"] as? [String: Any])?["id"] as? String) ?? ""
+    return infos?.first?[section] as? [String: Any]
 }
 
 /// What a failed expectation about container `name` should show: its `inspect` state and
