@@ -31,6 +31,11 @@ let package = Package(
     targets: [
         // C shim: ioctl numbers and struct layouts from <linux/kvm.h>.
         .target(name: "CLinux"),
+        // libseccomp, for containers' seccomp profiles and swiftlet-vmm's per-thread filters.
+        .systemLibrary(name: "CSeccomp", providers: [.apt(["libseccomp-dev"])]),
+        // Values users type (sizes, durations, CPU counts, ports, names): one parser per
+        // kind, shared by the CLI, the runtime and swiftlet-vmm (no Foundation).
+        .target(name: "Units"),
         // Typed wrappers over /dev/kvm and host KVM detection.
         .target(name: "KVM", dependencies: ["CLinux"]),
         // Running other programs: posix_spawn with a clean signal state, reaped by pidfd.
@@ -40,7 +45,7 @@ let package = Package(
         // One microVM: memory, loader, devices, vCPU threads, exit.
         // virtio 1.2 devices: split virtqueue, mmio transport, blk/rng.
         .target(name: "Virtio", dependencies: ["CLinux", "KVM"]),
-        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio"]),
+        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio", "Units"]),
         // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
         .target(name: "Bench", dependencies: ["ChildProcess", "KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
@@ -50,7 +55,7 @@ let package = Package(
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "Images", "KVM"]),
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "Images", "KVM", "Units"]),
         // The guest agent's logic (PID 1 in a container microVM): no Foundation.
         .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
         // The guest agent binary, packed into the container initramfs as /init
@@ -77,7 +82,7 @@ let package = Package(
         // to exec: no runtime libraries to relocate).
         .executableTarget(
             name: "swiftlet-vmm",
-            dependencies: ["Machine"],
+            dependencies: ["Machine", "CSeccomp"],
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         // The monitor of one container, started by `swiftlet start`/`run` (Runtime only:

@@ -135,7 +135,7 @@ struct ProcessLauncher {
         spec.gid = plan.user.gid
         spec.groups = UnsafePointer(groups)
         spec.ngroups = plan.user.groups.count
-        spec.capabilities = DefaultCapabilities.mask
+        spec.capabilities = Capabilities.dockerDefault.mask
         spec.last_cap = ProcessLauncher.lastCapability
         spec.stdio = (stdio[0], stdio[1], stdio[2])
         spec.tty = tty ? 1 : 0

@@ -221,7 +221,7 @@ private final class CArena {
         for (index, gid) in user.groups.enumerated() { groups[index] = gid }
         spec.groups = UnsafePointer(groups)
         spec.ngroups = user.groups.count
-        spec.capabilities = DefaultCapabilities.mask
+        spec.capabilities = Capabilities.dockerDefault.mask
         let lastCap = (try? String(contentsOfFile: "/proc/sys/kernel/cap_last_cap", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 40
         spec.last_cap = lastCap
