@@ -55,7 +55,8 @@ let package = Package(
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "Images", "KVM", "Units"]),
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "Images", "KVM", "Units"],
+                resources: [.embedInCode("Seccomp/docker-default.json")]),
         // The guest agent's logic (PID 1 in a container microVM): no Foundation.
         .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
         // The guest agent binary, packed into the container initramfs as /init

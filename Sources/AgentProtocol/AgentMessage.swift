@@ -63,14 +63,52 @@ public struct ContainerSetup: Equatable, Sendable {
     /// The container's network interface (a virtio-net on the host's bridge), nil for
     /// loopback only (`--network none`).
     public var network: InterfaceSetup?
+    /// Masked and read-only paths, a read-only root (version 3).
+    public var confinement: RootConfinement
+    /// `--privileged`: /sys mounted read-write.
+    public var writableSysfs: Bool
+    public var tmpfs: [TmpfsSetup]
+    public var sysctls: [SysctlSetup]
 
     public init(hostname: String, rootfs: String, writable: String, volumes: [VolumeMount] = [],
-                network: InterfaceSetup? = nil) {
+                network: InterfaceSetup? = nil,
+                confinement: RootConfinement = .docker(privileged: false, readOnlyRootfs: false),
+                writableSysfs: Bool = false, tmpfs: [TmpfsSetup] = [], sysctls: [SysctlSetup] = []) {
         self.hostname = hostname
         self.rootfs = rootfs
         self.writable = writable
         self.volumes = volumes
         self.network = network
+        self.confinement = confinement
+        self.writableSysfs = writableSysfs
+        self.tmpfs = tmpfs
+        self.sysctls = sysctls
+    }
+}
+
+/// A tmpfs the agent mounts in the container root (`--tmpfs`): mount(2) flags and the
+/// tmpfs options, parsed on the host.
+public struct TmpfsSetup: Equatable, Sendable {
+    public var target: String
+    public var flags: UInt64
+    public var data: String
+
+    public init(target: String, flags: UInt64, data: String) {
+        self.target = target
+        self.flags = flags
+        self.data = data
+    }
+}
+
+/// A kernel parameter the agent sets before the container's process starts (`--sysctl`;
+/// the guest kernel is the container's own): the /proc/sys file and its value.
+public struct SysctlSetup: Equatable, Sendable {
+    public var path: String
+    public var value: String
+
+    public init(path: String, value: String) {
+        self.path = path
+        self.value = value
     }
 }
 
@@ -106,7 +144,7 @@ public struct VolumeMount: Equatable, Sendable {
 /// A process to start in the container: arguments, environment ("K=V", already merged
 /// with Docker's rules), absolute working directory, user (`""`, `name`, `uid`,
 /// `name:group`, `uid:gid`, resolved by the agent with runc's rules: `ResolvedUser`),
-/// and a terminal with its initial size, or pipes.
+/// a terminal with its initial size, or pipes, and its confinement (version 3).
 public struct ProcessStart: Equatable, Sendable {
     public var args: [String]
     public var env: [String]
@@ -115,9 +153,11 @@ public struct ProcessStart: Equatable, Sendable {
     public var tty: Bool
     public var rows: UInt16
     public var columns: UInt16
+    public var confinement: ProcessConfinement
 
     public init(args: [String], env: [String] = [], cwd: String = "/", user: String = "",
-                tty: Bool = false, rows: UInt16 = 0, columns: UInt16 = 0) {
+                tty: Bool = false, rows: UInt16 = 0, columns: UInt16 = 0,
+                confinement: ProcessConfinement = ProcessConfinement(capabilities: Capabilities.dockerDefault.mask)) {
         self.args = args
         self.env = env
         self.cwd = cwd
@@ -125,5 +165,6 @@ public struct ProcessStart: Equatable, Sendable {
         self.tty = tty
         self.rows = rows
         self.columns = columns
+        self.confinement = confinement
     }
 }

@@ -4,8 +4,9 @@
 /// length-prefixed frame (`AgentMessage.encode()`, `AgentFrameDecoder`).
 public enum AgentProtocol {
     /// The protocol version carried by `hello`; a peer with another version is refused.
-    /// Version 2 added the network interface to `run`.
-    public static let version: UInt16 = 2
+    /// Version 2 added the network interface to `run`; version 3 the confinement (root:
+    /// masked/read-only paths, tmpfs, sysctls; process: capabilities, no_new_privs, seccomp).
+    public static let version: UInt16 = 3
     /// The vsock port the guest agent listens on (any CID).
     public static let agentPort: UInt32 = 1024
     /// The largest frame body (kind byte + payload); a larger length is a protocol error.

@@ -28,6 +28,21 @@ extension AgentMessage {
                 body.u8(network.prefix)
                 body.string(network.gateway)
             }
+            body.strings(setup.confinement.maskedPaths)
+            body.strings(setup.confinement.readonlyPaths)
+            body.bool(setup.confinement.readOnlyRootfs)
+            body.bool(setup.writableSysfs)
+            body.u32(UInt32(setup.tmpfs.count))
+            for mount in setup.tmpfs {
+                body.string(mount.target)
+                body.u64(mount.flags)
+                body.string(mount.data)
+            }
+            body.u32(UInt32(setup.sysctls.count))
+            for sysctl in setup.sysctls {
+                body.string(sysctl.path)
+                body.string(sysctl.value)
+            }
             body.process(process)
         case .exec(let process): body.process(process)
         case .started(let pid): body.i32(pid)
@@ -72,8 +87,22 @@ extension AgentMessage {
                 network = InterfaceSetup(name: try reader.string("network name"), address: try reader.string("network address"),
                                          prefix: try reader.u8("network prefix"), gateway: try reader.string("network gateway"))
             }
+            let confinement = RootConfinement(maskedPaths: try reader.strings("run masked paths"),
+                                              readonlyPaths: try reader.strings("run read-only paths"),
+                                              readOnlyRootfs: try reader.bool("run read-only root"))
+            let writableSysfs = try reader.bool("run writable sysfs")
+            var tmpfs: [TmpfsSetup] = []
+            for _ in 0..<(try reader.count("run tmpfs count", minimumElementSize: 16)) {
+                tmpfs.append(TmpfsSetup(target: try reader.string("tmpfs target"), flags: try reader.u64("tmpfs flags"),
+                                        data: try reader.string("tmpfs data")))
+            }
+            var sysctls: [SysctlSetup] = []
+            for _ in 0..<(try reader.count("run sysctl count", minimumElementSize: 8)) {
+                sysctls.append(SysctlSetup(path: try reader.string("sysctl path"), value: try reader.string("sysctl value")))
+            }
             let setup = ContainerSetup(hostname: hostname, rootfs: rootfs, writable: writable, volumes: volumes,
-                                       network: network)
+                                       network: network, confinement: confinement, writableSysfs: writableSysfs,
+                                       tmpfs: tmpfs, sysctls: sysctls)
             message = .run(setup, try reader.process("run"))
         case 3: message = .exec(try reader.process("exec"))
         case 4: message = .started(pid: try reader.i32("started pid"))
@@ -138,6 +167,9 @@ private struct FrameWriter {
     mutating func u32(_ value: UInt32) {
         for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
     }
+    mutating func u64(_ value: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
     mutating func i32(_ value: Int32) { u32(UInt32(bitPattern: value)) }
     mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
     mutating func bytes(_ value: [UInt8]) {
@@ -157,6 +189,9 @@ private struct FrameWriter {
         bool(process.tty)
         u16(process.rows)
         u16(process.columns)
+        u64(process.confinement.capabilities)
+        bool(process.confinement.noNewPrivileges)
+        bytes(process.confinement.seccompFilter)
     }
 }
 
@@ -187,6 +222,9 @@ private struct FrameReader {
     mutating func u32(_ field: String) throws(AgentProtocolError) -> UInt32 {
         let b = try take(4, field)
         return b.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+    mutating func u64(_ field: String) throws(AgentProtocolError) -> UInt64 {
+        try take(8, field).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
     mutating func i32(_ field: String) throws(AgentProtocolError) -> Int32 { Int32(bitPattern: try u32(field)) }
     mutating func bool(_ field: String) throws(AgentProtocolError) -> Bool {
@@ -224,6 +262,9 @@ private struct FrameReader {
         ProcessStart(args: try strings("\(context) args"), env: try strings("\(context) env"),
                      cwd: try string("\(context) cwd"), user: try string("\(context) user"),
                      tty: try bool("\(context) tty"), rows: try u16("\(context) rows"),
-                     columns: try u16("\(context) columns"))
+                     columns: try u16("\(context) columns"),
+                     confinement: ProcessConfinement(capabilities: try u64("\(context) capabilities"),
+                                                     noNewPrivileges: try bool("\(context) no_new_privs"),
+                                                     seccompFilter: try bytes("\(context) seccomp filter")))
     }
 }

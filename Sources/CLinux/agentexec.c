@@ -78,6 +78,12 @@ static void sa_enter_new_root(const struct sa_spec *spec) {
     sa_check(spec, mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mounting /proc");
     sa_check(spec, chroot(spec->root), "entering the container root");
     sa_check(spec, chdir("/"), "chdir /");
+    const char *failed = "";
+    if (sl_mask_paths(spec->masked_paths, &failed) < 0) sa_fail(spec, 125, failed, errno);
+    if (sl_readonly_paths(spec->readonly_paths, &failed) < 0) sa_fail(spec, 125, failed, errno);
+    if (spec->readonly_rootfs) {
+        sa_check(spec, mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), "making the root read-only");
+    }
 }
 
 static void sa_child(const struct sa_spec *spec, int isolated) {
@@ -112,11 +118,13 @@ static void sa_child(const struct sa_spec *spec, int isolated) {
         sl_append(what, "\") set in config failed", sizeof what);
         sa_fail(spec, 126, what, errno);
     }
-    const char *step;
+    const char *step = "";
+    if (sl_confine_before_credentials(&spec->confinement, &step) < 0) sa_fail(spec, 125, step, errno);
     if (sl_apply_credentials(spec->uid, spec->gid, spec->groups, spec->ngroups, spec->capabilities,
                              spec->last_cap, &step) < 0) {
         sa_fail(spec, 125, step, errno);
     }
+    if (sl_confine_before_exec(&spec->confinement, &step) < 0) sa_fail(spec, 125, step, errno);
     sl_exec_command(spec->argv, spec->envp, sa_fail_exec, spec);
 }
 

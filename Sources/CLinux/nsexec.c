@@ -119,6 +119,20 @@ static void sl_mknod(const char *root, const char *name, unsigned major, unsigne
     sl_check(chmod(path, 0666), name);
 }
 
+/// A host device node (`--privileged`), its directories made first; one the standard set
+/// already made is left as it is.
+static void sl_make_device(const char *root, const struct sl_device *device) {
+    char path[PATH_BUF];
+    sl_under(path, root, device->path);
+    char *slash = strrchr(path, '/');
+    if (slash && slash > path + strlen(root)) {
+        *slash = 0;
+        sl_mkdir_all(path);
+        *slash = '/';
+    }
+    if (mknod(path, device->mode, device->rdev) < 0 && errno != EEXIST) sl_fail(SL_EXIT_RUNTIME, device->path, errno);
+}
+
 static void sl_symlink(const char *target, const char *root, const char *name) {
     char path[PATH_BUF];
     sl_under(path, root, name);
@@ -129,7 +143,8 @@ static void sl_symlink(const char *target, const char *root, const char *name) {
 static void sl_setup_rootfs(const struct sl_spec *spec) {
     const char *root = spec->rootfs;
     sl_check(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making / private");
-    sl_check(mount("overlay", root, "overlay", 0, spec->overlay_data), "mounting the overlay rootfs");
+    sl_check(mount("overlay", root, "overlay", spec->nodev_rootfs ? MS_NODEV : 0, spec->overlay_data),
+             "mounting the overlay rootfs");
     for (size_t i = 0; i < spec->nbinds; i++) {
         const struct sl_bind *bind = &spec->binds[i];
         sl_mount(bind->source, root, bind->target, NULL, MS_BIND | MS_REC, NULL);
@@ -139,7 +154,7 @@ static void sl_setup_rootfs(const struct sl_spec *spec) {
     }
     const unsigned long hardened = MS_NOSUID | MS_NODEV | MS_NOEXEC;
     sl_mount("proc", root, "/proc", "proc", hardened, NULL);
-    sl_mount("sysfs", root, "/sys", "sysfs", hardened | MS_RDONLY, NULL);
+    sl_mount("sysfs", root, "/sys", "sysfs", spec->writable_sysfs ? hardened : hardened | MS_RDONLY, NULL);
     sl_mount("tmpfs", root, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
     sl_mknod(root, "/dev/null", 1, 3);
     sl_mknod(root, "/dev/zero", 1, 5);
@@ -147,6 +162,7 @@ static void sl_setup_rootfs(const struct sl_spec *spec) {
     sl_mknod(root, "/dev/random", 1, 8);
     sl_mknod(root, "/dev/urandom", 1, 9);
     sl_mknod(root, "/dev/tty", 5, 0);
+    for (size_t i = 0; i < spec->ndevices; i++) sl_make_device(root, &spec->devices[i]);
     sl_mount("devpts", root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
     sl_mount("shm", root, "/dev/shm", "tmpfs", hardened, "mode=1777,size=65536k");
     sl_mount("mqueue", root, "/dev/mqueue", "mqueue", hardened, NULL);
@@ -155,20 +171,50 @@ static void sl_setup_rootfs(const struct sl_spec *spec) {
     sl_symlink("/proc/self/fd/0", root, "/dev/stdin");
     sl_symlink("/proc/self/fd/1", root, "/dev/stdout");
     sl_symlink("/proc/self/fd/2", root, "/dev/stderr");
+    for (size_t i = 0; i < spec->ntmpfs; i++) {
+        sl_mount("tmpfs", root, spec->tmpfs[i].target, "tmpfs", spec->tmpfs[i].flags, spec->tmpfs[i].data);
+    }
     sl_check(chdir(root), "entering the rootfs");
     sl_check((int)syscall(SYS_pivot_root, ".", "."), "pivot_root");
     sl_check(umount2(".", MNT_DETACH), "detaching the old root");
     sl_check(chdir("/"), "chdir /");
 }
 
-/// User, groups, capabilities (Docker's default set for root, none otherwise), no_new_privs.
+/// After pivot_root, in the container's own namespaces: sysctls, then the masked and
+/// read-only paths (so /proc/sys is still writable for the sysctls), then a read-only root.
+static void sl_confine_root(const struct sl_spec *spec) {
+    for (size_t i = 0; i < spec->nsysctls; i++) {
+        if (sl_write_file(spec->sysctls[i].path, spec->sysctls[i].value) < 0) {
+            char what[PATH_BUF] = "setting sysctl ";
+            sl_append(what, spec->sysctls[i].path, sizeof what);
+            sl_fail(SL_EXIT_RUNTIME, what, errno);
+        }
+    }
+    const char *failed = "";
+    if (sl_mask_paths(spec->masked_paths, &failed) < 0) {
+        char what[PATH_BUF] = "masking ";
+        sl_append(what, failed, sizeof what);
+        sl_fail(SL_EXIT_RUNTIME, what, errno);
+    }
+    if (sl_readonly_paths(spec->readonly_paths, &failed) < 0) {
+        char what[PATH_BUF] = "making read-only ";
+        sl_append(what, failed, sizeof what);
+        sl_fail(SL_EXIT_RUNTIME, what, errno);
+    }
+    if (spec->readonly_rootfs) {
+        sl_check(mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), "making the root read-only");
+    }
+}
+
+/// User, groups, capabilities (the container's set for root, none otherwise), with the
+/// seccomp filter and no_new_privs before or after them (confine.h).
 static void sl_set_credentials(const struct sl_spec *spec) {
-    const char *step;
+    const char *step = "";
+    if (sl_confine_before_credentials(&spec->confinement, &step) < 0) sl_fail(SL_EXIT_RUNTIME, step, errno);
     if (sl_apply_credentials(spec->uid, spec->gid, spec->groups, spec->ngroups, spec->capabilities,
                              spec->last_cap, &step) < 0) {
         sl_fail(SL_EXIT_RUNTIME, step, errno);
     }
-    sl_check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
 }
 
 static void sl_fail_exec(const void *context, int status, const char *what, int err) {
@@ -237,6 +283,8 @@ static void sl_run_process(const struct sl_spec *spec) {
         sl_fail(SL_EXIT_NOT_EXECUTABLE, what, errno);
     }
     sl_set_credentials(spec);
+    const char *step = "";
+    if (sl_confine_before_exec(&spec->confinement, &step) < 0) sl_fail(SL_EXIT_RUNTIME, step, errno);
     sl_exec_command(spec->argv, spec->envp, sl_fail_exec, NULL);
 }
 
@@ -287,6 +335,7 @@ pid_t sl_spawn(const struct sl_spec *spec) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (spec->join_pid > 0) sl_join(spec);
+    if (spec->new_cgroup_namespace) sl_check(unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     sl_setup_rootfs(spec);
     const char *step;
     if (sl_configure_interface("lo", 0, 0, 0, &step) < 0) sl_fail(SL_EXIT_RUNTIME, step, errno);
@@ -297,6 +346,7 @@ pid_t sl_spawn(const struct sl_spec *spec) {
         }
     }
     if (spec->hostname[0]) sl_check(sethostname(spec->hostname, strlen(spec->hostname)), "sethostname");
+    sl_confine_root(spec);
     sl_run_process(spec);
     return -1;
 }

@@ -51,8 +51,11 @@ public final class Agent: Sendable {
             state.plan = plan
             try GuestNetwork.configure(setup.network)
             try GuestNetwork.writeEtcFiles(root: MountPlan.root, hostname: setup.hostname, interface: setup.network)
+            for sysctl in setup.sysctls {
+                try sys("setting sysctl \(sysctl.path)") { sl_write_file(sysctl.path, sysctl.value) }
+            }
             consoleLog("container root ready (uptime \(uptime()) s)")
-            let launched = try start(process, isMain: true, join: nil)
+            let launched = try start(process, isMain: true, join: nil, rootConfinement: setup.confinement)
             state.mainLaunched = true
             // Nil when the process has ended already or the kernel has no pid namespaces.
             state.namespaces = try? ContainerNamespaces.of(launched.pid)
@@ -66,14 +69,15 @@ public final class Agent: Sendable {
         guard launched else {
             throw AgentError("container is not running: exec needs a started container")
         }
-        return try start(process, isMain: false, join: namespaces)
+        return try start(process, isMain: false, join: namespaces, rootConfinement: nil)
     }
 
-    private func start(_ process: ProcessStart, isMain: Bool, join: ContainerNamespaces?) throws(AgentError) -> LaunchedProcess {
+    private func start(_ process: ProcessStart, isMain: Bool, join: ContainerNamespaces?,
+                       rootConfinement: RootConfinement?) throws(AgentError) -> LaunchedProcess {
         let root = MountPlan.root
         let plan = try ExecPlan(process, passwd: readTextFile("\(root)/etc/passwd") ?? "",
                                 group: readTextFile("\(root)/etc/group") ?? "")
-        return try ProcessLauncher(root: root, watcher: watcher, isMain: isMain, join: join)
+        return try ProcessLauncher(root: root, watcher: watcher, isMain: isMain, join: join, rootConfinement: rootConfinement)
             .launch(plan, tty: process.tty, rows: process.rows, columns: process.columns)
     }
 

@@ -16,7 +16,7 @@ public enum MountStep: Equatable, Sendable {
 /// spec config-linux.md "Default Filesystems" and "Default Devices", as runc sets them
 /// up): the image's EROFS disk read-only, the writable ext4 disk holding overlayfs
 /// upper/work, the overlay as the root, volumes, then /proc, /sys, a tmpfs /dev with
-/// the default nodes, /dev/pts (its own instance), /dev/shm and /dev/mqueue.
+/// the default nodes, /dev/pts (its own instance), /dev/shm, /dev/mqueue and `--tmpfs` mounts.
 public struct MountPlan: Equatable, Sendable {
     /// Where the agent keeps the container's disks and root.
     public static let base = "/run/swiftlet"
@@ -44,7 +44,8 @@ public struct MountPlan: Equatable, Sendable {
         }
         steps += [
             .mount(source: "proc", target: "\(root)/proc", type: "proc", flags: hardened, data: "", within: root),
-            .mount(source: "sysfs", target: "\(root)/sys", type: "sysfs", flags: hardened | UInt(MS_RDONLY), data: "", within: root),
+            .mount(source: "sysfs", target: "\(root)/sys", type: "sysfs",
+                   flags: setup.writableSysfs ? hardened : hardened | UInt(MS_RDONLY), data: "", within: root),
             .mount(source: "tmpfs", target: "\(root)/dev", type: "tmpfs", flags: UInt(MS_NOSUID | MS_STRICTATIME),
                    data: "mode=755,size=65536k", within: root),
         ]
@@ -63,6 +64,10 @@ public struct MountPlan: Equatable, Sendable {
             .symlink(target: "/proc/self/fd/1", path: "\(root)/dev/stdout"),
             .symlink(target: "/proc/self/fd/2", path: "\(root)/dev/stderr"),
         ]
+        for mount in setup.tmpfs {
+            steps.append(.mount(source: "tmpfs", target: root + (try Self.containerPath(mount.target)), type: "tmpfs",
+                                flags: UInt(mount.flags), data: mount.data, within: root))
+        }
         self.steps = steps
     }
 

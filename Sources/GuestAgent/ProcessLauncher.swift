@@ -57,6 +57,9 @@ struct ProcessLauncher {
     let isMain: Bool
     /// The running container's namespaces for an `exec` (nil: none to join).
     let join: ContainerNamespaces?
+    /// The main process's masked and read-only paths and read-only root, applied in its
+    /// new mount namespace (nil for an `exec`, which joins that namespace).
+    let rootConfinement: RootConfinement?
 
     /// The highest capability number this kernel knows.
     static let lastCapability: Int32 = readTextFile("/proc/sys/kernel/cap_last_cap")
@@ -135,8 +138,22 @@ struct ProcessLauncher {
         spec.gid = plan.user.gid
         spec.groups = UnsafePointer(groups)
         spec.ngroups = plan.user.groups.count
-        spec.capabilities = Capabilities.dockerDefault.mask
+        spec.capabilities = plan.confinement.capabilities
         spec.last_cap = ProcessLauncher.lastCapability
+        spec.confinement.no_new_privs = plan.confinement.noNewPrivileges ? 1 : 0
+        let filter = plan.confinement.seccompFilter
+        let program = UnsafeMutablePointer<UInt8>.allocate(capacity: max(filter.count, 1))
+        defer { program.deallocate() }
+        program.initialize(from: filter, count: filter.count)
+        if !filter.isEmpty {
+            spec.confinement.seccomp_program = UnsafeRawPointer(program)
+            spec.confinement.seccomp_instructions = UInt16(filter.count / 8)
+        }
+        if let rootConfinement {
+            spec.masked_paths = arena.array(rootConfinement.maskedPaths)
+            spec.readonly_paths = arena.array(rootConfinement.readonlyPaths)
+            spec.readonly_rootfs = rootConfinement.readOnlyRootfs ? 1 : 0
+        }
         spec.stdio = (stdio[0], stdio[1], stdio[2])
         spec.tty = tty ? 1 : 0
         spec.error_fd = errorFD

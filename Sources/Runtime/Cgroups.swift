@@ -15,7 +15,7 @@ struct Cgroup: Sendable {
     let unified: Bool
 
     static let mountPoint = "/sys/fs/cgroup"
-    static let v1Controllers = ["memory", "cpu", "pids"]
+    static let v1Controllers = ["memory", "cpu", "pids", "devices"]
 
     static var isUnified: Bool { FileManager.default.fileExists(atPath: "\(mountPoint)/cgroup.controllers") }
 
@@ -27,8 +27,9 @@ struct Cgroup: Sendable {
         return Cgroup(directories: directories, unified: false)
     }
 
-    /// Creates the group and writes the limits.
-    static func create(_ id: String, limits: ResourceLimits) throws -> Cgroup {
+    /// Creates the group and writes the limits; with `restrictDevices`, the device
+    /// allow-list as well.
+    static func create(_ id: String, limits: ResourceLimits, restrictDevices: Bool = false) throws -> Cgroup {
         let group = locate(id)
         if group.unified { try enableControllers() }
         for directory in group.directories {
@@ -39,7 +40,24 @@ struct Cgroup: Sendable {
             }
         }
         try group.apply(limits)
+        if restrictDevices { try group.allowDefaultDevices() }
         return group
+    }
+
+    /// The devices a container may create and use (cgroup-v1/devices.rst), Docker's default
+    /// list but for block devices, which it may not even create: any character device may
+    /// be made (`c *:* m`), only null, zero, full, random, urandom, tty, console, ptmx, the
+    /// pseudo-terminals and tun used. On the unified hierarchy device access is a BPF
+    /// program (not installed here); the seccomp filter still refuses block device nodes.
+    private func allowDefaultDevices() throws {
+        guard !unified, let deny = file("devices", "devices.deny"), let allow = file("devices", "devices.allow") else {
+            return
+        }
+        try Cgroup.write("a", to: deny)
+        for rule in ["c *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm",
+                     "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"] {
+            try Cgroup.write(rule, to: allow)
+        }
     }
 
     /// v2: controllers must be enabled in each ancestor's subtree_control.

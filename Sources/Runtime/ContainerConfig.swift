@@ -25,6 +25,7 @@ public struct CreateOptions: Sendable {
     /// `-t`: the process gets a pseudo-terminal as its stdio.
     public var tty = false
     public var autoRemove = false
+    public var security = SecurityOptions()
 
     public init(image: String) {
         self.image = image
@@ -89,6 +90,9 @@ public struct ContainerConfig: Codable, Sendable {
     public var tty: Bool
     public var autoRemove: Bool
     public var created: Date
+    /// Privileges and confinement; nil in configs written before they existed (those
+    /// containers get the defaults).
+    public var security: SecurityOptions?
 }
 
 /// A container's lifecycle state, stored as `state.json` (OCI runtime-spec runtime.md

@@ -84,6 +84,8 @@ struct MicroVMBackend: IsolationBackend {
             try HostLinks.addTap(network)
             launch.network = (tap: network.hostInterface, mac: network.macAddress)
         }
+        let security = config.security ?? SecurityOptions()
+        let confinement = try ContainerConfinement(security)
         let vmm = try spawnVMM(launch, console: bundle.path("console.log"))
         do {
             let fd = try connect(launch.vsockSocket, vmm: vmm, console: bundle.path("console.log"))
@@ -95,8 +97,15 @@ struct MicroVMBackend: IsolationBackend {
                 network: network.map { network in
                     InterfaceSetup(name: NetworkAttachment.containerInterface, address: network.address.description,
                                    prefix: UInt8(network.prefix), gateway: network.gateway.description)
-                })
-            let session = try AgentSession(fd: fd, request: .run(setup, processStart(config.process, tty: config.tty, size: terminalSize)),
+                },
+                confinement: confinement.root, writableSysfs: confinement.privileged,
+                tmpfs: try security.tmpfs.map { mount throws(RuntimeError) in
+                    let arguments = try mount.mountArguments()
+                    return TmpfsSetup(target: mount.destination, flags: UInt64(arguments.flags), data: arguments.data)
+                },
+                sysctls: security.sysctls.map { SysctlSetup(path: $0.path, value: $0.value) })
+            let start = processStart(config.process, tty: config.tty, size: terminalSize, confinement: confinement.process)
+            let session = try AgentSession(fd: fd, request: .run(setup, start),
                                            stdio: stdio, tty: config.tty, pid: vmm)
             return try MicroVMProcess(session: session, vmm: vmm, control: "\(run)/control.sock")
         } catch {
@@ -128,7 +137,9 @@ struct MicroVMBackend: IsolationBackend {
         } catch {
             throw RuntimeError("cannot reach the agent of container \(config.id): \(error)")
         }
-        return try AgentSession(fd: fd, request: .exec(processStart(process, tty: tty, size: terminalSize)),
+        let confinement = try ContainerConfinement(config.security ?? SecurityOptions())
+        return try AgentSession(fd: fd, request: .exec(processStart(process, tty: tty, size: terminalSize,
+                                                                    confinement: confinement.process)),
                                 stdio: stdio, tty: tty, pid: pid)
     }
 
@@ -139,9 +150,10 @@ struct MicroVMBackend: IsolationBackend {
         try ControlSocket.request(signal, path: "\(Self.runDirectory(config.id))/control.sock")
     }
 
-    private func processStart(_ process: ProcessSpec, tty: Bool, size: winsize?) -> ProcessStart {
+    private func processStart(_ process: ProcessSpec, tty: Bool, size: winsize?,
+                              confinement: ProcessConfinement) -> ProcessStart {
         ProcessStart(args: process.args, env: process.env, cwd: process.cwd, user: process.user, tty: tty,
-                     rows: tty ? size?.ws_row ?? 0 : 0, columns: tty ? size?.ws_col ?? 0 : 0)
+                     rows: tty ? size?.ws_row ?? 0 : 0, columns: tty ? size?.ws_col ?? 0 : 0, confinement: confinement)
     }
 
     /// Starts the VMM with the serial console (and its own messages) going to `console`.

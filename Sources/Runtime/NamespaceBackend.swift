@@ -9,8 +9,10 @@ import Glibc
 /// Namespace isolation: the container's process runs on the host kernel in new pid,
 /// mount, UTS, IPC and network namespaces, on an overlayfs of the image's flattened tree
 /// (read-only lower, shared by every container of the image) and the container's own
-/// `upper/` and `work/`, with cgroup limits, Docker's default capability set and
-/// no_new_privs. The child side of clone is C (`sl_spawn`, Sources/CLinux/nsexec.c).
+/// `upper/` and `work/`, with cgroup limits and Docker's default confinement
+/// (`ContainerConfinement`: capabilities, seccomp, masked and read-only paths, a private
+/// cgroup namespace, a device allow-list). The child side of clone is C (`sl_spawn`,
+/// Sources/CLinux/nsexec.c).
 struct NamespaceBackend: IsolationBackend {
     func validate(_ options: CreateOptions) throws {}
 
@@ -31,9 +33,12 @@ struct NamespaceBackend: IsolationBackend {
                                             group: etcFile("group", config: config, bundle: bundle))
         try EtcFiles.write(upper: bundle.path("upper"), lower: config.rootfs, hostname: config.hostname,
                            address: network?.address)
-        let group = try Cgroup.create(config.id, limits: config.limits)
+        let security = config.security ?? SecurityOptions()
+        let confinement = try ContainerConfinement(security)
+        let group = try Cgroup.create(config.id, limits: config.limits, restrictDevices: !confinement.privileged)
         let arena = CArena()
-        var spec = try arena.spec(config.process, user: user, stdio: stdio)
+        var spec = try arena.spec(config.process, user: user, stdio: stdio, confinement: confinement.process)
+        try arena.confineRoot(&spec, confinement, security: security)
         spec.rootfs = try arena.string(bundle.path("rootfs"))
         spec.overlay_data = try arena.string(
             "lowerdir=\(config.rootfs),upperdir=\(bundle.path("upper")),workdir=\(bundle.path("work"))")
@@ -80,7 +85,8 @@ struct NamespaceBackend: IsolationBackend {
             fds.append(try sys("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) })
         }
         let arena = CArena()
-        var spec = try arena.spec(process, user: user, stdio: stdio)
+        let confinement = try ContainerConfinement(config.security ?? SecurityOptions())
+        var spec = try arena.spec(process, user: user, stdio: stdio, confinement: confinement.process)
         spec.join_pid = pid
         let nsFDs = UnsafeMutablePointer<Int32>.allocate(capacity: fds.count)
         defer { nsFDs.deallocate() }
@@ -172,6 +178,14 @@ func exitCode(_ status: Int32) -> Int32 {
 
 /// C copies of the strings and arrays an `sl_spec` points to, freed with the arena.
 private final class CArena {
+    /// The capabilities this process may pass on (CapBnd of /proc/self/status): where the
+    /// host withholds some, `--privileged` and `--cap-add ALL` get what there is, as runc's.
+    static let boundingSet: UInt64 = {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }
+        return line.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? ~0
+    }()
+
     private var allocations: [UnsafeMutableRawPointer] = []
 
     deinit { allocations.forEach { free($0) } }
@@ -182,7 +196,7 @@ private final class CArena {
         return UnsafePointer(copy)
     }
 
-    private func allocate<T>(_ type: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
+    func allocate<T>(_ type: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
         guard let raw = calloc(max(count, 1), MemoryLayout<T>.stride) else { throw RuntimeError("out of memory") }
         allocations.append(raw)
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
@@ -205,9 +219,42 @@ private final class CArena {
         return UnsafePointer(array)
     }
 
+    /// The root's confinement in a spec: masked and read-only paths, tmpfs mounts,
+    /// sysctls, the host's devices and a writable /sys when privileged, a private cgroup
+    /// namespace.
+    func confineRoot(_ spec: inout sl_spec, _ confinement: ContainerConfinement, security: SecurityOptions) throws {
+        spec.masked_paths = try strings(confinement.root.maskedPaths)
+        spec.readonly_paths = try strings(confinement.root.readonlyPaths)
+        spec.readonly_rootfs = confinement.root.readOnlyRootfs ? 1 : 0
+        spec.writable_sysfs = confinement.privileged ? 1 : 0
+        spec.nodev_rootfs = confinement.privileged ? 0 : 1
+        spec.new_cgroup_namespace = 1
+        let tmpfs = try allocate(sl_tmpfs.self, count: security.tmpfs.count)
+        for (index, mount) in security.tmpfs.enumerated() {
+            let arguments = try mount.mountArguments()
+            tmpfs[index] = sl_tmpfs(target: try string(mount.destination), flags: arguments.flags,
+                                    data: try string(arguments.data))
+        }
+        spec.tmpfs = UnsafePointer(tmpfs)
+        spec.ntmpfs = security.tmpfs.count
+        let sysctls = try allocate(sl_sysctl.self, count: security.sysctls.count)
+        for (index, sysctl) in security.sysctls.enumerated() {
+            sysctls[index] = sl_sysctl(path: try string(sysctl.path), value: try string(sysctl.value))
+        }
+        spec.sysctls = UnsafePointer(sysctls)
+        spec.nsysctls = security.sysctls.count
+        let hostDevices = confinement.privileged ? ContainerConfinement.hostDevices() : []
+        let devices = try allocate(sl_device.self, count: hostDevices.count)
+        for (index, device) in hostDevices.enumerated() {
+            devices[index] = sl_device(path: try string(device.path), mode: device.mode, rdev: device.rdev)
+        }
+        spec.devices = UnsafePointer(devices)
+        spec.ndevices = hostDevices.count
+    }
+
     /// The process part of a spec: argv, env (HOME added from the user's entry when
-    /// missing, as Docker does), cwd, credentials, capabilities, stdio.
-    func spec(_ process: ProcessSpec, user: ResolvedUser, stdio: [Int32]) throws -> sl_spec {
+    /// missing, as Docker does), cwd, credentials, capabilities, seccomp, stdio.
+    func spec(_ process: ProcessSpec, user: ResolvedUser, stdio: [Int32], confinement: ProcessConfinement) throws -> sl_spec {
         var env = process.env
         if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=\(user.home)") }
         var spec = sl_spec()
@@ -221,7 +268,14 @@ private final class CArena {
         for (index, gid) in user.groups.enumerated() { groups[index] = gid }
         spec.groups = UnsafePointer(groups)
         spec.ngroups = user.groups.count
-        spec.capabilities = Capabilities.dockerDefault.mask
+        spec.capabilities = confinement.capabilities & Self.boundingSet
+        spec.confinement.no_new_privs = confinement.noNewPrivileges ? 1 : 0
+        if !confinement.seccompFilter.isEmpty {
+            let program = try allocate(UInt8.self, count: confinement.seccompFilter.count)
+            program.initialize(from: confinement.seccompFilter, count: confinement.seccompFilter.count)
+            spec.confinement.seccomp_program = UnsafeRawPointer(program)
+            spec.confinement.seccomp_instructions = UInt16(confinement.seccompFilter.count / 8)
+        }
         let lastCap = (try? String(contentsOfFile: "/proc/sys/kernel/cap_last_cap", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 40
         spec.last_cap = lastCap

@@ -34,6 +34,7 @@ public final class Runtime: Sendable {
     public func create(_ options: CreateOptions) throws -> ContainerConfig {
         let backend = Runtime.backend(options.isolation)
         try backend.validate(options)
+        try options.security.validate()
         let mounts = try options.volumes.map { try volumes.mount($0) }
         let images: ImageStore
         let image: ResolvedImage
@@ -71,7 +72,8 @@ public final class Runtime: Sendable {
             interactive: options.interactive,
             tty: options.tty,
             autoRemove: options.autoRemove,
-            created: Date())
+            created: Date(),
+            security: options.security)
         let bundle = containers.bundle(id)
         do {
             try sys("mkdir \(bundle.directory)") { mkdir(bundle.directory, 0o711) }

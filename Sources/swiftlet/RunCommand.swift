@@ -59,6 +59,7 @@ struct CreateFlags: ParsableArguments {
     var isolation: String = Isolation.microvm.rawValue
     @Option(help: "Network: bridge (default: eth0 on the host bridge swiftlet0, 10.88.0.0/16) or none (loopback only).")
     var network: String = NetworkMode.bridge.rawValue
+    @OptionGroup var security: SecurityFlags
     @Argument(help: "The image.")
     var image: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments.")
@@ -92,6 +93,7 @@ struct CreateFlags: ParsableArguments {
         options.interactive = interactive
         options.tty = tty
         options.autoRemove = autoRemove
+        options.security = try security.options()
         return options
     }
 }

@@ -12,7 +12,14 @@ import Testing
     static let networked = ContainerSetup(hostname: "web", rootfs: "/dev/vda", writable: "/dev/vdb",
                                           network: InterfaceSetup(name: "eth0", address: "10.88.0.2", prefix: 16,
                                                                   gateway: "10.88.0.1"))
+    static let confined = ContainerSetup(hostname: "ro", rootfs: "/dev/vda", writable: "/dev/vdb",
+                                         confinement: .docker(privileged: false, readOnlyRootfs: true), writableSysfs: true,
+                                         tmpfs: [TmpfsSetup(target: "/run", flags: 0x0e, data: "size=1m")],
+                                         sysctls: [SysctlSetup(path: "/proc/sys/net/ipv4/ip_forward", value: "1")])
+    static let confinedProcess = ProcessStart(args: ["id"], confinement: ProcessConfinement(
+        capabilities: Capabilities.all.mask, noNewPrivileges: true, seccompFilter: [6, 0, 0, 0, 0, 0, 0xff, 0x7f]))
     static let every: [AgentMessage] = [
+        .run(confined, confinedProcess), .exec(confinedProcess),
         .hello(version: 1), .run(setup, process), .run(networked, process), .run(ContainerSetup(hostname: "", rootfs: "", writable: ""), ProcessStart(args: [])),
         .exec(process), .started(pid: 42), .failed(status: 127, message: "exec: \"nope\": executable file not found in $PATH"),
         .stdin([0, 1, 255]), .stdin([]), .closeStdin, .stdout(Array("hello\n".utf8)), .stderr([7]), .signal(15),
@@ -90,7 +97,7 @@ import Testing
         var run = AgentMessage.run(Self.setup, Self.process).encode()
         run.removeLast(2)
         run[0] -= 2
-        expectError(run, containing: "truncated message: run columns")
+        expectError(run, containing: "truncated message: run seccomp filter")
     }
 
     @Test func oversizedFrameIsRefused() {

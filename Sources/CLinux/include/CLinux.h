@@ -13,6 +13,8 @@
 #include "nsexec.h"
 #include "agentexec.h"
 #include "netconfig.h"
+#include "confine.h"
+#include "seccompload.h"
 
 // /dev/kvm (system) ioctls.
 extern const unsigned long CL_KVM_GET_API_VERSION;

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "confine.h"
+
 /// Everything the child needs, prepared by the agent.
 struct sa_spec {
     const char *root;          // the container root (an overlay mount point) to chroot into
@@ -36,6 +38,12 @@ struct sa_spec {
     size_t ngroups;
     uint64_t capabilities;     // bounding set; also effective/permitted/inheritable when uid == 0
     int last_cap;              // /proc/sys/kernel/cap_last_cap
+    struct sl_process_confinement confinement;  // seccomp filter and no_new_privs
+    // The main process only, in its new mount namespace after the fresh /proc: masked and
+    // read-only paths (NULL-terminated lists, may be NULL) and a read-only root.
+    const char *const *masked_paths;
+    const char *const *readonly_paths;
+    int readonly_rootfs;
     int stdio[3];              // fds that become the process's 0, 1, 2
     int tty;                   // nonzero: stdio[0] is a pty slave, made the controlling terminal
     int error_fd;              // close-on-exec pipe: a failure is reported here, then _exit

@@ -11,11 +11,33 @@
 #include <spawn.h>
 #include <sys/types.h>
 
+#include "confine.h"
+
 /// A bind mount of a host directory into the container (a volume).
 struct sl_bind {
     const char *source;   // host path
     const char *target;   // absolute path inside the container
     int readonly;
+};
+
+/// A tmpfs mounted in the container (`--tmpfs PATH[:OPTIONS]`), flags and data parsed by the parent.
+struct sl_tmpfs {
+    const char *target;   // absolute path inside the container
+    unsigned long flags;  // MS_* flags
+    const char *data;     // the options the kernel's tmpfs takes (size=, mode=, …)
+};
+
+/// A sysctl set in the container's own namespaces before its process starts (`--sysctl`).
+struct sl_sysctl {
+    const char *path;     // /proc/sys/… as the container sees it
+    const char *value;
+};
+
+/// A device node made in the container's /dev (`--privileged`: the host's devices).
+struct sl_device {
+    const char *path;     // absolute, under /dev
+    mode_t mode;          // type and permission bits
+    dev_t rdev;
 };
 
 /// Everything the child needs, prepared by the parent.
@@ -33,6 +55,23 @@ struct sl_spec {
     uint32_t net_address;
     unsigned net_prefix;
     uint32_t net_gateway;
+    // Confinement of the root (create mode): tmpfs mounts, sysctls, device nodes beyond
+    // the standard ones, masked and read-only paths (NULL-terminated lists), a read-only
+    // root (`--read-only`), sysfs writable (`--privileged`), a private cgroup namespace
+    // entered once the parent has put the child in its cgroup, and the root overlay
+    // mounted nodev (device nodes shipped in an image are inert).
+    const struct sl_tmpfs *tmpfs;
+    size_t ntmpfs;
+    const struct sl_sysctl *sysctls;
+    size_t nsysctls;
+    const struct sl_device *devices;
+    size_t ndevices;
+    const char *const *masked_paths;
+    const char *const *readonly_paths;
+    int readonly_rootfs;
+    int writable_sysfs;
+    int new_cgroup_namespace;
+    int nodev_rootfs;
     // Join mode (join_pid > 0): setns into the namespaces of that process (exec).
     pid_t join_pid;
     const int *ns_fds;         // open /proc/<pid>/ns/{ipc,uts,net,pid,mnt}
@@ -47,6 +86,7 @@ struct sl_spec {
     size_t ngroups;
     uint64_t capabilities;     // effective/permitted/bounding set when uid == 0
     int last_cap;              // /proc/sys/kernel/cap_last_cap
+    struct sl_process_confinement confinement;  // seccomp filter and no_new_privs (both modes)
     int stdio[3];              // fds for the container's 0, 1, 2
     int sync_fd;               // read end: the child waits for one byte before setup
     int sync_close_fd;         // write end, closed in the child (so a dead parent means EOF)
