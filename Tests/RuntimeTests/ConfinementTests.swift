@@ -40,7 +40,7 @@ import Testing
     @Test(arguments: TestIsolation.available)
     func privilegedLiftsTheConfinement(isolation: Isolation) throws {
         let report = try Self.probe(isolation, ["--privileged"])
-        for technique in ["seccomp-filter", "capabilities", "proc-sys-core-pattern", "mount-tmpfs", "unshare-user",
+        for technique in ["seccomp-filter", "capabilities", "proc-sys-core-pattern", "mount-tmpfs", "unshare-mount",
                           "keyctl", "mknod-block-device"] {
             #expect(report[technique]?.blocked == false, "\(technique) still blocked with --privileged: \(report[technique]?.detail ?? "")")
         }
