@@ -26,10 +26,16 @@ struct ContainerConfinement {
             case .unconfined:
                 break
             case .dockerDefault:
-                filter = try SeccompProfile.dockerDefault.withoutBlockDeviceNodes.compile(capabilities: capabilities).program
+                // The marker keeps this filter apart from one of the same text given as a file.
+                let key = PackageResources.docker_default_json + Array("\nwithout block device nodes".utf8)
+                filter = try SeccompCache.filter(profile: key, capabilities: capabilities) {
+                    try SeccompProfile.dockerDefault.withoutBlockDeviceNodes.compile(capabilities: capabilities)
+                }.program
             case .profile(let text):
-                filter = try SeccompProfile(json: Array(text.utf8), source: "the container's seccomp profile")
-                    .compile(capabilities: capabilities).program
+                filter = try SeccompCache.filter(profile: Array(text.utf8), capabilities: capabilities) {
+                    try SeccompProfile(json: Array(text.utf8), source: "the container's seccomp profile")
+                        .compile(capabilities: capabilities)
+                }.program
             }
         }
         process = ProcessConfinement(capabilities: capabilities.mask, noNewPrivileges: security.noNewPrivileges,

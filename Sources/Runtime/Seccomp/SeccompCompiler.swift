@@ -38,10 +38,7 @@ struct SeccompCompiler {
     static let nativeToken = "SCMP_ARCH_X86_64"
 
     static func hostKernel() -> (major: Int, minor: Int) {
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return version(release)
+        version(SeccompCache.kernelRelease)
     }
 
     static func version(_ text: String) -> (major: Int, minor: Int) {
