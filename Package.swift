@@ -107,6 +107,7 @@ let package = Package(
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units"]),
     ],
     swiftLanguageModes: [.v6]
 )
