@@ -72,6 +72,7 @@ let package = Package(
                 "Images",
                 "Registry",
                 "Runtime",
+                "Units",
                 "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

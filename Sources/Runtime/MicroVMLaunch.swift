@@ -1,4 +1,5 @@
 import Foundation
+import Units
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -106,7 +107,7 @@ struct MicroVMLaunch {
 
     var arguments: [String] {
         [files.vmm, "--kernel", files.kernel, "--initrd", files.initramfs, "--cmdline", Self.commandLine,
-         "--cpus", String(cpus), "--memory", "\(memoryMiB)M"]
+         "--cpus", String(cpus), "--memory", GuestMemorySize.argument(mebibytes: memoryMiB)]
             + disks.flatMap { ["--disk", $0.readOnly ? "\($0.path),ro" : $0.path] }
             + ["--vsock", "cid=\(Self.guestCID),uds=\(vsockSocket)"]
             + (network.map { ["--net", "tap=\($0.tap),mac=\($0.mac)"] } ?? [])

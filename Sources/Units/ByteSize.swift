@@ -26,7 +26,7 @@ public enum ByteSize {
         guard DecimalSyntax.isValid(number, exponent: true) else {
             throw ValueError("invalid size '\(text)': '\(String(decoding: number, as: UTF8.self))' is not a number")
         }
-        let tooLarge = ValueError("invalid size '\(text)': more than \(Int64.max) bytes")
+        let tooLarge = ValueError("invalid size '\(text)': must be less than 8 EiB")
         if number.allSatisfy(ASCII.isDigit) {
             guard let whole = Int64(String(decoding: number, as: UTF8.self)) else { throw tooLarge }
             let (product, overflow) = whole.multipliedReportingOverflow(by: unit)
