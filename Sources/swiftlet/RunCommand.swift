@@ -46,7 +46,7 @@ struct CreateFlags: ParsableArguments {
     var tty = false
     @Flag(name: .customLong("rm"), help: "Remove the container when it exits.")
     var autoRemove = false
-    @Option(help: "Container name: [a-zA-Z0-9][a-zA-Z0-9_.-]+.")
+    @Option(parsing: .unconditional, help: "Container name: [a-zA-Z0-9][a-zA-Z0-9_.-]+.")
     var name: String?
     @Option(name: [.customShort("e"), .long], help: "Set an environment variable (K=V, or K to copy the host's).")
     var env: [String] = []
@@ -58,7 +58,7 @@ struct CreateFlags: ParsableArguments {
     var user: String?
     @Option(name: [.customShort("v"), .long], help: "Volume: NAME:/path[:ro] or /host/path:/path[:ro].")
     var volume: [String] = []
-    // Values are Strings taken as typed (`-m -1` included) and parsed by `options()`.
+    // These and --name are Strings taken as typed (`-m -1` included), parsed by `options()`.
     @Option(parsing: .unconditional, help: "Number of CPUs (fractional, up to \(CPUCount.maximum)).")
     var cpus: String?
     @Option(name: [.customShort("m"), .long], parsing: .unconditional, help: "Memory limit (e.g. 64m, 1.5g, 1GiB; a bare number is bytes, 0 no limit).")
