@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio", "ChildProcess"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ChildProcess"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Registry", "ChildProcess"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess", "Units"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess"]),

@@ -92,7 +92,8 @@ struct MicroVMLaunch {
          volumes: [(path: String, readOnly: Bool)], vsockSocket: String) {
         self.files = files
         cpus = max(1, Int((limits.cpus ?? 1).rounded(.up)))
-        memoryMiB = limits.memory.map { ($0 + (1 << 20) - 1) >> 20 + Self.memoryOverheadMiB } ?? Self.defaultMemoryMiB
+        // Whole MiB rounded up, without adding to a limit that may be near Int64.max.
+        memoryMiB = limits.memory.map { ($0 >> 20) + (($0 & ((1 << 20) - 1)) == 0 ? 0 : 1) + Self.memoryOverheadMiB } ?? Self.defaultMemoryMiB
         disks = [(rootfs, true), (writable, false)] + volumes
         self.vsockSocket = vsockSocket
     }
