@@ -9,7 +9,7 @@ import Testing
 struct CommandLineInputTests {
     static let badContainerOptions: [[String]] = [
         ["-m", "99999999999999999g"], ["-m", "9223372036854775808"], ["-m", "1x"], ["-m", "-1"], ["-m", ""],
-        ["-m", "1e400"], ["-m", "nan"], ["--memory", "١g"], ["-m", " 1g"], ["-m", "1gib2"],
+        ["-m", "1e400"], ["-m", "nan"], ["--memory", "١g"], ["-m", " 1g"], ["-m", "1gib2"], ["-m", "1"], ["-m", "6291455"],
         ["--cpus", "0"], ["--cpus", "nan"], ["--cpus", "inf"], ["--cpus", "1e400"], ["--cpus", "-1"], ["--cpus", "1025"],
         ["--cpus", "0.0000000001"], ["--cpus", ""], ["--cpus", "99999999999999999999"],
         ["--pids-limit", "abc"], ["--pids-limit", "99999999999999999999"], ["--pids-limit", "1.5"], ["--pids-limit", "4194305"],
