@@ -73,6 +73,7 @@ let package = Package(
                 "Images",
                 "Registry",
                 "Runtime",
+                "Units",
                 "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -104,10 +105,11 @@ let package = Package(
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio", "ChildProcess"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ChildProcess"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Registry", "ChildProcess"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess", "Units"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess"]),
+        .testTarget(name: "UnitsTests", dependencies: ["Units"]),
     ],
     swiftLanguageModes: [.v6]
 )

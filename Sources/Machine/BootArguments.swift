@@ -81,8 +81,10 @@ public struct BootArguments: Equatable, Sendable {
           --initrd PATH         Initial ramdisk (cpio archive, optionally compressed).
           --cmdline TEXT        Kernel command line (default: "\(MachineConfiguration.defaultCommandLine)",
                                 or with --console virtio "\(MachineConfiguration.defaultVirtioCommandLine)").
-          --cpus N              Number of vCPUs (default: 1).
-          --memory SIZE         Guest RAM, e.g. 256M or 2G (default: 256M).
+          --cpus N              Number of vCPUs, 1 to \(MachineConfiguration.maximumCPUs) (default: 1).
+          --memory SIZE         Guest RAM: a number and a binary unit b, k, m, g, t (optionally followed
+                                by b or ib: 512MiB, 1.5g, 1gb); a number without a unit is MiB
+                                (default: 256M).
           --disk PATH[,ro]      A raw disk image as a virtio-blk device (vda, vdb, ... in order). Repeatable.
           --net tap=NAME[,mac=MAC]
                                 A virtio-net interface on a host TAP device. Repeatable.

@@ -1,3 +1,5 @@
+import Units
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -88,9 +90,15 @@ extension MachineConfiguration {
                                    disks: [String] = [], networks: [String] = [],
                                    console: String = "serial", vsock: String? = nil) throws(ConfigurationError) -> MachineConfiguration {
         guard let kernel, !kernel.isEmpty else { throw ConfigurationError("--kernel PATH is required") }
-        guard let cpuCount = Int(cpus) else { throw ConfigurationError("--cpus must be a number, got \"\(cpus)\"") }
-        guard let size = MemorySize(parsing: memory) else {
-            throw ConfigurationError("--memory must be a size like 256M or 2G, got \"\(memory)\"")
+        guard let count = try? CPUCount.parse(cpus), count.rounded() == count, count <= Double(maximumCPUs) else {
+            throw ConfigurationError("--cpus must be a whole number of vCPUs from 1 to \(maximumCPUs), got \"\(cpus)\"")
+        }
+        let cpuCount = Int(count)
+        let size: Int64
+        do {
+            size = try GuestMemorySize.parse(memory)
+        } catch {
+            throw ConfigurationError("--memory: \(error)")
         }
         guard let consoleKind = Console(rawValue: console) else {
             throw ConfigurationError("--console must be serial or virtio, got \"\(console)\"")
@@ -102,7 +110,7 @@ extension MachineConfiguration {
         var configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
                                                  commandLine: commandLine ?? (consoleKind == .virtio ? defaultVirtioCommandLine : defaultCommandLine),
                                                  cpuCount: cpuCount,
-                                                 memorySize: size.bytes, bootTimerLogging: bootTimerLogging,
+                                                 memorySize: UInt64(size), bootTimerLogging: bootTimerLogging,
                                                  startNanoseconds: startNanoseconds, disks: diskOptions,
                                                  console: consoleKind)
         configuration.networks = networkOptions

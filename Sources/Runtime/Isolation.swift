@@ -20,21 +20,4 @@ public struct ResourceLimits: Codable, Equatable, Sendable {
         self.memory = memory
         self.cpus = cpus
         self.pids = pids
-    }
-
-    /// Parses a Docker size: a number with an optional b/k/m/g suffix (binary units).
-    public static func parseSize(_ text: String) throws -> Int64 {
-        let lower = text.lowercased()
-        let units: [Character: Int64] = ["b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
-        var digits = Substring(lower)
-        var multiplier: Int64 = 1
-        if let last = digits.last, let unit = units[last] {
-            multiplier = unit
-            digits = digits.dropLast()
-        }
-        guard let value = Int64(digits), value > 0 else {
-            throw RuntimeError("invalid size: '\(text)'")
-        }
-        return value * multiplier
-    }
-}
+    }}

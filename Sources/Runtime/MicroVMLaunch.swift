@@ -1,4 +1,5 @@
 import Foundation
+import Units
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,7 +92,8 @@ struct MicroVMLaunch {
          volumes: [(path: String, readOnly: Bool)], vsockSocket: String) {
         self.files = files
         cpus = max(1, Int((limits.cpus ?? 1).rounded(.up)))
-        memoryMiB = limits.memory.map { ($0 + (1 << 20) - 1) >> 20 + Self.memoryOverheadMiB } ?? Self.defaultMemoryMiB
+        // Whole MiB rounded up, without adding to a limit that may be near Int64.max.
+        memoryMiB = limits.memory.map { ($0 >> 20) + (($0 & ((1 << 20) - 1)) == 0 ? 0 : 1) + Self.memoryOverheadMiB } ?? Self.defaultMemoryMiB
         disks = [(rootfs, true), (writable, false)] + volumes
         self.vsockSocket = vsockSocket
     }
@@ -106,7 +108,7 @@ struct MicroVMLaunch {
 
     var arguments: [String] {
         [files.vmm, "--kernel", files.kernel, "--initrd", files.initramfs, "--cmdline", Self.commandLine,
-         "--cpus", String(cpus), "--memory", "\(memoryMiB)M"]
+         "--cpus", String(cpus), "--memory", GuestMemorySize.argument(mebibytes: memoryMiB)]
             + disks.flatMap { ["--disk", $0.readOnly ? "\($0.path),ro" : $0.path] }
             + ["--vsock", "cid=\(Self.guestCID),uds=\(vsockSocket)"]
             + (network.map { ["--net", "tap=\($0.tap),mac=\($0.mac)"] } ?? [])

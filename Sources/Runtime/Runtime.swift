@@ -2,6 +2,7 @@ import ChildProcess
 import CLinux
 import Foundation
 import Images
+import Units
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,7 +49,7 @@ public final class Runtime: Sendable {
         }
         let existing = containers.all()
         if let name = options.name {
-            guard name.range(of: "^[a-zA-Z0-9][a-zA-Z0-9_.-]+$", options: .regularExpression) != nil else {
+            guard (try? ContainerName.validate(name)) == name else {
                 throw RuntimeError("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             }
             if let owner = existing.first(where: { $0.name == name }) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runtime
+import Units
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,15 +11,17 @@ struct StopCommand: ParsableCommand {
         commandName: "stop", abstract: "Stop containers: SIGTERM, then SIGKILL after the grace period.")
 
     @OptionGroup var runtime: RuntimeOptions
-    @Option(name: [.customShort("t"), .long], help: "Seconds to wait before SIGKILL.")
-    var time: Double = 10
+    @Option(name: [.customShort("t"), .long], parsing: .unconditional, help: "Seconds to wait before SIGKILL (or a duration: 1500ms, 1m).")
+    var time = "10"
     @Argument var containers: [String]
 
     func run() throws {
         try reportingRuntimeErrors {
+            let grace = try parsedOption(time, "-t, --time", DurationValue.parseTimeout).components
+            let timeout = Double(grace.seconds) + Double(grace.attoseconds) / 1e18
             let runtime = try runtime.open()
             for container in containers {
-                try runtime.stop(container, timeout: time)
+                try runtime.stop(container, timeout: timeout)
                 print(container)
             }
         }

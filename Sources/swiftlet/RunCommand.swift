@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Images
 import Runtime
+import Units
 
 /// The state-root option of the container and volume commands.
 struct RuntimeOptions: ParsableArguments {
@@ -25,6 +26,18 @@ func reportingRuntimeErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// The value of option `flag` parsed by a Units parser. A bad value is a `RuntimeError`
+/// in Docker's words, `invalid argument "1x" for "-m, --memory" flag: …`, so
+/// `reportingRuntimeErrors` prints one line and exits 125 as Docker's CLI does (an
+/// ArgumentParser validation error would print the usage and exit 64).
+func parsedOption<Value>(_ text: String, _ flag: String, _ parse: (String) throws(ValueError) -> Value) throws(RuntimeError) -> Value {
+    do {
+        return try parse(text)
+    } catch {
+        throw RuntimeError("invalid argument \"\(text)\" for \"\(flag)\" flag: \(error)")
+    }
+}
+
 /// The `docker create`/`docker run` flags.
 struct CreateFlags: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Keep STDIN open.")
@@ -33,7 +46,7 @@ struct CreateFlags: ParsableArguments {
     var tty = false
     @Flag(name: .customLong("rm"), help: "Remove the container when it exits.")
     var autoRemove = false
-    @Option(help: "Container name.")
+    @Option(parsing: .unconditional, help: "Container name: [a-zA-Z0-9][a-zA-Z0-9_.-]+.")
     var name: String?
     @Option(name: [.customShort("e"), .long], help: "Set an environment variable (K=V, or K to copy the host's).")
     var env: [String] = []
@@ -45,12 +58,13 @@ struct CreateFlags: ParsableArguments {
     var user: String?
     @Option(name: [.customShort("v"), .long], help: "Volume: NAME:/path[:ro] or /host/path:/path[:ro].")
     var volume: [String] = []
-    @Option(help: "Number of CPUs (fractional).")
-    var cpus: Double?
-    @Option(name: [.customShort("m"), .long], help: "Memory limit (e.g. 64m, 1g).")
+    // These and --name are Strings taken as typed (`-m -1` included), parsed by `options()`.
+    @Option(parsing: .unconditional, help: "Number of CPUs (fractional, up to \(CPUCount.maximum)).")
+    var cpus: String?
+    @Option(name: [.customShort("m"), .long], parsing: .unconditional, help: "Memory limit (e.g. 64m, 1.5g, 1GiB; a bare number is bytes, 0 no limit).")
     var memory: String?
-    @Option(name: .customLong("pids-limit"), help: "Maximum number of processes.")
-    var pidsLimit: Int?
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: "Maximum number of processes (-1: no limit).")
+    var pidsLimit: String?
     @Option(help: "Override the image's entrypoint.")
     var entrypoint: String?
     @Option(name: [.customShort("h"), .long], help: "Container hostname.")
@@ -67,7 +81,7 @@ struct CreateFlags: ParsableArguments {
 
     func options() throws -> CreateOptions {
         var options = CreateOptions(image: image)
-        options.name = name
+        options.name = try name.map { try parsedOption($0, "--name", ContainerName.validate) }
         options.command = command.first == "--" ? Array(command.dropFirst()) : command
         options.entrypoint = entrypoint
         for file in envFile {
@@ -81,7 +95,18 @@ struct CreateFlags: ParsableArguments {
         options.user = user
         options.hostname = hostname
         options.volumes = volume
-        options.limits = ResourceLimits(memory: try memory.map(ResourceLimits.parseSize), cpus: cpus, pids: pidsLimit)
+        // Docker: a memory of 0 and a pids limit of 0 or below mean no limit; a memory
+        // limit is at least 6 MiB.
+        let memoryBytes = try memory.map {
+            try parsedOption($0, "-m, --memory") { text throws(ValueError) in
+                let bytes = try ByteSize.parse(text)
+                guard bytes == 0 || bytes >= 6 << 20 else { throw ValueError("minimum memory limit allowed is 6MB") }
+                return bytes
+            }
+        }
+        options.limits = ResourceLimits(memory: memoryBytes == 0 ? nil : memoryBytes,
+                                        cpus: try cpus.map { try parsedOption($0, "--cpus", CPUCount.parse) },
+                                        pids: try pidsLimit.flatMap { try parsedOption($0, "--pids-limit", PidsLimit.parse) })
         guard let kind = Isolation(rawValue: isolation) else {
             throw RuntimeError("invalid isolation '\(isolation)': use namespace or microvm")
         }
@@ -109,8 +134,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingRuntimeErrors {
+            let options = try flags.options()
             let runtime = try runtime.open()
-            let config = try runtime.create(try flags.options())
+            let config = try runtime.create(options)
             if detach {
                 _ = try runtime.start(config.id, attach: false)
                 print(config.id)
@@ -130,7 +156,8 @@ struct CreateCommand: ParsableCommand {
 
     func run() throws {
         try reportingRuntimeErrors {
-            print(try runtime.open().create(try flags.options()).id)
+            let options = try flags.options()
+            print(try runtime.open().create(options).id)
         }
     }
 }

@@ -65,14 +65,13 @@ final class ScratchFiles {
                                              bootTimerLogging: false, startNanoseconds: 0)
     }
 
-    @Test func parsesSizesWithBinarySuffixes() {
-        #expect(MemorySize(parsing: "256M")?.bytes == 256 << 20)
-        #expect(MemorySize(parsing: "2G")?.bytes == 2 << 30)
-        #expect(MemorySize(parsing: "512MiB")?.bytes == 512 << 20)
-        #expect(MemorySize(parsing: "65536k")?.bytes == 64 << 20)
-        #expect(MemorySize(parsing: "128")?.bytes == 128 << 20)
-        for bad in ["", "M", "lots", "12X", "-1G", "1.5G", "99999999999999999999G"] {
-            #expect(MemorySize(parsing: bad) == nil, "\(bad)")
+    @Test func memoryIsAUnitsSizeWithABareNumberInMiB() throws {
+        #expect(try options(memory: "512MiB").memorySize == 512 << 20)
+        #expect(try options(memory: "1gb").memorySize == 1 << 30)
+        #expect(try options(memory: "128").memorySize == 128 << 20)
+        #expect(try options(memory: "1.5g").memorySize == 3 << 29)
+        for bad in ["", "M", "lots", "12X", "-1G", "99999999999999999999G", "nan", "1e400"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try options(memory: bad) }
         }
     }
 

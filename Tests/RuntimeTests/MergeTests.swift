@@ -73,11 +73,7 @@ import Testing
         }
     }
 
-    @Test func sizesAndEnvFiles() throws {
-        #expect(try ResourceLimits.parseSize("64m") == 64 << 20)
-        #expect(try ResourceLimits.parseSize("1G") == 1 << 30)
-        #expect(try ResourceLimits.parseSize("4096") == 4096)
-        #expect(throws: RuntimeError.self) { try ResourceLimits.parseSize("lots") }
+    @Test func envFiles() throws {
         #expect(CreateOptions.envFileEntries("# c\nA=1\n\n  B \n") == ["A=1", "B"])
     }
 
