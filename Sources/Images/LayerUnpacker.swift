@@ -128,10 +128,15 @@ struct LayerUnpacker {
         }
     }
 
-    /// Splits an entry name into components, refusing absolute paths and `..`.
+    /// Splits an entry name into components, refusing absolute paths, `..`, and NUL
+    /// bytes (a pax name may hold them; the system calls would see the name cut there,
+    /// so `..\0x` would pass the `..` check here and be `..` to the kernel).
     static func components(of name: String) throws -> [String] {
         if name.hasPrefix("/") {
             throw ImageError("absolute path '\(name)' is not allowed in a layer")
+        }
+        if name.utf8.contains(0) {
+            throw ImageError("path '\(name.replacingOccurrences(of: "\0", with: "\\0"))' contains a NUL byte")
         }
         let parts = name.split(separator: "/").map(String.init).filter { $0 != "." }
         if parts.contains("..") {

@@ -38,7 +38,9 @@ final class TarReader {
 
     /// The next entry, or nil at the end of the archive.
     func next() throws -> TarEntry? {
-        try skip(pendingContent + Int64(pendingPadding))
+        // Separately: a size near Int64.max (base-256 or pax) plus its padding overflows.
+        try skip(pendingContent)
+        try skip(Int64(pendingPadding))
         pendingContent = 0
         pendingPadding = 0
         var pax: [String: [UInt8]] = [:]
@@ -154,7 +156,7 @@ final class TarReader {
         while index < data.count {
             guard let space = data[index...].firstIndex(of: UInt8(ascii: " ")),
                   let length = Int(String(decoding: data[index..<space], as: UTF8.self)),
-                  length > 0, index + length <= data.count, data[index + length - 1] == UInt8(ascii: "\n"),
+                  length > 0, length <= data.count - index, data[index + length - 1] == UInt8(ascii: "\n"),
                   let equals = data[(space + 1)..<(index + length)].firstIndex(of: UInt8(ascii: "="))
             else {
                 throw ImageError("\(what): malformed pax extended header")

@@ -110,6 +110,26 @@ import Testing
         #expect(!exists(temp.sub("evil")))
     }
 
+    /// A pax name with a NUL byte: the checks saw `..\0xxx`, the system calls `..`, so the
+    /// unpacker removed the root's parent directory (found by Fuzz/TarUnpack).
+    @Test func namesWithNULBytesAreRefused() throws {
+        let temp = try TempDirectory()
+        defer { temp.cleanup() }
+        let root = temp.sub("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: temp.sub("sentinel")))
+        let long = String(repeating: "x", count: 100) // over 100 bytes: the name goes into a pax header
+        for name in ["..\0\(long)", "dir\0\(long)/file"] {
+            #expect {
+                try unpack([[Fixture.file(name, "pwned")]], into: root)
+            } throws: { error in
+                (error as? ImageError)?.message.contains("contains a NUL byte") == true
+            }
+        }
+        #expect(FileManager.default.contents(atPath: temp.sub("sentinel")) == Data("keep".utf8))
+        #expect(exists(root))
+    }
+
     @Test func writingThroughASymlinkIsRefused() throws {
         let temp = try TempDirectory()
         defer { temp.cleanup() }
