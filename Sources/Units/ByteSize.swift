@@ -72,8 +72,10 @@ enum ASCII {
         var value: UInt64 = 0
         for digit in digits {
             guard isDigit(digit) else { return nil }
-            value = value * 10 + UInt64(digit - UInt8(ascii: "0"))
-            guard value <= limit else { return nil }
+            let (tens, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = tens.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflow, !carry, sum <= limit else { return nil }
+            value = sum
         }
         return value
     }
