@@ -112,8 +112,8 @@ let package = Package(
 )
 
 /// Fuzz targets (`scripts/fuzz`): one libFuzzer executable per `Fuzz/<Target>/`, declared only
-/// when SWIFTLET_FUZZ=1 so the normal build neither sees nor builds them. Each is built with
-/// `-sanitize=fuzzer,address` into its own scratch path.
+/// when SWIFTLET_FUZZ=1 so the normal build neither sees nor builds them. scripts/fuzz builds
+/// them with `-sanitize=fuzzer,address` into its own scratch path.
 let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("Virtqueue", ["Virtio", "FuzzSupport"]),
     ("MMIOTransport", ["Virtio", "FuzzSupport"]),

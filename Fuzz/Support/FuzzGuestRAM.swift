@@ -34,7 +34,7 @@ public final class FuzzGuestRAM: GuestRAM, @unchecked Sendable {
 public enum FuzzDevices {
     public static let all: [any VirtioDevice] = {
         var devices: [any VirtioDevice] = [EntropyDevice(), ConsoleDevice(output: { _ in })]
-        let directory = "/tmp/swiftlet-fuzz-\(getpid())"
+        let directory = "\(temporaryDirectory)/swiftlet-fuzz-\(getpid())"
         mkdir(directory, 0o700)
         let disk = directory + "/disk"
         let fd = open(disk, O_CREAT | O_RDWR | O_TRUNC, 0o600)
@@ -46,4 +46,9 @@ public enum FuzzDevices {
         }
         return devices
     }()
+}
+
+/// `$TMPDIR` (scripts/fuzz points it at a directory it removes afterwards), else /tmp.
+public var temporaryDirectory: String {
+    getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
 }

@@ -7,7 +7,7 @@ import Foundation
 /// applied on top. Both unpack into `sandbox/root`; after each input nothing else in the
 /// sandbox may have changed: no new entry beside `root`, the canary file in `outside`
 /// unmodified and not hard-linked. Any malformed archive must throw, never crash.
-let sandbox = "/tmp/swiftlet-fuzz-tar-\(getpid())"
+let sandbox = "\(NSTemporaryDirectory())/swiftlet-fuzz-tar-\(getpid())"
 let root = sandbox + "/root"
 let outside = sandbox + "/outside"
 let canary = outside + "/canary"
