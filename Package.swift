@@ -113,3 +113,25 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// Fuzz targets (`scripts/fuzz`): one libFuzzer executable per `Fuzz/<Target>/`, declared only
+/// when SWIFTLET_FUZZ=1 so the normal build neither sees nor builds them. scripts/fuzz builds
+/// them with `-sanitize=fuzzer,address` into its own scratch path.
+let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+    ("Virtqueue", ["Virtio", "FuzzSupport"]),
+    ("MMIOTransport", ["Virtio", "FuzzSupport"]),
+    ("KernelImage", ["X86", "Machine"]),
+    ("TarUnpack", ["Images"]),
+    ("OCIManifests", ["Images"]),
+    ("AgentFrames", ["AgentProtocol"]),
+    ("Units", ["Units"]),
+]
+if Context.environment["SWIFTLET_FUZZ"] == "1" {
+    // What several targets share: fake guest RAM for the virtio targets.
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["Virtio"], path: "Fuzz/Support"))
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: "Fuzz\(target.name)", dependencies: target.dependencies, path: "Fuzz/\(target.name)", exclude: ["corpus"])
+        )
+    }
+}
