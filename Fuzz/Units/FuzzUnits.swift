@@ -14,6 +14,6 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(cpus.isFinite && cpus > 0, "CPU count \(text) parsed to \(cpus)")
     }
     _ = try? PortRange.parse(text)
-    try? ContainerName.validate(text)
+    _ = try? ContainerName.validate(text)
     return 0
 }
