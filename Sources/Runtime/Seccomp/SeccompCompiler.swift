@@ -37,10 +37,6 @@ struct SeccompCompiler {
     static let nativeArchitecture = "amd64"
     static let nativeToken = "SCMP_ARCH_X86_64"
 
-    static func hostKernel() -> (major: Int, minor: Int) {
-        version(SeccompCache.kernelRelease)
-    }
-
     static func version(_ text: String) -> (major: Int, minor: Int) {
         let parts = text.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
         return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)

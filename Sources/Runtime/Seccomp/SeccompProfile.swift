@@ -85,17 +85,9 @@ public struct SeccompProfile: Codable, Equatable, Sendable {
         }
     }
 
-    /// Reads and decodes a profile file.
-    public static func load(path: String) throws(RuntimeError) -> SeccompProfile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RuntimeError("opening seccomp profile (\(path)) failed", errno: errno)
-        }
-        return try SeccompProfile(json: Array(data), source: path)
-    }
-
     /// The BPF filter for a container holding `capabilities`, on this host's kernel.
     public func compile(capabilities: Capabilities) throws(RuntimeError) -> SeccompFilter {
-        try SeccompCompiler(profile: self, capabilities: capabilities, kernel: SeccompCompiler.hostKernel()).compile()
+        try SeccompCompiler(profile: self, capabilities: capabilities, kernel: SeccompCompiler.version(SeccompCache.kernelRelease)).compile()
     }
 
     /// This profile with block device nodes refused: mknod/mknodat are allowed for every
