@@ -13,6 +13,7 @@
 #include "nsexec.h"
 #include "agentexec.h"
 #include "netconfig.h"
+#include "vmmjail.h"
 
 // /dev/kvm (system) ioctls.
 extern const unsigned long CL_KVM_GET_API_VERSION;
