@@ -125,6 +125,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("OCIManifests", ["Images"]),
     ("AgentFrames", ["AgentProtocol"]),
     ("Units", ["Units"]),
+    ("SecurityOptions", ["Runtime", "AgentProtocol"]),
 ]
 if Context.environment["SWIFTLET_FUZZ"] == "1" {
     // What several targets share: fake guest RAM for the virtio targets.

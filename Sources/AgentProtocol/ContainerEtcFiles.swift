@@ -8,6 +8,9 @@ import Glibc
 /// its process starts (namespace: the overlay's upper dir on the host; microVM: the agent
 /// inside the guest).
 public enum ContainerEtcFiles {
+    /// The files `write(into:hostname:address:)` writes in /etc.
+    public static let names = ["hosts", "hostname"]
+
     /// /etc/hosts for `hostname` at `address` (nil without a network but loopback:
     /// Docker's `--network none` file has no line for the container).
     public static func hosts(hostname: String, address: String?) -> String {
@@ -32,7 +35,7 @@ public enum ContainerEtcFiles {
     /// (O_EXCL | O_NOFOLLOW), so a link the container left is never followed. Returns the
     /// call that failed and its errno, or nil.
     public static func write(into etc: String, hostname: String, address: String?) -> (call: String, errno: Int32)? {
-        let files = [("hosts", hosts(hostname: hostname, address: address)), ("hostname", Self.hostname(hostname))]
+        let files = zip(names, [hosts(hostname: hostname, address: address), Self.hostname(hostname)])
         for (name, text) in files {
             let path = "\(etc)/\(name)"
             if unlink(path) < 0 && errno != ENOENT { return ("unlink \(path)", errno) }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -112,9 +113,18 @@ static void sl_mount(const char *source, const char *root, const char *target, c
     }
 }
 
-static void sl_mknod(const char *root, const char *name, unsigned major, unsigned minor) {
+/// One of the standard device nodes (`name` is its host path too): made with mknod, or in
+/// a user namespace, where mknod is refused, the host's node bound over an empty file.
+static void sl_mknod(const struct sl_spec *spec, const char *name, unsigned major, unsigned minor) {
     char path[PATH_BUF];
-    sl_under(path, root, name);
+    sl_under(path, spec->rootfs, name);
+    if (spec->user_namespace) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        sl_check(fd, name);
+        close(fd);
+        sl_check(mount(name, path, NULL, MS_BIND, NULL), name);
+        return;
+    }
     if (mknod(path, S_IFCHR | 0666, makedev(major, minor)) < 0) sl_fail(SL_EXIT_RUNTIME, name, errno);
     sl_check(chmod(path, 0666), name);
 }
@@ -143,6 +153,11 @@ static void sl_symlink(const char *target, const char *root, const char *name) {
 static void sl_setup_rootfs(const struct sl_spec *spec) {
     const char *root = spec->rootfs;
     sl_check(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making / private");
+    if (spec->lower_mountpoint) {
+        sl_check((int)syscall(SYS_move_mount, spec->lower_tree_fd, "", AT_FDCWD, spec->lower_mountpoint,
+                              MOVE_MOUNT_F_EMPTY_PATH),
+                 "attaching the idmapped image tree");
+    }
     sl_check(mount("overlay", root, "overlay", spec->nodev_rootfs ? MS_NODEV : 0, spec->overlay_data),
              "mounting the overlay rootfs");
     for (size_t i = 0; i < spec->nbinds; i++) {
@@ -156,12 +171,12 @@ static void sl_setup_rootfs(const struct sl_spec *spec) {
     sl_mount("proc", root, "/proc", "proc", hardened, NULL);
     sl_mount("sysfs", root, "/sys", "sysfs", spec->writable_sysfs ? hardened : hardened | MS_RDONLY, NULL);
     sl_mount("tmpfs", root, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
-    sl_mknod(root, "/dev/null", 1, 3);
-    sl_mknod(root, "/dev/zero", 1, 5);
-    sl_mknod(root, "/dev/full", 1, 7);
-    sl_mknod(root, "/dev/random", 1, 8);
-    sl_mknod(root, "/dev/urandom", 1, 9);
-    sl_mknod(root, "/dev/tty", 5, 0);
+    sl_mknod(spec, "/dev/null", 1, 3);
+    sl_mknod(spec, "/dev/zero", 1, 5);
+    sl_mknod(spec, "/dev/full", 1, 7);
+    sl_mknod(spec, "/dev/random", 1, 8);
+    sl_mknod(spec, "/dev/urandom", 1, 9);
+    sl_mknod(spec, "/dev/tty", 5, 0);
     for (size_t i = 0; i < spec->ndevices; i++) sl_make_device(root, &spec->devices[i]);
     sl_mount("devpts", root, "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
     sl_mount("shm", root, "/dev/shm", "tmpfs", hardened, "mode=1777,size=65536k");
@@ -322,7 +337,8 @@ static void sl_join(const struct sl_spec *spec) {
 
 pid_t sl_spawn(const struct sl_spec *spec) {
     unsigned long flags = spec->join_pid > 0 ? 0
-        : CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+        : CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET
+            | (spec->user_namespace ? CLONE_NEWUSER : 0);
     pid_t pid = sl_clone(flags);
     if (pid != 0) return pid;
     // Child: signals back to defaults, stdio in place, wait for the parent's cgroup setup.
@@ -335,6 +351,11 @@ pid_t sl_spawn(const struct sl_spec *spec) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (spec->join_pid > 0) sl_join(spec);
+    // The parent has written the maps: become the namespace's root (host root is not in them).
+    if (spec->user_namespace) {
+        sl_check(setresgid(0, 0, 0), "setresgid in the user namespace");
+        sl_check(setresuid(0, 0, 0), "setresuid in the user namespace");
+    }
     if (spec->new_cgroup_namespace) sl_check(unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     sl_setup_rootfs(spec);
     const char *step;

@@ -1,6 +1,6 @@
 /// The command line of `swiftlet boot` (the `swiftlet-vmm` executable), parsed without
 /// a framework so that the per-VM process links no Foundation: `--name value` or
-/// `--name=value` options, `--disk` and `--net` repeatable, `--boot-timer` a flag,
+/// `--name=value` options, `--disk` and `--net` repeatable, `--boot-timer` and `--no-jail` flags,
 /// `-h`/`--help` for the usage text.
 public struct BootArguments: Equatable, Sendable {
     public var kernel: String?
@@ -13,6 +13,9 @@ public struct BootArguments: Equatable, Sendable {
     public var vsock: String?
     public var console = "serial"
     public var bootTimer = false
+    /// `--no-jail`: run without the jail (mount namespace, unprivileged ids) a root VMM
+    /// enters by default; the seccomp filters stay. For debugging.
+    public var noJail = false
     /// `-h` or `--help` was given: print `usage` and exit 0.
     public var help = false
 
@@ -39,6 +42,11 @@ public struct BootArguments: Equatable, Sendable {
             if name == "boot-timer" {
                 guard inlineValue == nil else { throw ConfigurationError("--boot-timer takes no value") }
                 bootTimer = true
+                continue
+            }
+            if name == "no-jail" {
+                guard inlineValue == nil else { throw ConfigurationError("--no-jail takes no value") }
+                noJail = true
                 continue
             }
             guard Self.valueOptions.contains(name) else {
@@ -96,6 +104,8 @@ public struct BootArguments: Equatable, Sendable {
           --console serial|virtio
                                 Interactive console: serial (COM1, ttyS0; default) or virtio (hvc0).
           --boot-timer          Log writes to the boot-timer port (0x440) with the time since start to stderr.
+          --no-jail             When run as root, do not enter the jail (a mount namespace holding only the
+                                vsock socket's directory, an unprivileged uid, no_new_privs). For debugging.
           -h, --help            Show this help.
 
         Exit status: 0 when the guest powers off or reboots, 2 for bad arguments, 1 when the

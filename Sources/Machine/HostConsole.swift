@@ -34,10 +34,17 @@ public final class HostConsole: Sendable {
         tcsetattr(0, TCSANOW, &settings)
     }
 
-    /// Starts the thread that reads stdin until EOF and hands the bytes to `machine`.
-    /// The thread is not joined: it ends with the process.
-    public func forwardInput(to machine: Machine) throws(KVMError) {
+    /// Starts the thread that reads stdin until EOF and hands the bytes to `machine`;
+    /// it calls `confine(.consoleInput)` first and stops if that throws. The thread is
+    /// not joined: it ends with the process.
+    public func forwardInput(to machine: Machine, confine: @escaping ThreadConfinement = { _ in }) throws(KVMError) {
         _ = try HostThread {
+            do {
+                try confine(.consoleInput)
+            } catch {
+                StandardError.write("swiftlet boot: console input stopped: \(error)\n")
+                return
+            }
             var buffer = [UInt8](repeating: 0, count: 256)
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }

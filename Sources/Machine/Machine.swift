@@ -104,7 +104,10 @@ public final class Machine: Sendable {
 
     /// Runs every vCPU on its own thread until the guest powers off or resets, a vCPU
     /// faults, or one of `stopSignals` arrives; then stops all vCPUs and returns why.
-    public func run(stopSignals: [Int32] = []) throws -> MachineExit {
+    /// Each thread calls `confine` with its kind once set up; no vCPU enters the guest
+    /// before every thread (this one last) is confined. A failed confinement ends the
+    /// machine with a fault naming the thread.
+    public func run(stopSignals: [Int32] = [], confine: @escaping ThreadConfinement = { _ in }) throws -> MachineExit {
         try HostThread.installWakeupHandler()
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -121,9 +124,15 @@ public final class Machine: Sendable {
                 pthread_sigmask(SIG_SETMASK, &previousMask, nil)
             }
         }
+        let gate = try StartGate()
+        defer { gate.close() }
 
+        let latch = self.latch
         let devices = try DeviceThread(transports: virtio.transports)
-        let deviceThread = try HostThread { devices.run() }
+        let deviceThread = try HostThread {
+            guard Self.confined(.device, by: confine, latch: latch) else { return }
+            devices.run()
+        }
         defer {
             devices.stop()
             deviceThread.join()
@@ -134,12 +143,18 @@ public final class Machine: Sendable {
         for vcpu in vcpus {
             let loop = VCPULoop(vcpu: vcpu, ports: ports, mmio: mmio, latch: latch)
             do {
-                threads.append(try HostThread { loop.run() })
+                threads.append(try HostThread {
+                    guard Self.confined(.vcpu, by: confine, latch: latch) else { return }
+                    gate.wait()
+                    loop.run()
+                })
             } catch {
                 latch.record(.fault("cannot start vCPU \(vcpu.id): \(error)"))
                 break
             }
         }
+        _ = Self.confined(.main, by: confine, latch: latch)
+        gate.open(for: threads.count)
 
         waitForExit(signalFD: signalFD)
         for (vcpu, thread) in zip(vcpus, threads) {
@@ -148,6 +163,17 @@ public final class Machine: Sendable {
         }
         for thread in threads { thread.join() }
         return latch.exit ?? .fault("machine stopped without a recorded exit")
+    }
+
+    /// Runs `confine` for this thread; a failure is the machine's fault.
+    private static func confined(_ kind: MachineThreadKind, by confine: ThreadConfinement, latch: ExitLatch) -> Bool {
+        do {
+            try confine(kind)
+            return true
+        } catch {
+            latch.record(.fault("cannot confine the \(kind.rawValue) thread: \(error)"))
+            return false
+        }
     }
 
     private func waitForExit(signalFD: Int32) {

@@ -93,6 +93,9 @@ public struct ContainerConfig: Codable, Sendable {
     /// Privileges and confinement; nil in configs written before they existed (those
     /// containers get the defaults).
     public var security: SecurityOptions?
+    /// The container's user namespace (`--userns=auto`), allocated at create; nil: the
+    /// host's ids.
+    public var idMapping: IDMapping?
 }
 
 /// A container's lifecycle state, stored as `state.json` (OCI runtime-spec runtime.md

@@ -121,6 +121,16 @@ struct ContainerStore: Sendable {
 
     func bundle(_ id: String) -> ContainerBundle { ContainerBundle(directory: "\(directory)/\(id)") }
 
+    /// Runs `body` holding `create.lock` exclusively, so creations in several processes
+    /// see each other's finished configs (names, user namespace ids).
+    func whileCreating<T>(_ body: () throws -> T) throws -> T {
+        let path = "\(directory)/create.lock"
+        let fd = try sys("open \(path)") { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        try sys("flock \(path)") { flock(fd, LOCK_EX) }
+        return try body()
+    }
+
     func ids() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.count == 64 }
     }

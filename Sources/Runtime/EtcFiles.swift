@@ -7,9 +7,11 @@ import Glibc
 /// its overlay's upper dir before the overlay is mounted, so the container sees them over
 /// the image's. The upper `etc` directory, when it has to be created, takes the image's
 /// /etc owner and mode (overlayfs shows the upper dir's attributes). Nothing is written
-/// where /etc is not a directory (in the image or as the container left it).
+/// where /etc is not a directory (in the image or as the container left it). In a user
+/// namespace (`idMapping`) the directory and files get the mapped owners.
 enum EtcFiles {
-    static func write(upper: String, lower: String, hostname: String, address: IPv4Address?) throws {
+    static func write(upper: String, lower: String, hostname: String, address: IPv4Address?,
+                      idMapping: IDMapping? = nil) throws {
         let etc = "\(upper)/etc"
         var image = stat()
         if lstat("\(lower)/etc", &image) == 0, image.st_mode & S_IFMT != S_IFDIR {
@@ -23,12 +25,19 @@ enum EtcFiles {
         } else {
             try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
             if image.st_mode != 0 {
-                try sys("chown \(etc)") { chown(etc, image.st_uid, image.st_gid) }
+                let owner = idMapping.map { $0.hostIDs(uid: image.st_uid, gid: image.st_gid) ?? (image.st_uid, image.st_gid) }
+                    ?? (image.st_uid, image.st_gid)
+                try sys("chown \(etc)") { chown(etc, owner.0, owner.1) }
                 try sys("chmod \(etc)") { chmod(etc, image.st_mode & 0o7777) }
             }
         }
         if let failure = ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description) {
             throw RuntimeError("cannot write the container's /etc: \(failure.call) failed", errno: failure.errno)
+        }
+        if let root = idMapping?.hostIDs(uid: 0, gid: 0) {
+            for name in ContainerEtcFiles.names {
+                try sys("chown \(etc)/\(name)") { lchown("\(etc)/\(name)", root.uid, root.gid) }
+            }
         }
     }
 }

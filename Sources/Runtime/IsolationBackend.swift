@@ -64,9 +64,9 @@ public protocol ContainerProcess: Sendable {
     func resize(_ size: winsize)
 }
 
-/// A process that is a child of the caller: waited for with `waitpid`, its terminal (if
+/// A namespace container's process, a child of the caller: waited for with `waitpid`, its terminal (if
 /// any) resized with TIOCSWINSZ on the master.
-struct ChildProcess: ContainerProcess {
+struct NamespaceProcess: ContainerProcess {
     let pid: pid_t
     let terminal: Int32?
 

@@ -17,7 +17,10 @@ import Glibc
 /// named volumes' ext4 images. The host talks to the agent over vsock through the VMM's
 /// Unix socket; sockets live in the container's run directory `/run/swiftlet/<id>/`
 /// (tmpfs, and short enough for a Unix socket path), the serial console goes to
-/// `console.log` in the bundle.
+/// `console.log` in the bundle. The VMM, started as root, confines itself before the guest
+/// runs (its own mount namespace holding only the run directory, uid 1e9+pid,
+/// no_new_privs, per-thread seccomp filters; see swiftlet-vmm) and runs in the
+/// container's cgroup `swiftlet/<id>`, which carries the `--cpus` quota.
 struct MicroVMBackend: IsolationBackend {
     /// How long the guest may take from VMM start to an agent listening on vsock (a
     /// nested Linux boot under emulation takes several seconds).
@@ -34,6 +37,9 @@ struct MicroVMBackend: IsolationBackend {
     }
 
     func validate(_ options: CreateOptions) throws {
+        if case .auto = options.security.userNamespace {
+            throw RuntimeError("--userns=auto is not supported with --isolation microvm (the container's root is confined by its own VM kernel)")
+        }
         try Self.checkHost()
         _ = try GuestFiles.locate(executable: Self.executable())
         if options.limits.pids != nil {
@@ -86,8 +92,18 @@ struct MicroVMBackend: IsolationBackend {
         }
         let security = config.security ?? SecurityOptions()
         let confinement = try ContainerConfinement(security)
-        let vmm = try spawnVMM(launch, console: bundle.path("console.log"))
+        // The VMM's group: --cpus as a CPU quota on the host (the guest gets whole vCPUs);
+        // memory is the guest kernel's to enforce (the VMM's own size is the VM's RAM).
+        let group = try Cgroup.create(config.id, limits: ResourceLimits(cpus: config.limits.cpus))
+        let vmm: pid_t
         do {
+            vmm = try spawnVMM(launch, console: bundle.path("console.log"))
+        } catch {
+            group.remove()
+            throw error
+        }
+        do {
+            try group.add(vmm)
             let fd = try connect(launch.vsockSocket, vmm: vmm, console: bundle.path("console.log"))
             let setup = ContainerSetup(
                 hostname: config.hostname, rootfs: MicroVMLaunch.guestDevice(0), writable: MicroVMLaunch.guestDevice(1),
@@ -107,11 +123,12 @@ struct MicroVMBackend: IsolationBackend {
             let start = processStart(config.process, tty: config.tty, size: terminalSize, confinement: confinement.process)
             let session = try AgentSession(fd: fd, request: .run(setup, start),
                                            stdio: stdio, tty: config.tty, pid: vmm)
-            return try MicroVMProcess(session: session, vmm: vmm, control: "\(run)/control.sock")
+            return try MicroVMProcess(session: session, vmm: vmm, control: "\(run)/control.sock", bundle: bundle)
         } catch {
             kill(vmm, SIGKILL)
             var status: Int32 = 0
             while waitpid(vmm, &status, 0) < 0 && errno == EINTR {}
+            group.remove()
             throw error
         }
     }
@@ -120,6 +137,7 @@ struct MicroVMBackend: IsolationBackend {
         // The monitor reaps the VMM; this catches one left behind by a monitor that died.
         if let pid = try? bundle.readState().pid, Self.isVMM(pid, of: config) { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: Self.runDirectory(config.id))
+        Cgroup.locate(config.id).remove()
         // The guest kernel's OOM killer logs at KERN_ERR, which `quiet` still prints.
         let console = (try? String(contentsOfFile: bundle.path("console.log"), encoding: .utf8)) ?? ""
         return console.contains("Out of memory: Killed process")

@@ -7,17 +7,22 @@ import Glibc
 /// A microVM container's main process as its monitor sees it: the VMM (a child of the
 /// monitor, the container's recorded pid), the main agent session and the control socket
 /// through which other processes signal the container. The exit code is the one the agent
-/// reports; a VM that ends without one gives 137 when the host killed it, else 125.
+/// reports; a VM that ends without one gives 137 when the host killed it, else 125. A VMM
+/// that a signal ended by itself (SIGSYS from its seccomp filters, a crash) is recorded
+/// as the container's error with the end of its console log, where the VMM names the
+/// forbidden system call.
 final class MicroVMProcess: ContainerProcess {
     let session: AgentSession
     let pid: pid_t
+    let bundle: ContainerBundle
     var terminal: Int32? { nil }
     private let control: Mutex<ControlSocket?> = Mutex(nil)
     private let killedByHost = Mutex(false)
 
-    init(session: AgentSession, vmm: pid_t, control path: String) throws {
+    init(session: AgentSession, vmm: pid_t, control path: String, bundle: ContainerBundle) throws {
         self.session = session
         pid = vmm
+        self.bundle = bundle
         let socket = try ControlSocket(path: path) { [weak self] signal in
             guard let self else { return false }
             return self.deliver(signal)
@@ -54,34 +59,59 @@ final class MicroVMProcess: ContainerProcess {
         let outcome = session.outcome()
         control.withLock { $0?.close(); $0 = nil }
         // After `exited` the agent syncs and powers off; otherwise nothing is left to wait for.
+        let ending: Int32?
         if case .exited = outcome {
-            stopVMM(after: MicroVMBackend.powerOffTimeout)
+            ending = stopVMM(after: MicroVMBackend.powerOffTimeout)
         } else {
-            stopVMM(after: .zero)
+            ending = stopVMM(after: .zero)
         }
         switch outcome {
         case .exited(let status), .failed(let status, _):
             return status
         case .lost:
-            return killedByHost.withLock { $0 } ? 137 : 125
+            if killedByHost.withLock({ $0 }) { return 137 }
+            if let ending, let signal = Self.terminatingSignal(ending) { recordVMMDeath(signal) }
+            return 125
         }
+    }
+
+    /// The signal a wait status says ended the process, nil for an exit.
+    static func terminatingSignal(_ status: Int32) -> Int32? {
+        let signal = status & 0x7f
+        return signal != 0 && signal != 0x7f ? signal : nil
+    }
+
+    private func recordVMMDeath(_ signal: Int32) {
+        let console = bundle.path("console.log")
+        let name = signal == SIGSYS ? "SIGSYS, a system call its seccomp filter forbids" : String(cString: strsignal(signal))
+        let message = "the microVM's VMM (swiftlet-vmm) was killed by signal \(signal) (\(name)); "
+            + "its console \(console) ends: \(MicroVMBackend.lastLines(of: console))"
+        _ = try? bundle.updateState { $0.error = message }
     }
 
     func resize(_ size: winsize) {
         session.resize(size)
     }
 
-    /// Waits up to `grace` for the VMM to exit by itself, then kills and reaps it.
-    private func stopVMM(after grace: Duration) {
+    /// Waits up to `grace` for the VMM to exit by itself, then kills and reaps it. The
+    /// wait status of a VMM that ended by itself (one already exiting when killed
+    /// included: the kernel keeps its first fatal signal), nil when it was reaped
+    /// elsewhere.
+    private func stopVMM(after grace: Duration) -> Int32? {
         let deadline = ContinuousClock.now.advanced(by: grace)
         var status: Int32 = 0
         while true {
             let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result < 0 && errno != EINTR) { return }
+            if result == pid { return status }
+            if result < 0 && errno != EINTR { return nil }
             if ContinuousClock.now >= deadline { break }
             usleep(10_000)
         }
         Glibc.kill(pid, SIGKILL)
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        while true {
+            let result = waitpid(pid, &status, 0)
+            if result == pid { return Self.terminatingSignal(status) == SIGKILL ? nil : status }
+            if errno != EINTR { return nil }
+        }
     }
 }

@@ -21,8 +21,15 @@ struct NamespaceBackend: IsolationBackend {
     }
 
     func prepare(_ config: ContainerConfig, bundle: ContainerBundle) throws {
-        for name in ["upper", "work", "rootfs"] {
+        for name in ["upper", "work", "rootfs"] + (config.idMapping == nil ? [] : ["lower"]) {
             try sys("mkdir \(bundle.path(name))") { mkdir(bundle.path(name), 0o755) }
+        }
+        // In a user namespace the overlay is mounted by the container's root: its upper
+        // and work directories belong to that root's host ids.
+        if let ids = config.idMapping?.hostIDs(uid: 0, gid: 0) {
+            for name in ["upper", "work"] {
+                try sys("chown \(bundle.path(name))") { chown(bundle.path(name), ids.uid, ids.gid) }
+            }
         }
     }
 
@@ -32,7 +39,7 @@ struct NamespaceBackend: IsolationBackend {
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
         try EtcFiles.write(upper: bundle.path("upper"), lower: config.rootfs, hostname: config.hostname,
-                           address: network?.address)
+                           address: network?.address, idMapping: config.idMapping)
         let security = config.security ?? SecurityOptions()
         let confinement = try ContainerConfinement(security)
         let group = try Cgroup.create(config.id, limits: config.limits, restrictDevices: !confinement.privileged)
@@ -40,8 +47,24 @@ struct NamespaceBackend: IsolationBackend {
         var spec = try arena.spec(config.process, user: user, stdio: stdio, confinement: confinement.process)
         try arena.confineRoot(&spec, confinement, security: security)
         spec.rootfs = try arena.string(bundle.path("rootfs"))
+        var lower = config.rootfs
+        var overlayOptions = ""
+        let imageTree: ImageTreeView?
+        if let mapping = config.idMapping {
+            imageTree = try ImageTreeView(config.rootfs, mapping: mapping, bundle: bundle)
+            lower = imageTree?.lowerDirectory ?? lower
+            overlayOptions = ",userxattr"
+            spec.user_namespace = 1
+            if let view = imageTree, let fd = view.treeFD {
+                spec.lower_tree_fd = fd
+                spec.lower_mountpoint = try arena.string(view.lowerDirectory)
+            }
+        } else {
+            imageTree = nil
+        }
+        defer { imageTree?.close() }
         spec.overlay_data = try arena.string(
-            "lowerdir=\(config.rootfs),upperdir=\(bundle.path("upper")),workdir=\(bundle.path("work"))")
+            "lowerdir=\(lower),upperdir=\(bundle.path("upper")),workdir=\(bundle.path("work"))\(overlayOptions)")
         spec.hostname = try arena.string(config.hostname)
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count
@@ -54,6 +77,7 @@ struct NamespaceBackend: IsolationBackend {
         do {
             // The child waits while its eth0 is created in its new network namespace.
             return try spawn(&spec, tty: config.tty, terminalSize: terminalSize, cgroup: group) { pid in
+                if let mapping = config.idMapping { try mapping.write(toProcess: pid) }
                 if let network { try HostLinks.addVeth(network, namespaceOf: pid) }
             }
         } catch {
@@ -80,7 +104,7 @@ struct NamespaceBackend: IsolationBackend {
                                             group: (try? String(contentsOfFile: "\(root)/etc/group", encoding: .utf8)) ?? "")
         var fds: [Int32] = []
         defer { fds.forEach { close($0) } }
-        for name in ["ipc", "uts", "net", "pid", "mnt"] {
+        for name in (config.idMapping == nil ? [] : ["user"]) + ["ipc", "uts", "net", "pid", "mnt"] {
             let path = "/proc/\(pid)/ns/\(name)"
             fds.append(try sys("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) })
         }
@@ -107,9 +131,9 @@ struct NamespaceBackend: IsolationBackend {
 
     /// `spawn`, with a console socket when `tty`: the child sends its terminal's master.
     private func spawn(_ spec: inout sl_spec, tty: Bool, terminalSize: winsize?, cgroup: Cgroup,
-                       beforeRelease: (pid_t) throws -> Void = { _ in }) throws -> ChildProcess {
+                       beforeRelease: (pid_t) throws -> Void = { _ in }) throws -> NamespaceProcess {
         guard tty else {
-            return ChildProcess(pid: try spawn(&spec, cgroup: cgroup, beforeRelease: beforeRelease), terminal: nil)
+            return NamespaceProcess(pid: try spawn(&spec, cgroup: cgroup, beforeRelease: beforeRelease), terminal: nil)
         }
         var console: [Int32] = [-1, -1]
         try sys("socketpair") { sl_socketpair_cloexec(&console) }
@@ -125,7 +149,7 @@ struct NamespaceBackend: IsolationBackend {
         }
         // No terminal when the child failed before opening it (its error is on stderr).
         let terminal = sl_recv_fd(console[0])
-        return ChildProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
+        return NamespaceProcess(pid: pid, terminal: terminal > 0 ? terminal : nil)
     }
 
     /// Clones the child, puts it in the cgroup, runs `beforeRelease` (the child exists,

@@ -47,6 +47,15 @@ public final class Runtime: Sendable {
         } catch {
             throw RuntimeError("Unable to use image '\(options.image)': \(error)")
         }
+        return try containers.whileCreating {
+            try create(options, backend: backend, image: image, imageRoot: imageRoot, mounts: mounts)
+        }
+    }
+
+    /// The part of `create` that runs under the store's creation lock: the name check,
+    /// the user namespace's ids, the bundle.
+    private func create(_ options: CreateOptions, backend: any IsolationBackend, image: ResolvedImage,
+                        imageRoot: String, mounts: [MountSpec]) throws -> ContainerConfig {
         let existing = containers.all()
         if let name = options.name {
             guard (try? ContainerName.validate(name)) == name else {
@@ -58,7 +67,7 @@ public final class Runtime: Sendable {
         }
         let id = ContainerStore.newID()
         let hostname = options.hostname ?? String(id.prefix(12))
-        let config = ContainerConfig(
+        var config = ContainerConfig(
             id: id,
             name: options.name ?? ContainerStore.randomName(taken: Set(existing.map(\.name))),
             image: options.image,
@@ -75,6 +84,11 @@ public final class Runtime: Sendable {
             autoRemove: options.autoRemove,
             created: Date(),
             security: options.security)
+        if case .auto(let size) = options.security.userNamespace {
+            config.idMapping = try IDMapping.allocate(
+                size: size, uidRanges: SubordinateIDs.ranges(file: "/etc/subuid"),
+                gidRanges: SubordinateIDs.ranges(file: "/etc/subgid"), taken: existing.compactMap(\.idMapping))
+        }
         let bundle = containers.bundle(id)
         do {
             try sys("mkdir \(bundle.directory)") { mkdir(bundle.directory, 0o711) }

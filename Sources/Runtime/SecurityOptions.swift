@@ -29,6 +29,8 @@ public struct SecurityOptions: Codable, Equatable, Sendable {
     public var readOnlyRootfs = false
     public var tmpfs: [TmpfsMount] = []
     public var sysctls: [Sysctl] = []
+    /// `--userns` (namespace isolation only); nil is `host`.
+    public var userNamespace: UserNamespaceMode?
 
     public init() {}
 
@@ -56,8 +58,12 @@ public struct SecurityOptions: Codable, Equatable, Sendable {
         }
     }
 
-    /// Checks what `apply` cannot: capability names and sysctl keys.
+    /// Checks what `apply` cannot: capability names, sysctl keys, and a user namespace
+    /// with `--privileged` (host devices cannot be made inside one).
     public func validate() throws(RuntimeError) {
+        if privileged, case .auto = userNamespace {
+            throw RuntimeError("--privileged cannot be combined with --userns=auto (use --userns=host)")
+        }
         do {
             _ = try Capabilities.resolve(base: .dockerDefault, add: capAdd, drop: capDrop)
         } catch {

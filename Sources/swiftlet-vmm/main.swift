@@ -10,6 +10,11 @@ import Machine
 // powers off or reboots. It is a separate executable, with its own small argument
 // parser (`BootArguments`), so that the per-VM process links no Foundation: `swiftlet
 // boot` execs it.
+//
+// Once the machine is built (every file and device open), a root VMM enters its jail
+// (`Jail`), then every thread loads its seccomp filter (`SeccompFilters`) before the
+// guest runs. SWIFTLET_VMM_TEST_FORBIDDEN_SYSCALL=1 (for tests only) makes the main
+// thread call getppid(2), which no filter allows, once all threads are confined.
 
 let start = BootTimerPort.monotonicNanoseconds()
 let arguments: BootArguments
@@ -29,11 +34,24 @@ do {
     exit(1)
 }
 
+do {
+    try SeccompFilters.installViolationHandler()
+    if Jail.applies(arguments) { try Jail.enter(keeping: Jail.keptDirectories(machine.configuration)) }
+} catch {
+    StandardError.write("swiftlet boot: error: \(error)\n")
+    exit(1)
+}
+
+let callsForbiddenSyscall = getenv("SWIFTLET_VMM_TEST_FORBIDDEN_SYSCALL").map { String(cString: $0) == "1" } ?? false
+let confine: ThreadConfinement = { kind in
+    try SeccompFilters.load(for: kind)
+    if kind == .main && callsForbiddenSyscall { _ = getppid() }
+}
 let console = HostConsole()
 let machineExit: MachineExit
 do {
-    try console.forwardInput(to: machine)
-    machineExit = try machine.run(stopSignals: [SIGINT, SIGTERM])
+    try console.forwardInput(to: machine, confine: confine)
+    machineExit = try machine.run(stopSignals: [SIGINT, SIGTERM], confine: confine)
 } catch {
     console.restore()
     StandardError.write("swiftlet boot: error: \(error)\n")

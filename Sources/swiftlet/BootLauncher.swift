@@ -14,7 +14,7 @@ struct BootLauncher: ParsableCommand {
         abstract: "Boot a Linux kernel in a microVM (see `swiftlet boot --help`)."
     )
 
-    @Argument(parsing: .captureForPassthrough, help: "Options for swiftlet-vmm: --kernel, --initrd, --cmdline, --cpus, --memory, --disk PATH[,ro], --net tap=NAME[,mac=MAC], --vsock cid=N,uds=PATH, --console serial|virtio, --boot-timer.")
+    @Argument(parsing: .captureForPassthrough, help: "Options for swiftlet-vmm: --kernel, --initrd, --cmdline, --cpus, --memory, --disk PATH[,ro], --net tap=NAME[,mac=MAC], --vsock cid=N,uds=PATH, --console serial|virtio, --boot-timer, --no-jail.")
     var options: [String] = []
 
     func run() throws {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Runtime
 
 /// The `docker create`/`docker run` security flags: privileges, capabilities, seccomp,
-/// no-new-privileges, a read-only root, tmpfs mounts and sysctls.
+/// no-new-privileges, a read-only root, tmpfs mounts, sysctls and the user namespace.
 struct SecurityFlags: ParsableArguments {
     @Flag(help: "Give extended privileges: every capability, no seccomp filter, no masked paths, the host's devices.")
     var privileged = false
@@ -18,6 +18,8 @@ struct SecurityFlags: ParsableArguments {
     var tmpfs: [String] = []
     @Option(help: "Set a namespaced kernel parameter: KEY=VALUE (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*).")
     var sysctl: [String] = []
+    @Option(help: "User namespace: host (default) or auto[:size=N] (container root is an unprivileged block of the host's subordinate ids; namespace isolation).")
+    var userns: String?
 
     func options() throws -> SecurityOptions {
         var security = SecurityOptions()
@@ -28,6 +30,7 @@ struct SecurityFlags: ParsableArguments {
         security.readOnlyRootfs = readOnly
         security.tmpfs = try tmpfs.map { text throws(RuntimeError) in try TmpfsMount(parsing: text) }
         security.sysctls = try sysctl.map { text throws(RuntimeError) in try Sysctl(parsing: text) }
+        security.userNamespace = try userns.map { text throws(RuntimeError) in try UserNamespaceMode(parsing: text) }
         return security
     }
 }

@@ -17,7 +17,7 @@ import Testing
     static let testBinary = products.appendingPathComponent("swiftletPackageTests.xctest").path
     static let imagesRoot = NSTemporaryDirectory() + "swiftlet-microvm-test-images"
     /// The RuntimeTests suites and tests that take an isolation and apply to microVMs.
-    static let filter = "BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|ConfinementTests|memoryLimitOOMKillsWith137"
+    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|ConfinementTests)|memoryLimitOOMKillsWith137"
 
     @Test func runtimeBehaviourInMicroVMsNeedsKVM() throws {
         let name = "runtimeBehaviourInMicroVMsNeedsKVM"

@@ -63,8 +63,9 @@ enum Swiftlet {
         return root
     }
 
-    static func execute(_ command: [String], root: String, stdin: String? = nil, timeout: Double = commandTimeout) throws -> CommandResult {
-        let environment = ProcessInfo.processInfo.environment.merging(["SWIFTLET_ROOT": root]) { $1 }
+    static func execute(_ command: [String], root: String, stdin: String? = nil, environment extra: [String: String] = [:],
+                        timeout: Double = commandTimeout) throws -> CommandResult {
+        let environment = ProcessInfo.processInfo.environment.merging(["SWIFTLET_ROOT": root].merging(extra) { $1 }) { $1 }
         let child = try ChildProcess(command, environment: environment, stdin: stdin.map { .bytes(Array($0.utf8)) } ?? .null)
         if let status = child.wait(timeout: timeout) {
             return CommandResult(status: status, stdout: child.output(1), stderr: child.output(2))

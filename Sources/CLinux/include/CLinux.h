@@ -15,6 +15,8 @@
 #include "netconfig.h"
 #include "confine.h"
 #include "seccompload.h"
+#include "vmmjail.h"
+#include "userns.h"
 
 // /dev/kvm (system) ioctls.
 extern const unsigned long CL_KVM_GET_API_VERSION;

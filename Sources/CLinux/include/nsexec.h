@@ -72,9 +72,17 @@ struct sl_spec {
     int writable_sysfs;
     int new_cgroup_namespace;
     int nodev_rootfs;
+    // A user namespace (`--userns=auto`, create mode): the child is cloned into it, waits
+    // while the parent writes its id maps, then becomes the namespace's root; device nodes
+    // are bind mounts of the host's (mknod is refused there). With `lower_mountpoint` set,
+    // `lower_tree_fd` is a detached idmapped tree (sl_idmapped_tree, userns.h) moved onto
+    // it before the overlay, whose data then names it as lowerdir.
+    int user_namespace;
+    int lower_tree_fd;
+    const char *lower_mountpoint;
     // Join mode (join_pid > 0): setns into the namespaces of that process (exec).
     pid_t join_pid;
-    const int *ns_fds;         // open /proc/<pid>/ns/{ipc,uts,net,pid,mnt}
+    const int *ns_fds;         // open /proc/<pid>/ns/{[user,]ipc,uts,net,pid,mnt}
     size_t n_ns_fds;
     // The process.
     const char *const *argv;   // NULL-terminated
