@@ -1,4 +1,4 @@
-/// One message of the agent protocol (docs: notes/agent-protocol.md, issue 6). Each
+/// One message of the agent protocol (docs/architecture.md, "Processes"). Each
 /// session is one vsock connection: both sides send `hello` first; the host then sends
 /// `run` (first session) or `exec`; the guest answers `started` or `failed`, relays the
 /// process's output and ends with `exited`.

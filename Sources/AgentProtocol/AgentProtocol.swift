@@ -1,4 +1,4 @@
-/// Constants of the host↔guest agent protocol (issue 6): the guest agent `swiftlet-init`
+/// Constants of the host↔guest agent protocol: the guest agent `swiftlet-init`
 /// listens on a virtio-vsock stream port (virtio 1.2 §5.10), the host reaches it through
 /// the VMM's Firecracker-style Unix socket (`VsockUnixConnector`). Every message is a
 /// length-prefixed frame (`AgentMessage.encode()`, `AgentFrameDecoder`).

@@ -1,4 +1,4 @@
-/// One quantity the benchmark measures on every system (issue 7's list): its JSON key,
+/// One quantity the benchmark measures on every system (README, `swiftlet bench`): its JSON key,
 /// title, unit, and whether lower values are better.
 public struct Metric: Codable, Equatable, Sendable {
     public let id: String

@@ -8,7 +8,7 @@ import KVM
 import Synchronization
 import Virtio
 
-/// The one device thread (DESIGN.md "Virtio"): an epoll(7) loop over every queue's
+/// The one device thread (docs/architecture.md, "Concurrency"): an epoll(7) loop over every queue's
 /// notification eventfd and the host fds the devices register (TAP, Unix sockets), so
 /// vCPU threads only take exits. It is the devices' ``HostEventRegistry``: watches are
 /// edge-triggered and named by a token, never by the fd number alone, so a report for

@@ -8,7 +8,7 @@ import KVM
 import Virtio
 import X86
 
-/// One microVM (DESIGN.md "The microVM"): a KVM VM with its RAM, in-kernel irqchip
+/// One microVM: a KVM VM with its RAM, in-kernel irqchip
 /// and PIT, the loaded kernel, one thread per vCPU, and the legacy devices of a
 /// hardware-reduced ACPI PC — COM1, the i8042 reset line, the ACPI power registers
 /// and the boot-timer port — and its virtio-mmio devices, served by one device thread. Built by ``init(configuration:)``, run by ``run(stopSignals:)``.

@@ -1,5 +1,5 @@
 /// How a container is isolated from the host: Linux namespaces + cgroups (the process
-/// runs on the host kernel), or its own microVM (issue 6; a guest kernel per container).
+/// runs on the host kernel), or its own microVM (a guest kernel per container).
 public enum Isolation: String, Codable, CaseIterable, Sendable {
     case namespace
     case microvm

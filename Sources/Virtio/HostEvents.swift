@@ -9,8 +9,8 @@ public struct HostEvents: OptionSet, Sendable {
     public static let output = HostEvents(rawValue: 1 << 1)
 }
 
-/// The host file descriptors the device thread watches for the devices (DESIGN.md: one
-/// epoll device thread). Watches are edge-triggered: a handler is told when an fd
+/// The host file descriptors the device thread watches for the devices (one epoll
+/// device thread: docs/architecture.md, "Concurrency"). Watches are edge-triggered: a handler is told when an fd
 /// becomes readable or writable, so a device reads until `EAGAIN` (or remembers that
 /// input is waiting) before it can expect another report. Handlers run on the device
 /// thread, never on a vCPU thread; they may watch and unwatch fds themselves.

@@ -3,7 +3,7 @@ import CLinux
 import Glibc
 
 // swiftlet-agent-client: drives one agent-protocol session by hand or from tests, the
-// host side of issue 6 without the container runtime. Connects to a guest's swiftlet-init
+// host side of a container microVM without the container runtime. Connects to a guest's swiftlet-init
 // through the VMM's vsock Unix socket (--uds) or the kernel's vhost-vsock (--cid), sends
 // `run` or `exec`, relays stdio, forwards SIGINT/SIGTERM/SIGHUP as `signal`, and exits
 // with the process's status (or the `failed` status, its message on stderr).

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 7: namespace containers' resource limits on a unified cgroup v2 hierarchy.
+/// Namespace containers' resource limits on a unified cgroup v2 hierarchy.
 /// RuntimeTests exercise whichever hierarchy the host has; on a v1 or hybrid host (this
 /// one) the v2 path would go untested, so this test borrows a Linux with no cgroup
 /// mounted yet: scripts/kvm-rig's VM (no KVM is needed for namespaces), where it mounts

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 6, guest half, on a Linux-capable KVM (hardware, or nested in scripts/kvm-rig):
+/// The guest agent on a Linux-capable KVM (hardware, or nested in scripts/kvm-rig):
 /// the Debian cloud kernel boots the container initramfs (swiftlet-init as PID 1) with an
 /// EROFS rootfs of the busybox test image and an ext4 writable disk under swiftlet-vmm,
 /// and swiftlet-agent-client drives sessions over the VMM's vsock Unix socket (on tmpfs:

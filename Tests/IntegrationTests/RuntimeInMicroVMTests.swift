@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 6 acceptance: RuntimeTests' behavioural cases (exit codes, overrides and image
+/// RuntimeTests' behavioural cases (exit codes, overrides and image
 /// defaults, data across stop/start and rm, named volumes, stop/kill/exec, detached logs,
 /// ps and wait, stdin, TTY, OOM, PID 1, races with a container's own end, the bridge
 /// network) under microVM isolation. Where KVM runs Linux guests

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 4 acceptance for the streaming devices, in one boot (each rig run costs ~20 s):
+/// The streaming devices, in one boot (each rig run costs ~20 s):
 /// the Debian cloud kernel with the project's initramfs under `swiftlet boot`, with a
 /// virtio-net interface on a host TAP and a virtio-vsock device.
 /// - net: ping, then 100 MiB over TCP guest → host and 100 MiB host → guest, each

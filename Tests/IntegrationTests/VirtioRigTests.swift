@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 4 acceptance on a Linux-capable KVM (hardware, or nested inside scripts/kvm-rig):
+/// The block, entropy and console devices on a Linux-capable KVM (hardware, or nested inside scripts/kvm-rig):
 /// the Debian cloud kernel with the project's initramfs, booted by `swiftlet boot` with
 /// virtio-blk disks, virtio-rng and the virtio console. Each test is one boot, checking
 /// several devices at once because every rig run costs ~20 s.

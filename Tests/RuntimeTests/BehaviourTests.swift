@@ -4,7 +4,7 @@ import Runtime
 import Testing
 
 /// Docker-compatible behaviour of `swiftlet run` and the lifecycle commands, written once
-/// and run under every available isolation (issue 6/7 acceptance lists).
+/// and run under every available isolation.
 @Suite struct BehaviourTests {
     @Test(arguments: TestIsolation.available)
     func echoHello(isolation: Isolation) throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 15's acceptance: no value typed on the command line crashes a Swiftlet program.
+/// No value typed on the command line crashes a Swiftlet program.
 /// Boundary and garbage sizes, CPU counts, process limits, names and timeouts make
 /// `swiftlet` exit 125 and `swiftlet-vmm` exit 2 (a crash would be 132, 134 or 139), with
 /// one stderr line naming the value. Every case fails before an image is looked up, so

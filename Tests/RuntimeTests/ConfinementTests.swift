@@ -2,7 +2,7 @@ import Foundation
 import Runtime
 import Testing
 
-/// Issue 15's acceptance for containers: in a default container, as root, the known ways
+/// Docker's default confinement: in a default container, as root, the known ways
 /// out fail (scripts/test-images/escape-probe.c tries them and prints one line each);
 /// `--privileged` lifts the confinement, `seccomp=unconfined` only the filter; the other
 /// security flags do what Docker's do. Under every available isolation.

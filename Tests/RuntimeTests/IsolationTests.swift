@@ -2,7 +2,7 @@ import Foundation
 import Runtime
 import Testing
 
-/// What isolation must guarantee (issue 7 acceptance): no view of host processes, no
+/// What isolation must guarantee: no view of host processes, no
 /// mounting over the host, limits enforced by the kernel.
 @Suite struct IsolationTests {
     @Test(arguments: TestIsolation.namespaces)

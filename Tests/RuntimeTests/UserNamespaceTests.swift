@@ -2,7 +2,7 @@ import Foundation
 @testable import Runtime
 import Testing
 
-/// `--userns=auto` (issue 15, item 1; podman's option): a namespace container's root is
+/// `--userns=auto` (podman's option): a namespace container's root is
 /// an unprivileged block of the host's subordinate ids (user `containers` in
 /// /etc/subuid and /etc/subgid, which scripts/setup configures), blocks of running
 /// containers do not overlap, the image's files keep their owners as the container sees

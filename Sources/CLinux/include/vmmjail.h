@@ -3,7 +3,7 @@
 
 #include <sys/types.h>
 
-/// swiftlet-vmm's jail (DESIGN.md "The microVM"; after Firecracker's jailer): a private
+/// swiftlet-vmm's jail (docs/architecture.md, "Processes"; after Firecracker's jailer): a private
 /// mount namespace whose root is a fresh tmpfs at `jail_root` holding bind mounts of
 /// `bind_dirs` (each at its own host path), entered with pivot_root; then the supplementary
 /// groups are dropped, the ids set to `uid`/`gid` and no_new_privs set. Call before any
