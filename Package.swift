@@ -45,9 +45,11 @@ let package = Package(
         // One microVM: memory, loader, devices, vCPU threads, exit.
         // virtio 1.2 devices: split virtqueue, mmio transport, blk/rng.
         .target(name: "Virtio", dependencies: ["CLinux", "KVM"]),
-        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio", "Units"]),
+        // The launch contract between whoever starts a VM and swiftlet-vmm: no Foundation.
+        .target(name: "VMLaunch"),
+        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio", "Units", "VMLaunch"]),
         // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
-        .target(name: "Bench", dependencies: ["ChildProcess", "KVM", "Images"], resources: [.embedInCode("Workload/bench-workload.c")]),
+        .target(name: "Bench", dependencies: ["ChildProcess", "KVM", "Images", "VMLaunch"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: ["ChildProcess", .product(name: "Crypto", package: "swift-crypto")]),
         // Pull and push over the OCI distribution spec (URLSession: FoundationNetworking).
@@ -55,7 +57,7 @@ let package = Package(
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol"),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "Images", "KVM", "Units"],
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "Images", "KVM", "Units", "VMLaunch"],
                 resources: [.embedInCode("Seccomp/docker-default.json")]),
         // The guest agent's logic (PID 1 in a container microVM): no Foundation.
         .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
@@ -84,7 +86,7 @@ let package = Package(
         // to exec: no runtime libraries to relocate).
         .executableTarget(
             name: "swiftlet-vmm",
-            dependencies: ["Machine", "CSeccomp"],
+            dependencies: ["Machine", "CSeccomp", "VMLaunch"],
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         // The monitor of one container, started by `swiftlet start`/`run` (Runtime only:
@@ -102,13 +104,14 @@ let package = Package(
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
-        .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio", "ChildProcess"]),
+        .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio", "ChildProcess", "VMLaunch"]),
+        .testTarget(name: "VMLaunchTests", dependencies: ["VMLaunch"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ChildProcess"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Registry", "ChildProcess"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess", "Units"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess", "Units", "VMLaunch"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess", "VMLaunch"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import VMLaunch
 
 /// A peer: QEMU's `-M microvm` machine booting the guest kernel with the stock initramfs
 /// plus the workload (guest-images' /init runs the arguments after `--` on the kernel
@@ -35,7 +36,7 @@ final class QEMURunner: SystemRunner {
     }
 
     private func arguments(_ tasks: [String], volume: Bool) -> [String] {
-        let cmdline = "console=ttyS0 reboot=k panic=-1 quiet -- \(BenchImage.workloadPath) " + tasks.joined(separator: " ")
+        let cmdline = KernelCommandLine.unattended(initArguments: [BenchImage.workloadPath] + tasks).description
         var arguments = ["qemu-system-x86_64", "-M", "microvm", "-enable-kvm", "-cpu", "host", "-smp", "1", "-m", "512M",
                          "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                          "-kernel", kernel, "-initrd", initramfs, "-append", cmdline, "-serial", "stdio"]

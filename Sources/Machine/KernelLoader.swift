@@ -1,14 +1,6 @@
 import KVM
 import X86
-
-/// A user-facing problem with what the VMM was asked to boot (missing or unreadable
-/// file, not a kernel, initrd or command line that does not fit): `swiftlet boot`
-/// prints the message and exits 2.
-public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
+import VMLaunch
 
 /// Where and in which CPU mode the boot vCPU starts.
 public struct BootEntry: Equatable, Sendable {

@@ -7,6 +7,7 @@ import CLinux
 import KVM
 import Virtio
 import X86
+import VMLaunch
 
 /// One microVM: a KVM VM with its RAM, in-kernel irqchip
 /// and PIT, the loaded kernel, one thread per vCPU, and the legacy devices of a

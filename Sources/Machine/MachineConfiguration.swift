@@ -1,4 +1,5 @@
 import Units
+import VMLaunch
 
 #if canImport(Glibc)
 import Glibc
@@ -10,14 +11,9 @@ import X86
 /// Everything needed to build one microVM: what to boot, how big, and where its
 /// console and diagnostics go.
 public struct MachineConfiguration: Sendable {
-    public static let defaultMemory: UInt64 = 256 << 20
-    public static let minimumMemory: UInt64 = 16 << 20
-    public static let maximumCPUs = MultipleAPICDescriptionTable.maxCPUs
-    /// Used when the user gives no command line: serial console, fast reboot through
-    /// the i8042, reboot instead of hanging on panic, no PCI probing.
-    public static let defaultCommandLine = "console=ttyS0 reboot=k panic=1 pci=off"
-    /// The default with `--console virtio`: the kernel console on `hvc0`.
-    public static let defaultVirtioCommandLine = "console=hvc0 reboot=k panic=1 pci=off"
+    public static let defaultMemory = UInt64(BootArguments.defaultMemoryMiB) << 20
+    public static let minimumMemory = UInt64(BootArguments.minimumMemoryMiB) << 20
+    public static let maximumCPUs = BootArguments.maximumCPUs
 
     /// Where the interactive console (host terminal) is connected in the guest.
     public enum Console: String, Sendable {
@@ -46,7 +42,7 @@ public struct MachineConfiguration: Sendable {
     /// Receives each byte the guest sends to COM1.
     public var consoleOutput: @Sendable (UInt8) -> Void
 
-    public init(kernelPath: String, initrdPath: String? = nil, commandLine: String = MachineConfiguration.defaultCommandLine,
+    public init(kernelPath: String, initrdPath: String? = nil, commandLine: String = KernelCommandLine().description,
                 cpuCount: Int = 1, memorySize: UInt64 = MachineConfiguration.defaultMemory,
                 bootTimerLogging: Bool = false, startNanoseconds: UInt64 = BootTimerPort.monotonicNanoseconds(),
                 disks: [DiskOption] = [], console: Console = .serial, consoleOutput: @escaping @Sendable (UInt8) -> Void = MachineConfiguration.writeToStandardOutput) {
@@ -108,7 +104,7 @@ extension MachineConfiguration {
         var networkOptions: [NetworkOption] = []
         for network in networks { networkOptions.append(try NetworkOption(parsing: network)) }
         var configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
-                                                 commandLine: commandLine ?? (consoleKind == .virtio ? defaultVirtioCommandLine : defaultCommandLine),
+                                                 commandLine: commandLine ?? KernelCommandLine(console: consoleKind == .virtio ? .virtio : .serial).description,
                                                  cpuCount: cpuCount,
                                                  memorySize: UInt64(size), bootTimerLogging: bootTimerLogging,
                                                  startNanoseconds: startNanoseconds, disks: diskOptions,
@@ -117,5 +113,15 @@ extension MachineConfiguration {
         if let vsock { configuration.vsock = try VsockOption(parsing: vsock) }
         try configuration.validate()
         return configuration
+    }
+}
+
+extension BootArguments {
+    /// The machine these arguments describe (validated: files exist, sizes fit).
+    public func configuration(startNanoseconds: UInt64) throws(ConfigurationError) -> MachineConfiguration {
+        try MachineConfiguration.fromOptions(
+            kernel: kernel, initrd: initrd, commandLine: commandLine, cpus: cpus, memory: memory,
+            bootTimerLogging: bootTimer, startNanoseconds: startNanoseconds, disks: disks, networks: networks,
+            console: console, vsock: vsock)
     }
 }

@@ -7,6 +7,7 @@ import CLinux
 import KVM
 import Virtio
 import X86
+import VMLaunch
 
 extension GuestMemory: GuestRAM {
     public func hostBytes(at address: UInt64, length: UInt64) -> UnsafeMutableRawBufferPointer? {

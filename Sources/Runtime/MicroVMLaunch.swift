@@ -1,5 +1,6 @@
 import Foundation
 import Units
+import VMLaunch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,16 +66,18 @@ struct GuestFiles: Equatable {
 /// - vCPUs: `--cpus` rounded up, default 1 (a VM cannot have a fraction of a vCPU).
 /// - RAM: `--memory` plus 128 MiB for the guest kernel and agent (as Kata Containers adds
 ///   the limit to a base), default 512 MiB; the guest kernel's OOM killer enforces it.
-/// - Disks in the order the agent expects (docs: agent-protocol contract): vda the image's
+/// - Disks in the order the agent expects (`ContainerSetup`): vda the image's
 ///   EROFS rootfs (read-only), vdb the container's writable ext4 disk, vdc… the named
 ///   volumes in mount order (read-only ones also read-only at the device).
 /// - vsock: guest CID 3, host side a Firecracker-style Unix socket.
 /// - Network (`--network bridge`): one virtio-net on the container's TAP device with the
 ///   container's MAC; the agent configures it as eth0.
-/// - Kernel command line: serial console (captured in the container's console.log),
-///   quiet, reboot at once on panic; `reboot=t` and `pci=off` as the VMM's own default.
+/// - Kernel command line: `KernelCommandLine.unattended()` (serial console, captured in
+///   the container's console.log; quiet; a panic ends the VM at once).
+///
+/// ``bootArguments`` is the launch contract `swiftlet-vmm` parses (`BootArguments`).
 struct MicroVMLaunch {
-    static let commandLine = "console=ttyS0 quiet panic=-1 reboot=t pci=off"
+    static let commandLine = KernelCommandLine.unattended()
     static let guestCID = 3
     static let defaultMemoryMiB: Int64 = 512
     static let memoryOverheadMiB: Int64 = 128
@@ -106,11 +109,20 @@ struct MicroVMLaunch {
     /// At most vda…vdz.
     static let maximumDisks = 26
 
-    var arguments: [String] {
-        [files.vmm, "--kernel", files.kernel, "--initrd", files.initramfs, "--cmdline", Self.commandLine,
-         "--cpus", String(cpus), "--memory", GuestMemorySize.argument(mebibytes: memoryMiB)]
-            + disks.flatMap { ["--disk", $0.readOnly ? "\($0.path),ro" : $0.path] }
-            + ["--vsock", "cid=\(Self.guestCID),uds=\(vsockSocket)"]
-            + (network.map { ["--net", "tap=\($0.tap),mac=\($0.mac)"] } ?? [])
+    /// What `swiftlet-vmm` is asked to boot.
+    var bootArguments: BootArguments {
+        var boot = BootArguments()
+        boot.kernel = files.kernel
+        boot.initrd = files.initramfs
+        boot.commandLine = Self.commandLine.description
+        boot.cpus = String(cpus)
+        boot.memory = GuestMemorySize.argument(mebibytes: memoryMiB)
+        boot.disks = disks.map { $0.readOnly ? "\($0.path),ro" : $0.path }
+        boot.vsock = "cid=\(Self.guestCID),uds=\(vsockSocket)"
+        boot.networks = network.map { ["tap=\($0.tap),mac=\($0.mac)"] } ?? []
+        return boot
     }
+
+    /// The VMM's command line, program first.
+    var arguments: [String] { [files.vmm] + bootArguments.arguments }
 }

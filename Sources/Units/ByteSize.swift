@@ -7,11 +7,6 @@
 /// rejected with one line naming the text.
 public enum ByteSize {
     public static func parse(_ text: String) throws(ValueError) -> Int64 {
-        try parse(text, bareNumberMultiplier: 1)
-    }
-
-    /// `parse` with a number without a unit counting `bareNumberMultiplier` bytes.
-    static func parse(_ text: String, bareNumberMultiplier: Int64) throws(ValueError) -> Int64 {
         let bytes = Array(text.utf8)
         // As go-units: the number ends at the last digit, dot or space; a space there
         // separates it from the unit.
@@ -19,7 +14,7 @@ public enum ByteSize {
             throw ValueError("invalid size '\(text)': expected a number with an optional unit, like 512m or 1.5g")
         }
         let number = bytes[..<(bytes[end] == ASCII.space ? end : end + 1)]
-        let unit = try multiplier(ofUnit: bytes[(end + 1)...], in: text) ?? bareNumberMultiplier
+        let unit = try multiplier(ofUnit: bytes[(end + 1)...], in: text) ?? 1
         if number.first == UInt8(ascii: "-") {
             throw ValueError("invalid size '\(text)': must not be negative")
         }

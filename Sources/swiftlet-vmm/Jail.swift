@@ -5,6 +5,7 @@ import Musl
 #endif
 import CLinux
 import Machine
+import VMLaunch
 
 /// The jail a root swiftlet-vmm enters once its machine is built (after Firecracker's
 /// jailer, done in-process: the kernel, initramfs, disks, TAP device and /dev/kvm are

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Machine
+import VMLaunch
 
 // `swiftlet boot` (the `swiftlet-vmm` executable): boots a Linux kernel (bzImage or PVH
 // ELF) in a microVM with the serial console on this terminal; exits 0 when the guest

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VMLaunch
 
 /// The guest agent on a Linux-capable KVM (hardware, or nested in scripts/kvm-rig):
 /// the Debian cloud kernel boots the container initramfs (swiftlet-init as PID 1) with an
@@ -43,7 +44,7 @@ import Testing
                 disks=(--disk $D/rootfs.erofs,ro --disk $D/writable.ext4)
                 [ "$1" = 3 ] && disks+=(--disk $D/volume.ext4)
                 \(Self.vmm) --kernel \(images)/vmlinux --initrd \(Self.initramfs) --memory 256M \\
-                    --cmdline "console=ttyS0 quiet panic=-1 reboot=t" \\
+                    --cmdline "\(KernelCommandLine.unattended())" \\
                     "${disks[@]}" --vsock cid=3,uds=$U \\
                     > $D/console-$1.log 2>&1 < /dev/null &
                 vmm=$!

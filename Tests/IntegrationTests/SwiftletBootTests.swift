@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VMLaunch
 
 /// `swiftlet boot` booting the Debian cloud kernel with the project's initramfs, on a
 /// Linux-capable KVM (hardware, or nested inside scripts/kvm-rig): the bzImage path, the
@@ -34,7 +35,7 @@ import Testing
         let result = try KVMTestPath.current.run([
             Self.swiftlet, "boot", "--kernel", "\(images)/\(boot.kernel)", "--initrd", "\(images)/initramfs.cpio.gz",
             "--cpus", String(boot.cpus), "--memory", "256M",
-            "--cmdline", "console=ttyS0 reboot=k panic=-1 quiet -- \(boot.program)",
+            "--cmdline", KernelCommandLine.unattended(initArguments: [boot.program]).description,
         ])
         // The serial console's tty turns \n into \r\n.
         let console = result.stdout.replacingOccurrences(of: "\r\n", with: "\n")

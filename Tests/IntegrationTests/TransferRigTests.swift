@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VMLaunch
 
 /// The streaming devices, in one boot (each rig run costs ~20 s):
 /// the Debian cloud kernel with the project's initramfs under `swiftlet boot`, with a
@@ -126,7 +127,7 @@ import Testing
             while [ ! -e $ready ]; do sleep 0.2; done
             \(swiftlet) boot --kernel \(images)/vmlinuz --initrd \(images)/initramfs.cpio.gz --memory 256M --console virtio \
                 --disk \(disk),ro --net tap=swnet1,mac=06:00:ac:10:00:07 --vsock cid=3,uds=$uds \
-                --cmdline 'console=hvc0 reboot=k panic=-1 -- sh /dev/vda'
+                --cmdline '\(KernelCommandLine(console: .virtio, panicTimeout: -1, initArguments: ["sh", "/dev/vda"]))'
             status=$?
             wait; ip link del swnet1; rm -f $uds ${uds}_* $ready; exit $status
             """

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VMLaunch
 
 /// swiftlet-vmm's confinement with a Linux guest (on hardware KVM, or inside
 /// scripts/kvm-rig): once the Debian cloud kernel has reached /init (virtio-mmio and
@@ -16,7 +17,7 @@ import Testing
         let script = """
             d=\(jail); rm -rf $d; mkdir -p $d
             tail -f /dev/null | \(Self.swiftlet) boot --kernel \(images)/vmlinuz --initrd \(images)/initramfs.cpio.gz --memory 256M \
-              --cpus 2 --vsock cid=3,uds=$d/v.sock --cmdline 'console=ttyS0 reboot=k panic=-1 quiet -- sleep 600' \
+              --cpus 2 --vsock cid=3,uds=$d/v.sock --cmdline '\(KernelCommandLine.unattended(initArguments: ["sleep", "600"]))' \
               > /dev/shm/swiftlet-vmm-console 2>&1 &
             pid=$!
             i=0; until grep -q '/init reached' /dev/shm/swiftlet-vmm-console || [ $i -ge 600 ]; do sleep 1; i=$((i+1)); done

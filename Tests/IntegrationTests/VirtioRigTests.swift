@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VMLaunch
 
 /// The block, entropy and console devices on a Linux-capable KVM (hardware, or nested inside scripts/kvm-rig):
 /// the Debian cloud kernel with the project's initramfs, booted by `swiftlet boot` with
@@ -55,7 +56,7 @@ import Testing
         ].joined(separator: "; ")
         let result = try KVMTestPath.current.run(swiftletBoot([
             "--disk", disk, "--disk", "\(readOnly),ro",
-            "--cmdline", "console=hvc0 reboot=k panic=-1 -- sh -c \"\(program)\"",
+            "--cmdline", KernelCommandLine(console: .virtio, panicTimeout: -1, initArguments: ["sh", "-c", "\"\(program)\""]).description,
         ]))
         let console = result.stdout
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -72,7 +73,7 @@ import Testing
     /// Host terminal input reaches a shell on hvc0 and its output comes back.
     @Test func interactiveShellOverHvc0NeedsKVM() throws {
         guard KVMTestPath.ready(for: "interactiveShellOverHvc0NeedsKVM") else { return }
-        let boot = swiftletBoot(["--cmdline", "'console=hvc0 reboot=k panic=-1'"]).joined(separator: " ")
+        let boot = swiftletBoot(["--cmdline", "'\(KernelCommandLine(console: .virtio, panicTimeout: -1))'"]).joined(separator: " ")
         // Type only once the shell's prompt is on hvc0: the guest's virtio_console drops
         // input that arrives before a process opens the port. The FIFO lives on tmpfs
         // (/dev/shm): the rig's 9p /tmp refuses special files.

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 import X86
 @testable import Machine
+import VMLaunch
 
 /// Files for the loader tests, in a fresh temporary directory.
 final class ScratchFiles {
@@ -65,14 +66,21 @@ final class ScratchFiles {
                                              bootTimerLogging: false, startNanoseconds: 0)
     }
 
-    @Test func memoryIsAUnitsSizeWithABareNumberInMiB() throws {
+    @Test func memoryIsAUnitsSizeWithABareNumberInBytes() throws {
         #expect(try options(memory: "512MiB").memorySize == 512 << 20)
         #expect(try options(memory: "1gb").memorySize == 1 << 30)
-        #expect(try options(memory: "128").memorySize == 128 << 20)
+        #expect(try options(memory: "134217728").memorySize == 128 << 20)
+        #expect(throws: ConfigurationError("--memory must be at least 16 MiB, got 128 bytes")) { try options(memory: "128") }
         #expect(try options(memory: "1.5g").memorySize == 3 << 29)
         for bad in ["", "M", "lots", "12X", "-1G", "99999999999999999999G", "nan", "1e400"] {
             #expect(throws: ConfigurationError.self, "\(bad)") { try options(memory: bad) }
         }
+    }
+
+    /// The launch contract's limits are the machine's: the vCPUs its MADT can describe.
+    @Test func launchContractLimitsAreTheMachines() {
+        #expect(BootArguments.maximumCPUs == MultipleAPICDescriptionTable.maxCPUs)
+        #expect(MachineConfiguration.maximumCPUs == MultipleAPICDescriptionTable.maxCPUs)
     }
 
     @Test func defaultsAreOneVCPUAnd256MiB() throws {

@@ -25,6 +25,21 @@ enum FirmwareBuild {
     static func path(_ name: String) -> String {
         directory.appendingPathComponent("out").appendingPathComponent(name).path
     }
+
+    /// Whether `test` can run firmware here: false (after printing why, or recording the
+    /// build failure) when this host's KVM cannot run freestanding guests or the build failed.
+    static func runs(_ test: String) -> Bool {
+        let kind = HostKVM.detect()
+        guard kind.runsFreestandingGuests else {
+            print("SKIPPED \(test) on KVM: \(kind.summary)")
+            return false
+        }
+        if let failure {
+            Issue.record(Comment(rawValue: failure))
+            return false
+        }
+        return true
+    }
 }
 
 /// Runs the freestanding guests in firmware/ on this host's /dev/kvm through the
@@ -39,15 +54,7 @@ enum FirmwareBuild {
     /// Boots `firmware` and returns how it ended and what it printed; nil (after
     /// printing why) when this host cannot run it.
     func boot(_ firmware: String, commandLine: String = "firmware-test", cpus: Int = 1) throws -> (MachineExit, String, Machine)? {
-        let kind = HostKVM.detect()
-        guard kind.runsFreestandingGuests else {
-            print("SKIPPED \(firmware) on KVM: \(kind.summary)")
-            return nil
-        }
-        if let failure = FirmwareBuild.failure {
-            Issue.record(Comment(rawValue: failure))
-            return nil
-        }
+        guard FirmwareBuild.runs(firmware) else { return nil }
         let console = Console()
         let configuration = MachineConfiguration(kernelPath: FirmwareBuild.path(firmware), commandLine: commandLine,
                                                  cpuCount: cpus, memorySize: 64 << 20,

@@ -1,6 +1,5 @@
 import ChildProcess
 import Foundation
-import KVM
 import Testing
 
 /// swiftlet-vmm's confinement on this host's /dev/kvm, with the freestanding firmware
@@ -13,15 +12,7 @@ import Testing
 
     /// Whether this host can run the test (printing why not).
     func ready(_ name: String) -> Bool {
-        let kind = HostKVM.detect()
-        guard kind.runsFreestandingGuests else {
-            print("SKIPPED \(name): \(kind.summary)")
-            return false
-        }
-        if let failure = FirmwareBuild.failure {
-            Issue.record(Comment(rawValue: failure))
-            return false
-        }
+        guard FirmwareBuild.runs(name) else { return false }
         #expect(FileManager.default.isExecutableFile(atPath: Self.vmm), "build swiftlet-vmm first (swift build)")
         return true
     }

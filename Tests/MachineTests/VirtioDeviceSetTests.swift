@@ -1,6 +1,7 @@
 import Testing
 import X86
 @testable import Machine
+import VMLaunch
 
 /// How Machine announces and configures its virtio-mmio devices.
 @Suite struct VirtioDeviceSetTests {
@@ -53,7 +54,7 @@ import X86
             startNanoseconds: 0, disks: ["/a.img", "/b.img,ro"], console: "virtio")
         #expect(configuration.disks == [DiskOption(path: "/a.img"), DiskOption(path: "/b.img", readOnly: true)])
         #expect(configuration.console == .virtio)
-        #expect(configuration.commandLine == MachineConfiguration.defaultVirtioCommandLine)
+        #expect(configuration.commandLine == KernelCommandLine(console: .virtio).description)
         #expect(throws: ConfigurationError.self) {
             try MachineConfiguration.fromOptions(kernel: "/k", initrd: nil, commandLine: nil, cpus: "1", memory: "256M",
                                                  bootTimerLogging: false, startNanoseconds: 0, console: "vga")

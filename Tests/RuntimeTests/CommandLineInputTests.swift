@@ -63,6 +63,23 @@ struct CommandLineInputTests {
         #expect(result.stderr.contains("\"\(option[1])\"") || result.stderr.contains("'\(option[1])'"), "\(result.stderr)")
     }
 
+    /// Docker's rule everywhere: a size without a unit is bytes, so `--memory 256` is the
+    /// same (too small) value for a namespace container, a microVM container and `swiftlet boot`.
+    @Test func aBareMemoryNumberIsBytesEverywhere() throws {
+        for isolation in ["namespace", "microvm"] {
+            let result = try inTemporaryRoot { root in
+                try Swiftlet.execute([Swiftlet.executable, "run", "--rm", "--isolation", isolation, "--memory", "256",
+                                      "no-such-image"], root: root)
+            }
+            expectOneLine(result, status: 125, saying: "minimum memory limit allowed is 6MB")
+        }
+        let vmm = URL(fileURLWithPath: Swiftlet.executable).deletingLastPathComponent().appendingPathComponent("swiftlet-vmm").path
+        let result = try inTemporaryRoot { root in
+            try Swiftlet.execute([vmm, "--kernel", "/no-such-kernel", "--memory", "256"], root: root)
+        }
+        expectOneLine(result, status: 2, saying: "--memory must be at least 16 MiB, got 256 bytes")
+    }
+
     private func expectOneLine(_ result: CommandResult, status: Int32, saying text: String,
                                sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(result.status == status, "stderr: \(result.stderr)", sourceLocation: sourceLocation)

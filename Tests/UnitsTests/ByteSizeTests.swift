@@ -33,12 +33,13 @@ struct ByteSizeTests {
         }
     }
 
-    @Test func guestMemoryCountsABareNumberInMebibytes() throws {
-        #expect(try GuestMemorySize.parse("256") == 256 << 20)
+    @Test func guestMemoryCountsABareNumberInBytesAsDocker() throws {
+        #expect(try GuestMemorySize.parse("256") == 256)
+        #expect(try GuestMemorySize.parse("268435456") == 256 << 20)
         #expect(try GuestMemorySize.parse("256M") == 256 << 20)
         #expect(try GuestMemorySize.parse("2g") == 2 << 30)
         #expect(try GuestMemorySize.parse("4096b") == 4096)
-        #expect(throws: ValueError.self) { try GuestMemorySize.parse("9999999999999999") }
+        #expect(throws: ValueError.self) { try GuestMemorySize.parse("99999999999999999999") }
         #expect(throws: ValueError.self) { try GuestMemorySize.parse("lots") }
     }
 

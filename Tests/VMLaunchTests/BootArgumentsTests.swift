@@ -1,8 +1,9 @@
-import Machine
+@testable import VMLaunch
 import Testing
 
-/// `swiftlet boot`'s own argument parser (`BootArguments`): both option spellings,
-/// repeatable options, defaults, help, and a clear error for each kind of bad input.
+/// swiftlet-vmm's launch contract (`BootArguments`): both option spellings, repeatable
+/// options, defaults, help, a clear error for each kind of bad input, and the round trip
+/// from a value to its command line and back.
 @Suite struct BootArgumentsTests {
     @Test func parsesEveryOptionInBothSpellings() throws {
         let parsed = try BootArguments(parsing: [
@@ -52,5 +53,27 @@ import Testing
 
     @Test func aValueMayLookLikeAnOption() throws {
         #expect(try BootArguments(parsing: ["--cmdline", "--", "--kernel", "/k"]).commandLine == "--")
+    }
+
+    /// Every value a launcher can build parses back from its command line unchanged,
+    /// whatever its strings hold (spaces, `=`, leading dashes, commas).
+    @Test func valuesRoundTripThroughTheCommandLine() throws {
+        var full = BootArguments()
+        full.kernel = "/boot/vmlinuz with space"
+        full.initrd = "/i=x"
+        full.commandLine = "console=ttyS0 -- --kernel /evil"
+        full.cpus = "4"
+        full.memory = "1.5g"
+        full.disks = ["/a.img,ro", "--disk"]
+        full.networks = ["tap=t0,mac=02:00:00:00:00:01"]
+        full.vsock = "cid=3,uds=/run/v.sock"
+        full.console = "virtio"
+        full.bootTimer = true
+        full.noJail = true
+        var help = BootArguments()
+        help.help = true
+        for value in [BootArguments(), full, help] {
+            #expect(try BootArguments(parsing: value.arguments) == value, "\(value.arguments)")
+        }
     }
 }

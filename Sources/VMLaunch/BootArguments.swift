@@ -1,13 +1,19 @@
-/// The command line of `swiftlet boot` (the `swiftlet-vmm` executable), parsed without
-/// a framework so that the per-VM process links no Foundation: `--name value` or
-/// `--name=value` options, `--disk` and `--net` repeatable, `--boot-timer` and `--no-jail` flags,
-/// `-h`/`--help` for the usage text.
+/// The launch contract of `swiftlet-vmm` (and `swiftlet boot`): the value a launcher (the
+/// container runtime, `swiftlet boot`, the benchmarks) builds and serialises with
+/// ``arguments``, and the VMM parses back with ``init(parsing:)`` without a framework, so
+/// that the per-VM process links no Foundation. `--name value` or `--name=value` options,
+/// `--disk` and `--net` repeatable, `--boot-timer` and `--no-jail` flags, `-h`/`--help`
+/// for the usage text. Values are checked where the machine is configured.
 public struct BootArguments: Equatable, Sendable {
+    /// Guest RAM when `--memory` is not given.
+    public static let defaultMemoryMiB = 256
+    public static let defaultMemory = "\(defaultMemoryMiB)M"
+
     public var kernel: String?
     public var initrd: String?
     public var commandLine: String?
     public var cpus = "1"
-    public var memory = "256M"
+    public var memory = defaultMemory
     public var disks: [String] = []
     public var networks: [String] = []
     public var vsock: String?
@@ -18,6 +24,11 @@ public struct BootArguments: Equatable, Sendable {
     public var noJail = false
     /// `-h` or `--help` was given: print `usage` and exit 0.
     public var help = false
+
+    /// The most vCPUs a machine can have (what its ACPI MADT describes).
+    public static let maximumCPUs = 254
+    /// The least guest RAM a machine can have.
+    public static let minimumMemoryMiB = 16
 
     public init() {}
 
@@ -71,12 +82,32 @@ public struct BootArguments: Equatable, Sendable {
 
     static let valueOptions: Set<String> = ["kernel", "initrd", "cmdline", "cpus", "memory", "disk", "net", "vsock", "console"]
 
-    /// The machine these arguments describe (validated: files exist, sizes fit).
-    public func configuration(startNanoseconds: UInt64) throws(ConfigurationError) -> MachineConfiguration {
-        try MachineConfiguration.fromOptions(
-            kernel: kernel, initrd: initrd, commandLine: commandLine, cpus: cpus, memory: memory,
-            bootTimerLogging: bootTimer, startNanoseconds: startNanoseconds, disks: disks, networks: networks,
-            console: console, vsock: vsock)
+    /// The command line that ``init(parsing:)`` reads back as these arguments (without
+    /// the program name; `--name=value` spelling, so no value is taken for an option).
+    public var arguments: [String] {
+        var list: [String] = []
+        func add(_ name: String, _ value: String?) {
+            if let value { list.append("--\(name)=\(value)") }
+        }
+        add("kernel", kernel)
+        add("initrd", initrd)
+        add("cmdline", commandLine)
+        add("cpus", cpus)
+        add("memory", memory)
+        disks.forEach { add("disk", $0) }
+        networks.forEach { add("net", $0) }
+        add("vsock", vsock)
+        add("console", console)
+        if bootTimer { list.append("--boot-timer") }
+        if noJail { list.append("--no-jail") }
+        if help { list.append("--help") }
+        return list
+    }
+
+    /// The command line used when none is given: ``KernelCommandLine``'s defaults on the
+    /// chosen console.
+    public var effectiveCommandLine: String {
+        commandLine ?? KernelCommandLine(console: console == "virtio" ? .virtio : .serial).description
     }
 
     public static let usage = """
@@ -87,12 +118,12 @@ public struct BootArguments: Equatable, Sendable {
         OPTIONS:
           --kernel PATH         Kernel to boot: a bzImage, or an ELF vmlinux with a PVH note.
           --initrd PATH         Initial ramdisk (cpio archive, optionally compressed).
-          --cmdline TEXT        Kernel command line (default: "\(MachineConfiguration.defaultCommandLine)",
-                                or with --console virtio "\(MachineConfiguration.defaultVirtioCommandLine)").
-          --cpus N              Number of vCPUs, 1 to \(MachineConfiguration.maximumCPUs) (default: 1).
-          --memory SIZE         Guest RAM: a number and a binary unit b, k, m, g, t (optionally followed
-                                by b or ib: 512MiB, 1.5g, 1gb); a number without a unit is MiB
-                                (default: 256M).
+          --cmdline TEXT        Kernel command line (default: "\(KernelCommandLine())",
+                                or with --console virtio "\(KernelCommandLine(console: .virtio))").
+          --cpus N              Number of vCPUs, 1 to \(maximumCPUs) (default: 1).
+          --memory SIZE         Guest RAM in bytes, or a number and a binary unit b, k, m, g, t (optionally
+                                followed by b or ib: 512MiB, 1.5g, 1gb), as Docker's --memory; at least
+                                \(minimumMemoryMiB) MiB (default: \(defaultMemory)).
           --disk PATH[,ro]      A raw disk image as a virtio-blk device (vda, vdb, ... in order). Repeatable.
           --net tap=NAME[,mac=MAC]
                                 A virtio-net interface on a host TAP device. Repeatable.
