@@ -27,6 +27,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C shim: ioctl numbers and struct layouts from <linux/kvm.h>.
@@ -36,31 +37,35 @@ let package = Package(
         // Values users type (sizes, durations, CPU counts, ports, names): one parser per
         // kind, shared by the CLI, the runtime and swiftlet-vmm (no Foundation).
         .target(name: "Units"),
+        // The host's system calls the container half shares (no Foundation; swift-system):
+        // whole writes, durable atomic file replacement, Unix socket addresses, wait
+        // statuses, and the one error type for a failed call.
+        .target(name: "HostSystem", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // Typed wrappers over /dev/kvm and host KVM detection.
         .target(name: "KVM", dependencies: ["CLinux"]),
         // Running other programs: posix_spawn with a clean signal state, reaped by pidfd.
-        .target(name: "ChildProcess", dependencies: ["CLinux"]),
+        .target(name: "ChildProcess", dependencies: ["CLinux", "HostSystem"]),
         // x86 boot structures (pure computation): boot protocol, ACPI, CPUID, paging.
         .target(name: "X86"),
         // One microVM: memory, loader, devices, vCPU threads, exit.
         // virtio 1.2 devices: split virtqueue, mmio transport, blk/rng.
-        .target(name: "Virtio", dependencies: ["CLinux", "KVM"]),
+        .target(name: "Virtio", dependencies: ["CLinux", "KVM", "HostSystem"]),
         // The launch contract between whoever starts a VM and swiftlet-vmm: no Foundation.
         .target(name: "VMLaunch"),
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio", "Units", "VMLaunch"]),
         // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
         .target(name: "Bench", dependencies: ["ChildProcess", "KVM", "Images", "VMLaunch"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
-        .target(name: "Images", dependencies: ["ChildProcess", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Images", dependencies: ["ChildProcess", "HostSystem", .product(name: "Crypto", package: "swift-crypto")]),
         // Pull and push over the OCI distribution spec (URLSession: FoundationNetworking).
         .target(name: "Registry", dependencies: ["Images"]),
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
-        .target(name: "AgentProtocol"),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "Images", "KVM", "Units", "VMLaunch"],
+        .target(name: "AgentProtocol", dependencies: ["HostSystem"]),
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "HostSystem", "Images", "KVM", "Units", "VMLaunch"],
                 resources: [.embedInCode("Seccomp/docker-default.json")]),
         // The guest agent's logic (PID 1 in a container microVM): no Foundation.
-        .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux"]),
+        .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux", "HostSystem"]),
         // The guest agent binary, packed into the container initramfs as /init
         // (guest-images/build-container-initramfs); Swift's runtime linked in statically.
         .executableTarget(
@@ -113,6 +118,7 @@ let package = Package(
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess", "VMLaunch"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units"]),
+        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,7 +30,7 @@ public final class AgentChannel: Sendable {
             throw AgentProtocolError("agent protocol: a kind \(message.kind) message of \(frame.count - 4) bytes exceeds the \(AgentProtocol.maxBodyLength)-byte limit")
         }
         try sendLock.withLock { _ throws(AgentProtocolError) in
-            try writeAll(fd, frame)
+            try sendAll(fd, frame)
         }
     }
 
@@ -79,9 +79,9 @@ func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
     }
 }
 
-/// Writes all of `bytes` to `fd` (MSG_NOSIGNAL on sockets, so a gone peer is an error,
-/// not SIGPIPE).
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(AgentProtocolError) {
+/// Sends all of `bytes` on `fd` with MSG_NOSIGNAL, so a gone peer is an error, not
+/// SIGPIPE (write(2) where `fd` is not a socket).
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(AgentProtocolError) {
     var offset = 0
     while offset < bytes.count {
         let written = bytes.withUnsafeBytes { buffer in

@@ -1,3 +1,4 @@
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,7 +36,7 @@ public enum VsockUnixConnector {
         guard fd >= 0 else { throw AgentProtocolError(call: "socket(AF_UNIX)", errno: errno) }
         do throws(AgentProtocolError) {
             try connectUnix(fd, path: udsPath)
-            try writeAll(fd, Array("CONNECT \(port)\n".utf8))
+            try sendAll(fd, Array("CONNECT \(port)\n".utf8))
             let line = try readLine(fd)
             guard line.hasPrefix("OK "), UInt32(line.dropFirst(3)) != nil else {
                 throw AgentProtocolError("unexpected vsock handshake reply '\(line)'")
@@ -48,21 +49,11 @@ public enum VsockUnixConnector {
     }
 
     static func connectUnix(_ fd: Int32, path: String) throws(AgentProtocolError) {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { throw AgentProtocolError("unix socket path too long: \(path)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
+        do {
+            try UnixSocketAddress(path).connect(fd)
+        } catch {
+            throw AgentProtocolError(call: error.call, errno: error.errno.rawValue)
         }
-        let result = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                retryingEINTR { Glibc.connect(fd, sa, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-        }
-        if result < 0 { throw AgentProtocolError(call: "connect \(path)", errno: errno) }
     }
 
     /// Reads one `\n`-terminated line byte by byte (nothing after it is consumed).

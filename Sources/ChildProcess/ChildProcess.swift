@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import Synchronization
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -146,7 +147,7 @@ public final class ChildProcess: Sendable {
             var status: Int32 = 0
             let reaped = waitpid(pid, &status, WNOHANG)
             if reaped == pid || (reaped < 0 && errno != EINTR) {
-                let decoded = reaped == pid ? Self.decode(status) : 255
+                let decoded = reaped == pid ? WaitStatus.exitCode(status) : 255
                 exitStatus.withLock { $0 = $0 ?? decoded }
                 continue
             }
@@ -223,10 +224,6 @@ public final class ChildProcess: Sendable {
         return nil
     }
 
-    private static func decode(_ status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-    }
 
     private static func now() -> Double {
         var ts = timespec()

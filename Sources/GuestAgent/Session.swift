@@ -2,6 +2,7 @@ import AgentProtocol
 import CLinux
 import Glibc
 import Synchronization
+import HostSystem
 
 /// One vsock connection of the agent protocol: hello both ways, then `run` or `exec`,
 /// `started` or `failed`, stdio relayed both ways, signals and resizes applied, and
@@ -182,7 +183,7 @@ final class Session: Sendable {
             case nil:
                 return
             case .stdin(let bytes)?:
-                if let fd = input, (try? writeAll(fd, bytes)) == nil, process.terminal == nil {
+                if let fd = input, (try? Descriptors.writeAll(fd, bytes)) == nil, process.terminal == nil {
                     close(fd)
                     input = nil
                 }
@@ -204,15 +205,4 @@ final class Session: Sendable {
     }
 }
 
-/// Writes all bytes to a pipe or terminal.
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(AgentError) {
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw AgentError(call: "write", errno: errno)
-        }
-        offset += written
-    }
-}
+

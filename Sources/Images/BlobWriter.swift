@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,16 +61,12 @@ final class BlobWriter {
     }
 }
 
-/// Writes every byte, retrying short writes and EINTR.
+/// Writes every byte (HostSystem's `Descriptors.writeAll`), as an image store error naming `path`.
 package func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-    var offset = 0
-    while offset < bytes.count {
-        let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw ImageError("cannot write \(path): \(errnoText())")
-        }
-        offset += written
+    do {
+        try Descriptors.writeAll(fd, bytes)
+    } catch {
+        throw ImageError("cannot write \(path): \(error.errno)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,7 @@ public final class ContentStore: Sendable {
         }
         let layoutFile = "\(directory)/oci-layout"
         if !FileManager.default.fileExists(atPath: layoutFile) {
-            try writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)
+            try AtomicFile.write(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)
         }
     }
 
@@ -63,7 +64,7 @@ public final class ContentStore: Sendable {
     }
 
     func writeIndex(_ entries: [Descriptor]) throws {
-        try writeAtomically(encodeJSON(ImageIndex(manifests: entries)), to: indexPath)
+        try AtomicFile.write(Array(encodeJSON(ImageIndex(manifests: entries))), to: indexPath)
     }
 
     /// Runs `body` holding the store's exclusive lock.
@@ -96,15 +97,3 @@ public final class ContentStore: Sendable {
     }
 }
 
-/// Writes a file via temp file + fsync + rename.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let temp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let writer = try BlobWriter(path: temp)
-    try writer.write(data)
-    try writer.finish(expecting: nil, what: path)
-    guard rename(temp, path) == 0 else {
-        unlink(temp)
-        throw ImageError("cannot replace \(path): \(errnoText())")
-    }
-    syncDirectory((path as NSString).deletingLastPathComponent)
-}

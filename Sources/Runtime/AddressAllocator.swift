@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,7 +61,8 @@ struct AddressAllocator: Sendable {
             for (id, address) in table where !subnet.contains(address) {
                 throw RuntimeError("\(tablePath): \(address) of \(id) is outside \(subnet)")
             }
-            try writeAtomically(try encode(table), to: tablePath)
+            let bytes = Array(try encode(table))
+            try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: tablePath) }
         }
         return result
     }

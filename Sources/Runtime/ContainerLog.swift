@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,14 +53,5 @@ final class ContainerLog: Sendable {
 /// Writes all of `data` to `fd`; false when the fd is closed or broken.
 @discardableResult
 func writeAll(_ fd: Int32, _ data: Data) -> Bool {
-    data.withUnsafeBytes { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return false }
-            offset += written
-        }
-        return true
-    }
+    data.withUnsafeBytes { (try? Descriptors.writeAll(fd, $0)) != nil }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,8 @@ public struct ContainerBundle: Sendable {
     }
 
     func writeConfig(_ config: ContainerConfig) throws {
-        try writeAtomically(try encode(config), to: configPath)
+        let bytes = Array(try encode(config))
+        try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: configPath) }
     }
 
     func readState() throws -> ContainerState {
@@ -41,7 +43,8 @@ public struct ContainerBundle: Sendable {
         try sys("flock \(lockPath)") { flock(fd, LOCK_EX) }
         var state = FileManager.default.fileExists(atPath: statePath) ? try readState() : ContainerState()
         try change(&state)
-        try writeAtomically(try encode(state), to: statePath)
+        let bytes = Array(try encode(state))
+        try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: statePath) }
         return state
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,9 +19,7 @@ final class ControlSocket: Sendable {
         unlink(path)
         listener = try UnixSocket.make()
         do {
-            _ = try UnixSocket.withAddress(path) { address, length in
-                try sys("bind \(path)") { bind(listener, address, length) }
-            }
+            try host { () throws(SystemCallError) in try UnixSocketAddress(path).bind(listener) }
             try sys("listen \(path)") { listen(listener, 8) }
         } catch {
             Glibc.close(listener)
@@ -62,9 +61,7 @@ final class ControlSocket: Sendable {
         let fd = try UnixSocket.make()
         defer { Glibc.close(fd) }
         UnixSocket.setTimeout(fd, seconds: replyTimeout, for: [SO_RCVTIMEO, SO_SNDTIMEO])
-        _ = try UnixSocket.withAddress(path) { address, length in
-            try sys("connect \(path)") { connect(fd, address, length) }
-        }
+        try host { () throws(SystemCallError) in try UnixSocketAddress(path).connect(fd) }
         let value = UInt32(bitPattern: signal)
         var request: [UInt8] = [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
         try sys("send to \(path)") { send(fd, &request, 4, Int32(MSG_NOSIGNAL)) }
@@ -82,25 +79,6 @@ final class ControlSocket: Sendable {
 enum UnixSocket {
     static func make() throws -> Int32 {
         try sys("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-    }
-
-    /// Calls `body` with a `sockaddr_un` for `path` (at most 107 bytes).
-    static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> T) throws -> T {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw RuntimeError("the socket path \(path) is too long for a Unix socket")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return try withUnsafePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                try body($0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
     }
 
     /// Makes blocking receives and/or sends (`SO_RCVTIMEO`, `SO_SNDTIMEO`) on `fd` fail

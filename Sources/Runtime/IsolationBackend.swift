@@ -1,4 +1,5 @@
 import Images
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,7 +76,7 @@ struct NamespaceProcess: ContainerProcess {
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return 255 }
         }
-        return exitCode(status)
+        return WaitStatus.exitCode(status)
     }
 
     func resize(_ size: winsize) {

@@ -5,6 +5,7 @@ import Foundation
 import Images
 import KVM
 import Synchronization
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -206,7 +207,7 @@ struct MicroVMBackend: IsolationBackend {
             } catch {
                 var status: Int32 = 0
                 if waitpid(vmm, &status, WNOHANG) == vmm {
-                    throw RuntimeError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(exitCode(status)); "
+                    throw RuntimeError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(WaitStatus.exitCode(status)); "
                                        + "its console \(console) ends: \(Self.lastLines(of: console))")
                 }
                 if ContinuousClock.now >= deadline {

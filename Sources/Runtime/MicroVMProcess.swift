@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,15 +71,9 @@ final class MicroVMProcess: ContainerProcess {
             return status
         case .lost:
             if killedByHost.withLock({ $0 }) { return 137 }
-            if let ending, let signal = Self.terminatingSignal(ending) { recordVMMDeath(signal) }
+            if let ending, let signal = WaitStatus.terminatingSignal(ending) { recordVMMDeath(signal) }
             return 125
         }
-    }
-
-    /// The signal a wait status says ended the process, nil for an exit.
-    static func terminatingSignal(_ status: Int32) -> Int32? {
-        let signal = status & 0x7f
-        return signal != 0 && signal != 0x7f ? signal : nil
     }
 
     private func recordVMMDeath(_ signal: Int32) {
@@ -110,7 +105,7 @@ final class MicroVMProcess: ContainerProcess {
         Glibc.kill(pid, SIGKILL)
         while true {
             let result = waitpid(pid, &status, 0)
-            if result == pid { return Self.terminatingSignal(status) == SIGKILL ? nil : status }
+            if result == pid { return WaitStatus.terminatingSignal(status) == SIGKILL ? nil : status }
             if errno != EINTR { return nil }
         }
     }

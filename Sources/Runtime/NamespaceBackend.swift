@@ -193,13 +193,6 @@ struct NamespaceBackend: IsolationBackend {
     }
 }
 
-/// The exit code of a wait status: the exit status, or 128+N for signal N (shells' and
-/// Docker's convention).
-func exitCode(_ status: Int32) -> Int32 {
-    let signal = status & 0x7f
-    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-}
-
 /// C copies of the strings and arrays an `sl_spec` points to, freed with the arena.
 private final class CArena {
     /// The capabilities this process may pass on (CapBnd of /proc/self/status): where the

@@ -3,6 +3,7 @@ import CLinux
 import Foundation
 import Images
 import Units
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -148,7 +149,7 @@ public final class Runtime: Sendable {
         defer { resizes.cancel() }
         var status: Int32 = 0
         try sys("waitpid \(shim)") { waitpid(shim, &status, 0) }
-        return exitCode(status)
+        return WaitStatus.exitCode(status)
     }
 
     /// Runs the monitor of container `id` in this process (`swiftlet-shim`);

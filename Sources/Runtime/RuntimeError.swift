@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,10 +24,25 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
         errno == 0 ? message : "\(message): \(String(cString: strerror(errno)))"
     }
 
+    /// A failed system call from HostSystem, with its errno.
+    init(_ error: SystemCallError) {
+        self.init(error.call, errno: error.errno.rawValue)
+    }
+
     /// Wraps any error (an image error, a Foundation error) with context.
     static func wrap(_ error: any Error, _ context: String) -> RuntimeError {
         if let error = error as? RuntimeError { return error }
         return RuntimeError("\(context): \(error)")
+    }
+}
+
+/// Runs a HostSystem call, its failure as a `RuntimeError`.
+@discardableResult
+func host<T>(_ body: () throws(SystemCallError) -> T) throws(RuntimeError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw RuntimeError(error)
     }
 }
 
@@ -41,18 +57,6 @@ func sys<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) t
         if error == EINTR { continue }
         throw RuntimeError(call(), errno: error)
     }
-}
-
-/// Writes `data` to `path` through a temporary file and rename, so readers in other
-/// processes see the old or the new content, never a mix.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let temp = "\(path).tmp-\(getpid())"
-    do {
-        try data.write(to: URL(fileURLWithPath: temp))
-    } catch {
-        throw RuntimeError("cannot write \(temp): \(error.localizedDescription)")
-    }
-    try sys("rename \(temp) to \(path)") { rename(temp, path) }
 }
 
 /// Reads a whole file, or throws naming it.

@@ -1,5 +1,6 @@
 import Foundation
 import Images
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,7 +55,7 @@ extension VolumeStore {
             }
         }
         let record = "\(config.isolation.rawValue) \(getpid())\n"
-        try writeAtomically(Data(record.utf8), to: "\(directory)/\(name)/users/\(config.id)")
+        try host { () throws(SystemCallError) in try AtomicFile.write(Array(record.utf8), to: "\(directory)/\(name)/users/\(config.id)") }
     }
 
     private func detach(_ name: String, config: ContainerConfig) {

@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +50,8 @@ public struct VolumeStore: Sendable {
         if !FileManager.default.fileExists(atPath: volume.Image) {
             try Ext4Image.create(volume.Image, emptyRoot: true)
         }
-        try writeAtomically(try encode(volume), to: "\(base)/volume.json")
+        let bytes = Array(try encode(volume))
+        try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: "\(base)/volume.json") }
         return volume
     }
 

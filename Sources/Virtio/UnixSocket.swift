@@ -1,3 +1,4 @@
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,43 +8,22 @@ import Musl
 /// The vsock device's host side Unix stream sockets (unix(7)), all non-blocking and
 /// close-on-exec: listening, accepting, connecting.
 enum UnixSocket {
-    /// Longest path that fits `sockaddr_un.sun_path` with its terminating NUL.
-    static let maximumPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
-
-    static func address(_ path: String) -> sockaddr_un? {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count <= maximumPathLength else { return nil }
-        withUnsafeMutableBytes(of: &address.sun_path) { target in
-            for (i, byte) in bytes.enumerated() { target[i] = byte }
-        }
-        return address
-    }
-
     static func newSocket() -> Int32 {
         socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     }
 
-    private static func withAddress<T>(_ address: inout sockaddr_un, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-        withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-    }
-
     /// Connects to the listener at `path`; returns the connected fd or the errno.
     static func connect(path: String) -> Result<Int32, VirtioError> {
-        guard var address = address(path) else { return .failure(.system(call: "connect(\(path))", errno: ENAMETOOLONG)) }
+        guard let address = try? UnixSocketAddress(path) else {
+            return .failure(.system(call: "connect(\(path))", errno: ENAMETOOLONG))
+        }
         let fd = newSocket()
         guard fd >= 0 else { return .failure(.system(call: "socket", errno: errno)) }
-        var result: Int32
-        repeat {
-            result = withAddress(&address) { Glibc.connect(fd, $0, $1) }
-        } while result < 0 && errno == EINTR
-        guard result == 0 else {
-            let code = errno
+        do {
+            try address.connect(fd)
+        } catch {
             close(fd)
-            return .failure(.system(call: "connect(\(path))", errno: code))
+            return .failure(.system(call: "connect(\(path))", errno: error.errno.rawValue))
         }
         return .success(fd)
     }
@@ -51,8 +31,8 @@ enum UnixSocket {
     /// Binds and listens at `path`. A socket file left there by a VMM that is gone (no
     /// one accepts on it) is replaced; anything else at `path` is an error.
     static func listen(path: String) throws(VirtioError) -> Int32 {
-        guard var address = address(path) else {
-            throw .configuration("vsock uds path \"\(path)\" must be 1...\(maximumPathLength) bytes")
+        guard let address = try? UnixSocketAddress(path) else {
+            throw .configuration("vsock uds path \"\(path)\" must be 1...\(UnixSocketAddress.maximumPathLength) bytes")
         }
         var status = stat()
         if lstat(path, &status) == 0 {
@@ -66,10 +46,11 @@ enum UnixSocket {
         }
         let fd = newSocket()
         guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
-        guard withAddress(&address, { bind(fd, $0, $1) }) == 0 else {
-            let code = errno
+        do {
+            try address.bind(fd)
+        } catch {
             close(fd)
-            throw .configuration("vsock uds path \(path): cannot bind: \(String(cString: strerror(code)))")
+            throw .configuration("vsock uds path \(path): cannot bind: \(error.errno)")
         }
         guard Glibc.listen(fd, 128) == 0 else {
             let code = errno

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import HostSystem
 import Synchronization
 
 /// virtio-vsock (virtio 1.2 §5.10 "Socket Device") with stream sockets, whose host side
@@ -75,8 +76,8 @@ public final class VsockDevice: VirtioDevice {
             throw .configuration("vsock cid must be between 3 and \(UInt32.max - 1), got \(guestCID)")
         }
         let longest = udsPath + "_\(UInt32.max)"
-        guard longest.utf8.count <= UnixSocket.maximumPathLength else {
-            throw .configuration("vsock uds path \"\(udsPath)\" is too long: \"<path>_<port>\" must fit \(UnixSocket.maximumPathLength) bytes")
+        guard longest.utf8.count <= UnixSocketAddress.maximumPathLength else {
+            throw .configuration("vsock uds path \"\(udsPath)\" is too long: \"<path>_<port>\" must fit \(UnixSocketAddress.maximumPathLength) bytes")
         }
         self.guestCID = UInt64(guestCID)
         self.udsPath = udsPath

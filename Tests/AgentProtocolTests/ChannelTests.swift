@@ -121,12 +121,12 @@ import Glibc
                         close(connection)
                         continue
                     }
-                    try? writeAll(connection, Array("OK 1073741824\n".utf8))
+                    try? sendAll(connection, Array("OK 1073741824\n".utf8))
                     var buffer = [UInt8](repeating: 0, count: 4096)
                     while true {
                         let count = read(connection, &buffer, buffer.count)
                         if count <= 0 { break }
-                        try? writeAll(connection, Array(buffer[0..<count]))
+                        try? sendAll(connection, Array(buffer[0..<count]))
                     }
                     close(connection)
                 }

@@ -4,6 +4,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Virtio
+import HostSystem
 
 /// A ``HostEventRegistry`` that only records: tests deliver readiness by hand with
 /// ``fire(_:_:)``, so every step of a vsock test is deterministic.
@@ -172,17 +173,14 @@ struct VsockHarness {
     static func listen(at path: String) -> Int32 {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = UnixSocket.address(path)!
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect((try? UnixSocketAddress(path).bind(fd)) != nil, "bind \(path)")
         Glibc.listen(fd, 8)
         return fd
     }
 
     static func connect(to path: String) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = UnixSocket.address(path)!
-        let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-        #expect(result == 0, "connect to \(path)")
+        #expect((try? UnixSocketAddress(path).connect(fd)) != nil, "connect to \(path)")
         return fd
     }
 

@@ -2,6 +2,7 @@ import AgentProtocol
 import CSeccomp
 import Foundation
 import Images
+import HostSystem
 
 /// Compiled seccomp filters kept in `/run/swiftlet/seccomp` (tmpfs: they go with a reboot,
 /// as the kernel they were compiled for may), named by the SHA-256 of the profile text, the
@@ -23,7 +24,7 @@ enum SeccompCache {
         }
         let filter = try compile()
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try? writeAtomically(Data(filter.program), to: path)
+        try? host { () throws(SystemCallError) in try AtomicFile.write(filter.program, to: path) }
         return filter
     }
 

@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import SystemPackage
+
+/// Writing whole buffers to file descriptors (write(2) until every byte is written,
+/// retrying EINTR and short writes: swift-system's `FileDescriptor.writeAll`).
+public enum Descriptors {
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, what: @autoclosure () -> String = "write")
+        throws(SystemCallError) {
+        do {
+            _ = try FileDescriptor(rawValue: fd).writeAll(bytes)
+        } catch let error as Errno {
+            throw SystemCallError(what(), errno: error)
+        } catch {
+            throw SystemCallError(what(), errno: .ioError)
+        }
+    }
+
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: @autoclosure () -> String = "write") throws(SystemCallError) {
+        let name = what()
+        try bytes.withUnsafeBytes { buffer in Result { () throws(SystemCallError) in try writeAll(fd, buffer, what: name) } }.get()
+    }
+}
+
+func currentErrno() -> Int32 { errno }

@@ -1,0 +1,70 @@
+import Foundation
+import HostSystem
+import Testing
+
+/// The shared system-call helpers: whole writes, durable atomic replacement, Unix socket
+/// addresses and wait statuses.
+@Suite struct HostSystemTests {
+    let directory = NSTemporaryDirectory() + "swiftlet-hostsystem-\(UUID().uuidString)"
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    @Test func atomicWriteReplacesTheFileAndLeavesNoTemporary() throws {
+        let path = "\(directory)/state.json"
+        try AtomicFile.write(Array("old".utf8), to: path)
+        try AtomicFile.write(Array(repeating: UInt8(ascii: "x"), count: 1 << 20), to: path, permissions: 0o600)
+        #expect(FileManager.default.contents(atPath: path)?.count == 1 << 20)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["state.json"])
+        try FileManager.default.removeItem(atPath: directory)
+    }
+
+    @Test func atomicWriteIntoAMissingDirectoryNamesTheCall() {
+        #expect(throws: SystemCallError.self) { try AtomicFile.write([1], to: "\(directory)/missing/file") }
+        do {
+            try AtomicFile.write([1], to: "\(directory)/missing/file")
+        } catch {
+            #expect(error.call.hasPrefix("create \(directory)/missing/file.tmp-") && error.errno == .noSuchFileOrDirectory)
+        }
+    }
+
+    @Test func writeAllWritesEveryByte() throws {
+        let path = "\(directory)/data"
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        #expect(fd >= 0)
+        let bytes = (0..<200_000).map { UInt8($0 & 0xff) }
+        try Descriptors.writeAll(fd, bytes)
+        close(fd)
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == bytes)
+        #expect(throws: SystemCallError.self) { try Descriptors.writeAll(-1, [1]) }
+        try FileManager.default.removeItem(atPath: directory)
+    }
+
+    @Test func unixSocketAddressesConnectAndRefuseLongPaths() throws {
+        #expect(throws: SystemCallError.self) { try UnixSocketAddress(String(repeating: "a", count: UnixSocketAddress.maximumPathLength + 1)) }
+        #expect(throws: SystemCallError.self) { try UnixSocketAddress("") }
+        let path = "\(directory)/s"
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        try UnixSocketAddress(path).bind(listener)
+        #expect(listen(listener, 1) == 0)
+        let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        try UnixSocketAddress(path).connect(client)
+        let stranger = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(stranger) }
+        #expect(throws: SystemCallError.self) { try UnixSocketAddress("\(directory)/none").connect(stranger) }
+        try FileManager.default.removeItem(atPath: directory)
+    }
+
+    @Test func waitStatusesDecodeAsShellsDo() {
+        #expect(WaitStatus.exitCode(3 << 8) == 3)
+        #expect(WaitStatus.exitCode(9) == 137)
+        #expect(WaitStatus.terminatingSignal(9) == 9)
+        #expect(WaitStatus.terminatingSignal(0) == nil)
+        #expect(WaitStatus.terminatingSignal(0x137f) == nil)  // stopped, not ended
+    }
+}
