@@ -46,23 +46,6 @@ static void sa_check(const struct sa_spec *spec, int result, const char *what) {
     if (result < 0) sa_fail(spec, 125, what, errno);
 }
 
-/// mkdir -p of an absolute path (mode 0755); errors surface at the chdir that follows.
-static void sa_mkdir_all(const char *path) {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof buf) return;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char saved = *p;
-            *p = 0;
-            mkdir(buf, 0755);
-            *p = saved;
-            if (saved == 0) break;
-        }
-    }
-}
-
 static void sa_fail_exec(const void *context, int status, const char *what, int err) {
     sa_fail(context, status, what, err);
 }
@@ -111,7 +94,8 @@ static void sa_child(const struct sa_spec *spec, int isolated) {
         sa_check(spec, chroot(spec->root), "entering the container root");
         sa_check(spec, chdir("/"), "chdir /");
     }
-    if (spec->cwd[0] == '/') sa_mkdir_all(spec->cwd);
+    // Errors surface at the chdir that follows.
+    if (spec->cwd[0] == '/') (void)sl_make_directories(spec->cwd);
     if (chdir(spec->cwd) < 0) {
         char what[4096] = "chdir to cwd (\"";
         sl_append(what, spec->cwd, sizeof what);

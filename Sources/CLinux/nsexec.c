@@ -60,19 +60,9 @@ static void sl_check(int result, const char *what) {
     if (result < 0) sl_fail(SL_EXIT_RUNTIME, what, errno);
 }
 
-/// mkdir -p of an absolute path (mode 0755).
+/// mkdir -p of an absolute path (mode 0755); a failure ends the child.
 static void sl_mkdir_all(const char *path) {
-    char buf[PATH_BUF];
-    sl_strlcpy(buf, path, sizeof buf);
-    for (char *p = buf + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char saved = *p;
-            *p = 0;
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST) sl_fail(SL_EXIT_RUNTIME, path, errno);
-            *p = saved;
-            if (saved == 0) break;
-        }
-    }
+    if (sl_make_directories(path) < 0) sl_fail(SL_EXIT_RUNTIME, path, errno);
 }
 
 static void sl_under(char *out, const char *root, const char *path) {

@@ -99,6 +99,24 @@ int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngrou
     return (int)syscall(SYS_capset, &header, data);
 }
 
+int sl_make_directories(const char *path) {
+    char buffer[4096];
+    size_t length = strlen(path);
+    if (length == 0 || length >= sizeof buffer) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buffer, path, length + 1);
+    for (size_t i = 1; i <= length; i++) {
+        if (buffer[i] != '/' && buffer[i] != '\0') continue;
+        char saved = buffer[i];
+        buffer[i] = '\0';
+        if (mkdir(buffer, 0755) != 0 && errno != EEXIST) return -1;
+        buffer[i] = saved;
+    }
+    return 0;
+}
+
 void sl_append(char *dst, const char *src, size_t size) {
     size_t used = strlen(dst);
     size_t n = strlen(src);

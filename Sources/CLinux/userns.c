@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "userns.h"
+#include "confine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,26 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int write_text(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    size_t length = strlen(text);
-    ssize_t written = write(fd, text, length);
-    int saved = errno;
-    close(fd);
-    if (written != (ssize_t)length) {
-        errno = written < 0 ? saved : EIO;
-        return -1;
-    }
-    return 0;
-}
-
 int sl_write_id_maps(pid_t pid, const char *uid_map, const char *gid_map, const char **step) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-    if (write_text(path, uid_map) < 0) { *step = "writing uid_map"; return -1; }
+    if (sl_write_file(path, uid_map) < 0) { *step = "writing uid_map"; return -1; }
     snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-    if (write_text(path, gid_map) < 0) { *step = "writing gid_map"; return -1; }
+    if (sl_write_file(path, gid_map) < 0) { *step = "writing gid_map"; return -1; }
     return 0;
 }
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "vmmjail.h"
+#include "nsexec.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -14,22 +15,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-/// mkdir -p for an absolute path (components created 0755).
-static int make_directories(const char *path) {
-    char buffer[4096];
-    size_t length = strlen(path);
-    if (length == 0 || length >= sizeof buffer) { errno = ENAMETOOLONG; return -1; }
-    memcpy(buffer, path, length + 1);
-    for (size_t i = 1; i <= length; i++) {
-        if (buffer[i] != '/' && buffer[i] != '\0') continue;
-        char saved = buffer[i];
-        buffer[i] = '\0';
-        if (mkdir(buffer, 0755) != 0 && errno != EEXIST) return -1;
-        buffer[i] = saved;
-    }
-    return 0;
-}
-
 #define FAIL(name) do { *failed_call = name; return -1; } while (0)
 
 int cl_vmm_enter_jail(const char *jail_root, const char *const *bind_dirs, int bind_count,
@@ -37,7 +22,7 @@ int cl_vmm_enter_jail(const char *jail_root, const char *const *bind_dirs, int b
     char target[4096];
     if (unshare(CLONE_NEWNS) != 0) FAIL("unshare(CLONE_NEWNS)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) FAIL("mount(/, MS_PRIVATE)");
-    if (make_directories(jail_root) != 0) FAIL("mkdir(jail root)");
+    if (sl_make_directories(jail_root) != 0) FAIL("mkdir(jail root)");
     if (mount("swiftlet-vmm", jail_root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") != 0)
         FAIL("mount(tmpfs)");
     for (int i = 0; i < bind_count; i++) {
@@ -45,7 +30,7 @@ int cl_vmm_enter_jail(const char *jail_root, const char *const *bind_dirs, int b
             errno = ENAMETOOLONG;
             FAIL("bind mount path");
         }
-        if (make_directories(target) != 0) FAIL("mkdir(bind target)");
+        if (sl_make_directories(target) != 0) FAIL("mkdir(bind target)");
         if (mount(bind_dirs[i], target, NULL, MS_BIND | MS_REC, NULL) != 0) FAIL("mount(MS_BIND)");
     }
     if (snprintf(target, sizeof target, "%s/old-root", jail_root) >= (int)sizeof target) {

@@ -104,7 +104,7 @@ extension MachineConfiguration {
         var networkOptions: [NetworkOption] = []
         for network in networks { networkOptions.append(try NetworkOption(parsing: network)) }
         var configuration = MachineConfiguration(kernelPath: kernel, initrdPath: initrd,
-                                                 commandLine: commandLine ?? KernelCommandLine(console: consoleKind == .virtio ? .virtio : .serial).description,
+                                                 commandLine: commandLine ?? BootArguments.defaultCommandLine(console: console),
                                                  cpuCount: cpuCount,
                                                  memorySize: UInt64(size), bootTimerLogging: bootTimerLogging,
                                                  startNanoseconds: startNanoseconds, disks: diskOptions,

@@ -10,16 +10,7 @@ struct ContainerConfinement {
     let privileged: Bool
 
     init(_ security: SecurityOptions) throws {
-        let capabilities: Capabilities
-        if security.privileged {
-            capabilities = .all
-        } else {
-            do {
-                capabilities = try Capabilities.resolve(base: .dockerDefault, add: security.capAdd, drop: security.capDrop)
-            } catch {
-                throw RuntimeError(error.description)
-            }
-        }
+        let capabilities = security.privileged ? .all : try security.adjustedCapabilities()
         var filter: [UInt8] = []
         if !security.privileged {
             switch security.seccomp {

@@ -25,9 +25,8 @@ enum EtcFiles {
         } else {
             try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
             if image.st_mode != 0 {
-                let owner = idMapping.map { $0.hostIDs(uid: image.st_uid, gid: image.st_gid) ?? (image.st_uid, image.st_gid) }
-                    ?? (image.st_uid, image.st_gid)
-                try sys("chown \(etc)") { chown(etc, owner.0, owner.1) }
+                let owner = idMapping?.hostIDs(uid: image.st_uid, gid: image.st_gid) ?? (image.st_uid, image.st_gid)
+                try sys("chown \(etc)") { chown(etc, owner.uid, owner.gid) }
                 try sys("chmod \(etc)") { chmod(etc, image.st_mode & 0o7777) }
             }
         }

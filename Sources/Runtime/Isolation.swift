@@ -20,4 +20,5 @@ public struct ResourceLimits: Codable, Equatable, Sendable {
         self.memory = memory
         self.cpus = cpus
         self.pids = pids
-    }}
+    }
+}

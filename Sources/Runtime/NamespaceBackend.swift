@@ -47,24 +47,20 @@ struct NamespaceBackend: IsolationBackend {
         var spec = try arena.spec(config.process, user: user, stdio: stdio, confinement: confinement.process)
         try arena.confineRoot(&spec, confinement, security: security)
         spec.rootfs = try arena.string(bundle.path("rootfs"))
-        var lower = config.rootfs
-        var overlayOptions = ""
-        let imageTree: ImageTreeView?
-        if let mapping = config.idMapping {
-            imageTree = try ImageTreeView(config.rootfs, mapping: mapping, bundle: bundle)
-            lower = imageTree?.lowerDirectory ?? lower
-            overlayOptions = ",userxattr"
-            spec.user_namespace = 1
-            if let view = imageTree, let fd = view.treeFD {
-                spec.lower_tree_fd = fd
-                spec.lower_mountpoint = try arena.string(view.lowerDirectory)
-            }
-        } else {
-            imageTree = nil
-        }
+        // In a user namespace: the image's tree as its root sees it, and an overlay that
+        // keeps its own metadata in user.* xattrs (trusted.* ones need host root).
+        let imageTree = try config.idMapping.map { try ImageTreeView(config.rootfs, mapping: $0, bundle: bundle) }
         defer { imageTree?.close() }
+        if let imageTree {
+            spec.user_namespace = 1
+            if let fd = imageTree.treeFD {
+                spec.lower_tree_fd = fd
+                spec.lower_mountpoint = try arena.string(imageTree.lowerDirectory)
+            }
+        }
         spec.overlay_data = try arena.string(
-            "lowerdir=\(lower),upperdir=\(bundle.path("upper")),workdir=\(bundle.path("work"))\(overlayOptions)")
+            "lowerdir=\(imageTree?.lowerDirectory ?? config.rootfs),upperdir=\(bundle.path("upper")),"
+                + "workdir=\(bundle.path("work"))\(imageTree == nil ? "" : ",userxattr")")
         spec.hostname = try arena.string(config.hostname)
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count

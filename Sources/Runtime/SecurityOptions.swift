@@ -64,12 +64,18 @@ public struct SecurityOptions: Codable, Equatable, Sendable {
         if privileged, case .auto = userNamespace {
             throw RuntimeError("--privileged cannot be combined with --userns=auto (use --userns=host)")
         }
+        _ = try adjustedCapabilities()
+        for sysctl in sysctls { try sysctl.validate() }
+    }
+
+    /// Docker's default capability set with `capAdd` and `capDrop` applied (what a
+    /// container that is not privileged holds).
+    func adjustedCapabilities() throws(RuntimeError) -> Capabilities {
         do {
-            _ = try Capabilities.resolve(base: .dockerDefault, add: capAdd, drop: capDrop)
+            return try Capabilities.resolve(base: .dockerDefault, add: capAdd, drop: capDrop)
         } catch {
             throw RuntimeError(error.description)
         }
-        for sysctl in sysctls { try sysctl.validate() }
     }
 }
 

@@ -19,9 +19,13 @@ public enum UserNamespaceMode: Codable, Equatable, Sendable {
             self = .host
             return
         }
-        guard text == "auto" || text.hasPrefix("auto:") else { throw RuntimeError(usage) }
         var size = Self.defaultSize
-        for option in text.dropFirst(5).split(separator: ",", omittingEmptySubsequences: false) where text != "auto" {
+        if text == "auto" {
+            self = .auto(size: size)
+            return
+        }
+        guard text.hasPrefix("auto:") else { throw RuntimeError(usage) }
+        for option in text.dropFirst(5).split(separator: ",", omittingEmptySubsequences: false) {
             guard option.hasPrefix("size="), let value = UInt32(option.dropFirst(5)), value > 0, value <= 1 << 31 else {
                 throw RuntimeError(usage)
             }

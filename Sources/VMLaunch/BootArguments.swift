@@ -107,7 +107,12 @@ public struct BootArguments: Equatable, Sendable {
     /// The command line used when none is given: ``KernelCommandLine``'s defaults on the
     /// chosen console.
     public var effectiveCommandLine: String {
-        commandLine ?? KernelCommandLine(console: console == "virtio" ? .virtio : .serial).description
+        commandLine ?? Self.defaultCommandLine(console: console)
+    }
+
+    /// ``KernelCommandLine``'s defaults for `--console` (`virtio`: hvc0, else ttyS0).
+    public static func defaultCommandLine(console: String) -> String {
+        KernelCommandLine(console: console == "virtio" ? .virtio : .serial).description
     }
 
     public static let usage = """

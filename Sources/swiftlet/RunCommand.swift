@@ -95,16 +95,8 @@ struct CreateFlags: ParsableArguments {
         options.user = user
         options.hostname = hostname
         options.volumes = volume
-        // Docker: a memory of 0 and a pids limit of 0 or below mean no limit; a memory
-        // limit is at least 6 MiB.
-        let memoryBytes = try memory.map {
-            try parsedOption($0, "-m, --memory") { text throws(ValueError) in
-                let bytes = try ByteSize.parse(text)
-                guard bytes == 0 || bytes >= 6 << 20 else { throw ValueError("minimum memory limit allowed is 6MB") }
-                return bytes
-            }
-        }
-        options.limits = ResourceLimits(memory: memoryBytes == 0 ? nil : memoryBytes,
+        // Docker: a memory of 0 and a pids limit of 0 or below mean no limit.
+        options.limits = ResourceLimits(memory: try memory.flatMap { try parsedOption($0, "-m, --memory", MemoryLimit.parse) },
                                         cpus: try cpus.map { try parsedOption($0, "--cpus", CPUCount.parse) },
                                         pids: try pidsLimit.flatMap { try parsedOption($0, "--pids-limit", PidsLimit.parse) })
         guard let kind = Isolation(rawValue: isolation) else {

@@ -43,6 +43,17 @@ struct ByteSizeTests {
         #expect(throws: ValueError.self) { try GuestMemorySize.parse("lots") }
     }
 
+    /// A container's memory limit: 0 is no limit, anything else at least 6 MiB (Docker).
+    @Test func memoryLimitsFollowDockersRule() throws {
+        #expect(try MemoryLimit.parse("0") == nil)
+        #expect(try MemoryLimit.parse("6m") == 6 << 20)
+        #expect(try MemoryLimit.parse("1gb") == 1 << 30)
+        for small in ["1", "256", "6291455", "5m"] {
+            #expect(throws: ValueError("minimum memory limit allowed is 6MB"), "\(small)") { try MemoryLimit.parse(small) }
+        }
+        #expect(throws: ValueError.self) { try MemoryLimit.parse("-1") }
+    }
+
     @Test func theRuntimesMemoryArgumentParsesBackToTheSameSize() throws {
         for mebibytes: Int64 in [1, 128, 640, 1 << 20] {
             #expect(try GuestMemorySize.parse(GuestMemorySize.argument(mebibytes: mebibytes)) == mebibytes << 20)

@@ -17,7 +17,7 @@ int sl_mask_paths(const char *const *paths, const char **failed);
 /// errno set and `*failed` naming the path.
 int sl_readonly_paths(const char *const *paths, const char **failed);
 
-/// Writes `value` to the file `path` (a /proc/sys entry). Returns -1 with errno set.
+/// Writes `value` to the file `path` (a /proc/sys entry, an id map). Returns -1 with errno set.
 int sl_write_file(const char *path, const char *value);
 
 /// The seccomp filter and no_new_privs of a container process, applied around its

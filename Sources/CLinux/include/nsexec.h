@@ -126,6 +126,10 @@ int sl_pidfd_send_signal(int pidfd, int sig);
 int sl_apply_credentials(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, uint64_t capabilities,
                          int last_cap, const char **step);
 
+/// mkdir -p of an absolute path, components made with mode 0755 (existing ones are
+/// fine). Returns 0, or -1 with errno set (ENAMETOOLONG past PATH_MAX). Async-signal-safe.
+int sl_make_directories(const char *path);
+
 /// Appends `src` to the NUL-terminated `dst` of `size` bytes, truncating
 /// (async-signal-safe: for messages built in a forked child).
 void sl_append(char *dst, const char *src, size_t size);
