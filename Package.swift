@@ -12,10 +12,6 @@ let staticFoundation = [
     "-ldispatch", "-lBlocksRuntime", "--end-group",
 ]
 
-/// The same for an executable that also uses URLSession: curl (and what it needs) stays
-/// dynamic; linking needs libcurl.so (libcurl4-openssl-dev, installed by scripts/setup).
-let staticFoundationNetworking = staticFoundation.dropLast() + ["-lFoundationNetworking", "-l_CFURLSessionInterface", "-lcurl", "--end-group"]
-
 let package = Package(
     name: "swiftlet",
     products: [
@@ -26,6 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
@@ -54,11 +51,11 @@ let package = Package(
         .target(name: "VMLaunch"),
         .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio", "Units", "VMLaunch"]),
         // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
-        .target(name: "Bench", dependencies: ["ChildProcess", "KVM", "Images", "VMLaunch"], resources: [.embedInCode("Workload/bench-workload.c")]),
+        .target(name: "Bench", dependencies: ["ChildProcess", "HostSystem", "KVM", "Images", "VMLaunch"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
         .target(name: "Images", dependencies: ["ChildProcess", "HostSystem", .product(name: "Crypto", package: "swift-crypto")]),
-        // Pull and push over the OCI distribution spec (URLSession: FoundationNetworking).
-        .target(name: "Registry", dependencies: ["Images"]),
+        // Pull and push over the OCI distribution spec (async-http-client on SwiftNIO).
+        .target(name: "Registry", dependencies: ["HostSystem", "Images", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol", dependencies: ["HostSystem"]),
@@ -76,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "swiftlet",
             dependencies: [
+                "HostSystem",
                 "KVM",
                 "Images",
                 "Registry",
@@ -84,7 +82,7 @@ let package = Package(
                 "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + staticFoundationNetworking.flatMap { ["-Xlinker", $0] })]
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + staticFoundation.flatMap { ["-Xlinker", $0] })]
         ),
         // The per-VM process behind `swiftlet boot`: Machine only, no Foundation; Swift's
         // runtime linked in statically (a quarter less resident memory per VM, and faster
@@ -95,27 +93,27 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         // The monitor of one container, started by `swiftlet start`/`run` (Runtime only:
-        // no registry client, so no FoundationNetworking and curl; Swift's runtime and
+        // no registry client, so no SwiftNIO; Swift's runtime and
         // Foundation linked in statically, which halves the memory every running
         // container costs on the host and shortens its start).
         .executableTarget(
             name: "swiftlet-shim",
-            dependencies: ["Runtime"],
+            dependencies: ["HostSystem", "Runtime"],
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + staticFoundation.flatMap { ["-Xlinker", $0] })]
         ),
         // Drives one agent-protocol session by hand or from the integration tests.
         .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux"]),
-        .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
+        .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "HostSystem"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio"]),
         .testTarget(name: "MachineTests", dependencies: ["Machine", "KVM", "X86", "Virtio", "ChildProcess", "VMLaunch"]),
         .testTarget(name: "VMLaunchTests", dependencies: ["VMLaunch"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "ChildProcess"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images", "Registry", "ChildProcess"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess", "Units", "VMLaunch"]),
-        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
-        .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "ChildProcess", "HostSystem"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Registry", "ChildProcess", "HostSystem"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Images", "AgentProtocol", "KVM", "ChildProcess", "HostSystem", "Units", "VMLaunch"]),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol", "HostSystem"]),
+        .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol", "HostSystem"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess", "VMLaunch"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),

@@ -1,3 +1,4 @@
+import HostSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -24,28 +25,28 @@ public final class AgentChannel: Sendable {
     }
 
     /// Writes one message as a whole frame.
-    public func send(_ message: AgentMessage) throws(AgentProtocolError) {
+    public func send(_ message: AgentMessage) throws(SwiftletError) {
         let frame = message.encode()
         guard frame.count - 4 <= AgentProtocol.maxBodyLength else {
-            throw AgentProtocolError("agent protocol: a kind \(message.kind) message of \(frame.count - 4) bytes exceeds the \(AgentProtocol.maxBodyLength)-byte limit")
+            throw SwiftletError("agent protocol: a kind \(message.kind) message of \(frame.count - 4) bytes exceeds the \(AgentProtocol.maxBodyLength)-byte limit")
         }
-        try sendLock.withLock { _ throws(AgentProtocolError) in
+        try sendLock.withLock { _ throws(SwiftletError) in
             try sendAll(fd, frame)
         }
     }
 
     /// The next message, or nil on a clean end of stream (no partial frame pending).
-    public func receive() throws(AgentProtocolError) -> AgentMessage? {
-        try receiveState.withLock { state throws(AgentProtocolError) -> AgentMessage? in
+    public func receive() throws(SwiftletError) -> AgentMessage? {
+        try receiveState.withLock { state throws(SwiftletError) -> AgentMessage? in
             while true {
                 if let message = try state.decoder.next() { return message }
                 let count = state.chunk.withUnsafeMutableBytes { buffer in
                     retryingEINTR { read(fd, buffer.baseAddress, buffer.count) }
                 }
-                if count < 0 { throw AgentProtocolError(call: "read from the agent channel", errno: errno) }
+                if count < 0 { throw SwiftletError("read from the agent channel", errno: errno) }
                 if count == 0 {
                     guard state.decoder.pendingByteCount == 0 else {
-                        throw AgentProtocolError("agent protocol: connection closed in the middle of a frame (\(state.decoder.pendingByteCount) bytes pending)")
+                        throw SwiftletError("agent protocol: connection closed in the middle of a frame (\(state.decoder.pendingByteCount) bytes pending)")
                     }
                     return nil
                 }
@@ -64,13 +65,6 @@ public final class AgentChannel: Sendable {
     }
 }
 
-extension AgentProtocolError {
-    /// A failed system call: "`call`: strerror(errno)".
-    public init(call: String, errno: Int32) {
-        self.init("\(call): \(String(cString: strerror(errno)))")
-    }
-}
-
 /// Repeats `body` while it fails with EINTR.
 func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
     while true {
@@ -81,7 +75,7 @@ func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
 
 /// Sends all of `bytes` on `fd` with MSG_NOSIGNAL, so a gone peer is an error, not
 /// SIGPIPE (write(2) where `fd` is not a socket).
-func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(AgentProtocolError) {
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(SwiftletError) {
     var offset = 0
     while offset < bytes.count {
         let written = bytes.withUnsafeBytes { buffer in
@@ -92,7 +86,7 @@ func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(AgentProtocolError) {
                 return sent
             }
         }
-        if written < 0 { throw AgentProtocolError(call: "write to the agent channel", errno: errno) }
+        if written < 0 { throw SwiftletError("write to the agent channel", errno: errno) }
         offset += written
     }
 }

@@ -16,14 +16,3 @@ public enum AgentProtocol {
     public static let maxChunk = 64 << 10
 }
 
-/// A malformed frame, an unexpected message, a refused connection or a failed system
-/// call on the agent channel; `message` says which, in one line.
-public struct AgentProtocolError: Error, CustomStringConvertible, Equatable, Sendable {
-    public let message: String
-
-    public init(_ message: String) {
-        self.message = message
-    }
-
-    public var description: String { message }
-}

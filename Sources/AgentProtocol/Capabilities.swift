@@ -1,3 +1,5 @@
+import HostSystem
+
 /// A set of Linux capabilities (linux/capability.h numbers, capabilities(7)) as the bit
 /// mask the container children apply: Docker's default set (moby oci/caps/defaults.go),
 /// `--cap-add`/`--cap-drop` with names or `ALL`, and the names a seccomp profile's
@@ -36,12 +38,12 @@ public struct Capabilities: Equatable, Sendable {
 
     /// Docker's rule for `--cap-add`/`--cap-drop` over `base`: drops first, then adds;
     /// `ALL` in either list means every capability. Unknown names are an error naming them.
-    public static func resolve(base: Capabilities, add: [String], drop: [String]) throws(CapabilityError) -> Capabilities {
-        func maskOf(_ list: [String]) throws(CapabilityError) -> UInt64 {
+    public static func resolve(base: Capabilities, add: [String], drop: [String]) throws(SwiftletError) -> Capabilities {
+        func maskOf(_ list: [String]) throws(SwiftletError) -> UInt64 {
             var mask: UInt64 = 0
             for name in list {
                 if name.uppercased() == "ALL" { return all.mask }
-                guard let number = number(of: name) else { throw CapabilityError(name: name) }
+                guard let number = number(of: name) else { throw SwiftletError("unknown capability: \"\(name)\"", code: .invalidArgument) }
                 mask |= 1 << UInt64(number)
             }
             return mask
@@ -58,10 +60,4 @@ public struct Capabilities: Equatable, Sendable {
         guard let number = Self.number(of: name) else { return false }
         return mask & (1 << UInt64(number)) != 0
     }
-}
-
-/// A capability name that is not a Linux capability.
-public struct CapabilityError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let name: String
-    public var description: String { "unknown capability: \"\(name)\"" }
 }

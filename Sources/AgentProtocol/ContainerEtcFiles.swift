@@ -1,3 +1,4 @@
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,21 +33,20 @@ public enum ContainerEtcFiles {
 
     /// Writes `hosts` and `hostname` into the directory `etc`, mode 0644, each replacing
     /// what was there: an old file or link is unlinked and a new file created exclusively
-    /// (O_EXCL | O_NOFOLLOW), so a link the container left is never followed. Returns the
-    /// call that failed and its errno, or nil.
-    public static func write(into etc: String, hostname: String, address: String?) -> (call: String, errno: Int32)? {
+    /// (O_EXCL | O_NOFOLLOW), so a link the container left is never followed. Throws the
+    /// call that failed with its errno.
+    public static func write(into etc: String, hostname: String, address: String?) throws(SwiftletError) {
         let files = zip(names, [hosts(hostname: hostname, address: address), Self.hostname(hostname)])
         for (name, text) in files {
             let path = "\(etc)/\(name)"
-            if unlink(path) < 0 && errno != ENOENT { return ("unlink \(path)", errno) }
+            if unlink(path) < 0 && errno != ENOENT { throw SwiftletError("unlink \(path)", errno: errno) }
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { return ("create \(path)", errno) }
+            guard fd >= 0 else { throw SwiftletError("create \(path)", errno: errno) }
             defer { close(fd) }
-            guard fchmod(fd, 0o644) == 0 else { return ("chmod \(path)", errno) }
+            guard fchmod(fd, 0o644) == 0 else { throw SwiftletError("chmod \(path)", errno: errno) }
             let bytes = Array(text.utf8)
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            guard written == bytes.count else { return ("write \(path)", written < 0 ? errno : EIO) }
+            guard written == bytes.count else { throw SwiftletError("write \(path)", errno: written < 0 ? errno : EIO) }
         }
-        return nil
     }
 }

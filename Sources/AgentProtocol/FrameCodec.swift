@@ -1,3 +1,5 @@
+import HostSystem
+
 /// The frame format of the agent protocol: `u32 LE body length` + body, body = `u8 kind`
 /// + payload. Payload fields: integers little-endian, String = u32 byte count + UTF-8,
 /// [String] = u32 count + strings, Bool = u8 0/1, bytes = u32 count + raw bytes,
@@ -65,7 +67,7 @@ extension AgentMessage {
 
     /// Decodes one frame body (kind + payload, without the length prefix); the payload
     /// must be consumed exactly.
-    public static func decode(body: ArraySlice<UInt8>) throws(AgentProtocolError) -> AgentMessage {
+    public static func decode(body: ArraySlice<UInt8>) throws(SwiftletError) -> AgentMessage {
         var reader = FrameReader(body)
         let kind = try reader.u8("kind")
         let message: AgentMessage
@@ -114,10 +116,10 @@ extension AgentMessage {
         case 10: message = .signal(try reader.i32("signal number"))
         case 11: message = .resize(rows: try reader.u16("resize rows"), columns: try reader.u16("resize columns"))
         case 12: message = .exited(status: try reader.i32("exited status"))
-        default: throw AgentProtocolError("agent protocol: unknown message kind \(kind)")
+        default: throw SwiftletError("agent protocol: unknown message kind \(kind)")
         }
         guard reader.remaining == 0 else {
-            throw AgentProtocolError("agent protocol: \(reader.remaining) unexpected trailing bytes in a kind \(kind) message")
+            throw SwiftletError("agent protocol: \(reader.remaining) unexpected trailing bytes in a kind \(kind) message")
         }
         return message
     }
@@ -145,12 +147,12 @@ public struct AgentFrameDecoder: Sendable {
     }
 
     /// The next complete message, or nil when the buffer holds only part of a frame.
-    public mutating func next() throws(AgentProtocolError) -> AgentMessage? {
+    public mutating func next() throws(SwiftletError) -> AgentMessage? {
         guard pendingByteCount >= 4 else { return nil }
         let length = Int(buffer[start]) | Int(buffer[start + 1]) << 8 | Int(buffer[start + 2]) << 16 | Int(buffer[start + 3]) << 24
-        guard length > 0 else { throw AgentProtocolError("agent protocol: empty frame (no message kind)") }
+        guard length > 0 else { throw SwiftletError("agent protocol: empty frame (no message kind)") }
         guard length <= AgentProtocol.maxBodyLength else {
-            throw AgentProtocolError("agent protocol: frame of \(length) bytes exceeds the \(AgentProtocol.maxBodyLength)-byte limit")
+            throw SwiftletError("agent protocol: frame of \(length) bytes exceeds the \(AgentProtocol.maxBodyLength)-byte limit")
         }
         guard pendingByteCount >= 4 + length else { return nil }
         let body = buffer[(start + 4)..<(start + 4 + length)]
@@ -206,59 +208,59 @@ private struct FrameReader {
 
     var remaining: Int { body.endIndex - offset }
 
-    mutating func take(_ count: Int, _ field: String) throws(AgentProtocolError) -> ArraySlice<UInt8> {
+    mutating func take(_ count: Int, _ field: String) throws(SwiftletError) -> ArraySlice<UInt8> {
         guard count <= remaining else {
-            throw AgentProtocolError("agent protocol: truncated message: \(field) needs \(count) bytes, \(remaining) left")
+            throw SwiftletError("agent protocol: truncated message: \(field) needs \(count) bytes, \(remaining) left")
         }
         defer { offset += count }
         return body[offset..<(offset + count)]
     }
 
-    mutating func u8(_ field: String) throws(AgentProtocolError) -> UInt8 { try take(1, field).first! }
-    mutating func u16(_ field: String) throws(AgentProtocolError) -> UInt16 {
+    mutating func u8(_ field: String) throws(SwiftletError) -> UInt8 { try take(1, field).first! }
+    mutating func u16(_ field: String) throws(SwiftletError) -> UInt16 {
         let b = try take(2, field)
         return UInt16(b[b.startIndex]) | UInt16(b[b.startIndex + 1]) << 8
     }
-    mutating func u32(_ field: String) throws(AgentProtocolError) -> UInt32 {
+    mutating func u32(_ field: String) throws(SwiftletError) -> UInt32 {
         let b = try take(4, field)
         return b.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
-    mutating func u64(_ field: String) throws(AgentProtocolError) -> UInt64 {
+    mutating func u64(_ field: String) throws(SwiftletError) -> UInt64 {
         try take(8, field).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
-    mutating func i32(_ field: String) throws(AgentProtocolError) -> Int32 { Int32(bitPattern: try u32(field)) }
-    mutating func bool(_ field: String) throws(AgentProtocolError) -> Bool {
+    mutating func i32(_ field: String) throws(SwiftletError) -> Int32 { Int32(bitPattern: try u32(field)) }
+    mutating func bool(_ field: String) throws(SwiftletError) -> Bool {
         switch try u8(field) {
         case 0: return false
         case 1: return true
-        case let other: throw AgentProtocolError("agent protocol: \(field) is \(other), not a boolean 0/1")
+        case let other: throw SwiftletError("agent protocol: \(field) is \(other), not a boolean 0/1")
         }
     }
     /// A u32 element count, refused when that many elements cannot fit in what is left.
-    mutating func count(_ field: String, minimumElementSize: Int) throws(AgentProtocolError) -> Int {
+    mutating func count(_ field: String, minimumElementSize: Int) throws(SwiftletError) -> Int {
         let count = Int(try u32(field))
         guard count * minimumElementSize <= remaining else {
-            throw AgentProtocolError("agent protocol: truncated message: \(field) \(count) does not fit in \(remaining) bytes")
+            throw SwiftletError("agent protocol: truncated message: \(field) \(count) does not fit in \(remaining) bytes")
         }
         return count
     }
-    mutating func bytes(_ field: String) throws(AgentProtocolError) -> [UInt8] {
+    mutating func bytes(_ field: String) throws(SwiftletError) -> [UInt8] {
         Array(try take(count(field, minimumElementSize: 1), field))
     }
-    mutating func string(_ field: String) throws(AgentProtocolError) -> String {
+    mutating func string(_ field: String) throws(SwiftletError) -> String {
         let raw = try bytes(field)
         guard let text = String(validating: raw, as: UTF8.self) else {
-            throw AgentProtocolError("agent protocol: \(field) is not valid UTF-8")
+            throw SwiftletError("agent protocol: \(field) is not valid UTF-8")
         }
         return text
     }
-    mutating func strings(_ field: String) throws(AgentProtocolError) -> [String] {
+    mutating func strings(_ field: String) throws(SwiftletError) -> [String] {
         let count = try count(field, minimumElementSize: 4)
         var result: [String] = []
         for _ in 0..<count { result.append(try string(field)) }
         return result
     }
-    mutating func process(_ context: String) throws(AgentProtocolError) -> ProcessStart {
+    mutating func process(_ context: String) throws(SwiftletError) -> ProcessStart {
         ProcessStart(args: try strings("\(context) args"), env: try strings("\(context) env"),
                      cwd: try string("\(context) cwd"), user: try string("\(context) user"),
                      tty: try bool("\(context) tty"), rows: try u16("\(context) rows"),

@@ -1,3 +1,4 @@
+import HostSystem
 /// A user resolved against the container's /etc/passwd and /etc/group (runc's
 /// user.GetExecUser rules: numeric ids need no entry; an unknown uid gets gid 0 and home /).
 /// Shared by the namespace backend (Runtime) and the guest agent (swiftlet-init).
@@ -15,7 +16,7 @@ public struct ResolvedUser: Equatable, Sendable {
     }
 
     /// Resolves `spec` (`user[:group]`) using the passwd and group file contents.
-    public static func resolve(_ spec: String, passwd: String, group: String) throws(UserLookupError) -> ResolvedUser {
+    public static func resolve(_ spec: String, passwd: String, group: String) throws(SwiftletError) -> ResolvedUser {
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         let userPart = parts.first ?? ""
         let passwdEntries = entries(passwd)
@@ -33,7 +34,7 @@ public struct ResolvedUser: Equatable, Sendable {
         } else if let uid = UInt32(userPart) {
             result.uid = uid
         } else {
-            throw UserLookupError(message: "unable to find user \(userPart): no matching entries in passwd file")
+            throw SwiftletError("unable to find user \(userPart): no matching entries in passwd file", code: .cannotExecute)
         }
         if parts.count == 2 {
             let groupPart = parts[1]
@@ -42,7 +43,7 @@ public struct ResolvedUser: Equatable, Sendable {
             } else if let gid = UInt32(groupPart) {
                 result.gid = gid
             } else {
-                throw UserLookupError(message: "unable to find group \(groupPart): no matching entries in group file")
+                throw SwiftletError("unable to find group \(groupPart): no matching entries in group file", code: .cannotExecute)
             }
         } else if let userName {
             result.groups = groupEntries.filter { entry in
@@ -55,18 +56,4 @@ public struct ResolvedUser: Equatable, Sendable {
     private static func entries(_ text: String) -> [[String]] {
         text.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
     }
-}
-
-/// A user or group named in a process spec that the container's passwd/group files do not
-/// have; Docker reports it with exit status 126 and runc's message.
-public struct UserLookupError: Error, CustomStringConvertible, Equatable, Sendable {
-    public let message: String
-    /// The exit status Docker gives for it.
-    public var status: Int32 { 126 }
-
-    public init(message: String) {
-        self.message = message
-    }
-
-    public var description: String { message }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import Images
@@ -36,7 +37,7 @@ public struct BenchImage: Sendable {
         try Data(PackageResources.bench_workload_c).write(to: URL(fileURLWithPath: source))
         let binary = "\(directory)/bench-workload"
         guard ChildProcess.locate("gcc") != nil else {
-            throw BenchError("gcc is not installed (scripts/setup installs it): it builds the workload")
+            throw SwiftletError("gcc is not installed (scripts/setup installs it): it builds the workload")
         }
         try Subprocess.run(["gcc", "-O2", "-static", "-o", binary, source])
 

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import KVM
 #if canImport(Glibc)
@@ -168,7 +169,7 @@ public enum BenchSuite {
         }
     }
 
-    private static func makeRunner(_ id: String, image: BenchImage, options: BenchOptions) -> Result<any SystemRunner, BenchError> {
+    private static func makeRunner(_ id: String, image: BenchImage, options: BenchOptions) -> Result<any SystemRunner, SwiftletError> {
         do {
             switch id {
             case "host":
@@ -180,18 +181,18 @@ public enum BenchSuite {
             case "qemu-microvm":
                 let kernel = guestKernel(options.guestImages), base = "\(options.guestImages)/initramfs.cpio.gz"
                 for file in [kernel, base] where !FileManager.default.fileExists(atPath: file) {
-                    throw BenchError("\(file) is missing (run guest-images/build)")
+                    throw SwiftletError("\(file) is missing (run guest-images/build)")
                 }
                 let directory = "\(options.work)/qemu"
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 return .success(try QEMURunner(kernel: kernel, initramfs: try image.initramfs(base: base, into: directory), directory: directory))
             default:
-                throw BenchError("unknown system \(id)")
+                throw SwiftletError("unknown system \(id)", code: .invalidArgument)
             }
-        } catch let error as BenchError {
+        } catch let error as SwiftletError {
             return .failure(error)
         } catch {
-            return .failure(BenchError("\(error)"))
+            return .failure(SwiftletError("\(error)"))
         }
     }
 

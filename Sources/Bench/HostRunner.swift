@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +28,7 @@ final class HostRunner: SystemRunner {
     func run(_ tasks: [String], volume: Bool, watch: String?) throws -> Subprocess {
         let process = try Subprocess([binary] + tasks.map(hostTask), watch: watch)
         let (status, _) = process.wait(timeout: 600)
-        guard status == 0 else { throw BenchError("workload failed (exit \(status)): \(process.diagnostics)") }
+        guard status == 0 else { throw SwiftletError("workload failed (exit \(status)): \(process.diagnostics)") }
         return process
     }
 
@@ -49,13 +50,13 @@ final class HostRunner: SystemRunner {
         instance.launcher.wait(timeout: 30)
     }
 
-    var rootfsDiskPath: Result<String, BenchError> { .success("/data") }
-    var volumeDiskPath: Result<String, BenchError> { .success("/vol") }
+    var rootfsDiskPath: Result<String, SwiftletError> { .success("/data") }
+    var volumeDiskPath: Result<String, SwiftletError> { .success("/vol") }
 
     var networkUnavailable: String? { "the native baseline has no container network (loopback is not comparable)" }
 
-    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
-        .failure(BenchError(networkUnavailable ?? ""))
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, SwiftletError> {
+        .failure(SwiftletError(networkUnavailable ?? ""))
     }
 
     func cleanUp() {

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import Synchronization
@@ -25,7 +26,7 @@ final class OCIRuntimeRunner: SystemRunner {
     /// is not installed or cannot run a container on this host (the reason).
     init(tool: String, rootfs: String, directory: String, note: String? = nil) throws {
         guard let path = ChildProcess.locate(tool) else {
-            throw BenchError("\(tool) is not installed (scripts/setup installs it)")
+            throw SwiftletError("\(tool) is not installed (scripts/setup installs it)")
         }
         self.tool = path
         id = tool
@@ -54,7 +55,7 @@ final class OCIRuntimeRunner: SystemRunner {
         guard var spec = try JSONSerialization.jsonObject(with: baseSpec) as? [String: Any],
               var process = spec["process"] as? [String: Any],
               var mounts = spec["mounts"] as? [[String: Any]] else {
-            throw BenchError("\(tool) spec printed an unexpected config.json")
+            throw SwiftletError("\(tool) spec printed an unexpected config.json")
         }
         process["args"] = [BenchImage.workloadPath] + tasks
         process["terminal"] = false
@@ -79,7 +80,7 @@ final class OCIRuntimeRunner: SystemRunner {
         let (status, _) = process.wait(timeout: 600)
         guard status == 0 else {
             _ = try? Subprocess.run([tool, "delete", "-f", name])
-            throw BenchError("\(id) run failed (exit \(status)): \(process.diagnostics)")
+            throw SwiftletError("\(id) run failed (exit \(status)): \(process.diagnostics)")
         }
         return process
     }
@@ -95,7 +96,7 @@ final class OCIRuntimeRunner: SystemRunner {
             let state = try Subprocess.run([tool, "state", name])
             guard let json = try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any],
                   let statePid = (json["pid"] as? NSNumber)?.int32Value, statePid > 0 else {
-                throw BenchError("\(id) state \(name) has no pid")
+                throw SwiftletError("\(id) state \(name) has no pid")
             }
             pid = statePid
         } catch {
@@ -109,18 +110,18 @@ final class OCIRuntimeRunner: SystemRunner {
         let processes = HostProcesses.trees(instance.roots())
         try Subprocess.run([tool, "delete", "--force", instance.name], timeout: 60)
         guard HostProcesses.waitGone(processes, timeout: 30) else {
-            throw BenchError("\(instance.name): processes still running 30 s after delete --force")
+            throw SwiftletError("\(instance.name): processes still running 30 s after delete --force")
         }
         try? FileManager.default.removeItem(atPath: "\(directory)/\(instance.name)")
     }
 
-    var rootfsDiskPath: Result<String, BenchError> { .success("/data") }
-    var volumeDiskPath: Result<String, BenchError> { .success("/vol") }
+    var rootfsDiskPath: Result<String, SwiftletError> { .success("/data") }
+    var volumeDiskPath: Result<String, SwiftletError> { .success("/vol") }
 
     var networkUnavailable: String? { nil }
 
-    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
-        guard let pid = instance.roots().first else { return .failure(BenchError("the container has no process")) }
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, SwiftletError> {
+        guard let pid = instance.roots().first else { return .failure(SwiftletError("the container has no process")) }
         return .success(.namespace(pid))
     }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 #if canImport(Glibc)
@@ -24,7 +25,7 @@ final class QEMURunner: SystemRunner {
     /// Throws when QEMU is not installed.
     init(kernel: String, initramfs: String, directory: String) throws {
         guard let qemu = ChildProcess.locate("qemu-system-x86_64") else {
-            throw BenchError("qemu-system-x86_64 is not installed (scripts/setup installs it)")
+            throw SwiftletError("qemu-system-x86_64 is not installed (scripts/setup installs it)")
         }
         let version = (try? Subprocess.run([qemu, "--version"]).stdout)?
             .split(separator: "\n").first.map { String($0) } ?? "QEMU"
@@ -57,7 +58,7 @@ final class QEMURunner: SystemRunner {
         let (status, _) = process.wait(timeout: 900)
         guard status == 0, process.stdout.contains("program exited with status 0") else {
             let console = process.stdout.split(separator: "\n").suffix(6).joined(separator: " | ")
-            throw BenchError("qemu-microvm run failed (exit \(status), no 'program exited with status 0' on the console): \(console) \(process.stderr)")
+            throw SwiftletError("qemu-microvm run failed (exit \(status), no 'program exited with status 0' on the console): \(console) \(process.stderr)")
         }
         return process
     }
@@ -74,16 +75,16 @@ final class QEMURunner: SystemRunner {
         let (_, _) = instance.launcher.wait(timeout: 60)
     }
 
-    var rootfsDiskPath: Result<String, BenchError> {
-        .failure(BenchError("the QEMU peer's root filesystem is its initramfs (guest RAM)"))
+    var rootfsDiskPath: Result<String, SwiftletError> {
+        .failure(SwiftletError("the QEMU peer's root filesystem is its initramfs (guest RAM)"))
     }
 
-    var volumeDiskPath: Result<String, BenchError> { .success("/dev/vda") }
+    var volumeDiskPath: Result<String, SwiftletError> { .success("/dev/vda") }
 
     var networkUnavailable: String? { "the QEMU peer is started without a network device (the benchmark sets up no TAP)" }
 
-    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
-        .failure(BenchError(networkUnavailable ?? ""))
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, SwiftletError> {
+        .failure(SwiftletError(networkUnavailable ?? ""))
     }
 
     func cleanUp() {

@@ -1,15 +1,10 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Why a benchmark step failed: a message for the table, JSON and report.
-public struct BenchError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
 
 /// The two clocks a run is timed with: monotonic for durations, realtime to compare
 /// with the workload's own `start_realtime_ns` (the only clock a guest shares with us).
@@ -62,10 +57,10 @@ final class Subprocess: Sendable {
         self.watch = watch
         self.arguments = arguments
         var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
-        guard pipe(&out) == 0 else { throw BenchError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&out) == 0 else { throw SwiftletError("cannot create a pipe: \(String(cString: strerror(errno)))") }
         guard pipe(&err) == 0 else {
             [out[0], out[1]].forEach { close($0) }
-            throw BenchError("cannot create a pipe: \(String(cString: strerror(errno)))")
+            throw SwiftletError("cannot create a pipe: \(String(cString: strerror(errno)))")
         }
         [out[0], out[1], err[0], err[1]].forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
         launchedRealtime = Clock.realtimeNanoseconds()
@@ -76,7 +71,7 @@ final class Subprocess: Sendable {
         } catch {
             close(out[0])
             close(err[0])
-            throw BenchError("\(error)")
+            throw SwiftletError("\(error)")
         }
         pump(out[0], stdout: true)
         pump(err[0], stdout: false)
@@ -148,9 +143,9 @@ final class Subprocess: Sendable {
         while true {
             let (seen, closed) = output.withLock { (String(decoding: $0.stdout, as: UTF8.self).contains(marker), $0.stdoutClosed) }
             if seen { return Clock.monotonic() }
-            if closed { throw BenchError("\(arguments[0]) ended before '\(marker)': \(diagnostics)") }
+            if closed { throw SwiftletError("\(arguments[0]) ended before '\(marker)': \(diagnostics)") }
             if !changed.wait(until: deadline) {
-                throw BenchError("\(arguments[0]) did not print '\(marker)' within \(Int(timeout)) s")
+                throw SwiftletError("\(arguments[0]) did not print '\(marker)' within \(Int(timeout)) s")
             }
         }
     }
@@ -192,7 +187,7 @@ final class Subprocess: Sendable {
         let process = try Subprocess(arguments)
         let (status, _) = process.wait(timeout: timeout)
         guard status == 0 else {
-            throw BenchError("\(arguments.prefix(3).joined(separator: " ")) failed (exit \(status)): \(process.diagnostics)")
+            throw SwiftletError("\(arguments.prefix(3).joined(separator: " ")) failed (exit \(status)): \(process.diagnostics)")
         }
         return process
     }
@@ -215,7 +210,7 @@ struct WorkloadOutput {
     }
 
     func require(_ key: String, from command: String) throws -> Double {
-        guard let value = values[key] else { throw BenchError("the workload printed no \(key) (\(command))") }
+        guard let value = values[key] else { throw SwiftletError("the workload printed no \(key) (\(command))") }
         return value
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -42,7 +43,7 @@ final class SwiftletRunner: SystemRunner {
 
     func prepare() throws {
         guard (try? Subprocess.run(command(["image", "inspect"], [BenchImage.reference]))) != nil else {
-            throw BenchError("the bench image is not loaded into \(root)")
+            throw SwiftletError("the bench image is not loaded into \(root)")
         }
         let volumes = try Subprocess.run(command(["volume", "ls"], ["-q"]))
         if !volumes.stdout.split(separator: "\n").contains(Substring(SwiftletRunner.volume)) {
@@ -52,14 +53,14 @@ final class SwiftletRunner: SystemRunner {
         let probe = try Subprocess(runArguments(["--rm"], volume: false, tasks: ["start"]))
         let (status, _) = probe.wait(timeout: 300)
         guard status == 0, probe.stdout.contains("start_realtime_ns=") else {
-            throw BenchError("swiftlet run --isolation \(isolation) failed (exit \(status)): \(probe.diagnostics)")
+            throw SwiftletError("swiftlet run --isolation \(isolation) failed (exit \(status)): \(probe.diagnostics)")
         }
     }
 
     func run(_ tasks: [String], volume: Bool, watch: String?) throws -> Subprocess {
         let process = try Subprocess(runArguments(["--rm"], volume: volume, tasks: tasks), watch: watch)
         let (status, _) = process.wait(timeout: 900)
-        guard status == 0 else { throw BenchError("swiftlet run failed (exit \(status)): \(process.diagnostics)") }
+        guard status == 0 else { throw SwiftletError("swiftlet run failed (exit \(status)): \(process.diagnostics)") }
         return process
     }
 
@@ -88,27 +89,27 @@ final class SwiftletRunner: SystemRunner {
         try Subprocess.run(command(["rm"], ["-f", instance.name]), timeout: 120)
         instance.launcher.wait(timeout: 120)
         guard HostProcesses.waitGone(processes, timeout: 60) else {
-            throw BenchError("\(instance.name): processes still running 60 s after rm -f")
+            throw SwiftletError("\(instance.name): processes still running 60 s after rm -f")
         }
     }
 
-    var rootfsDiskPath: Result<String, BenchError> { .success("/data") }
-    var volumeDiskPath: Result<String, BenchError> { .success("/vol") }
+    var rootfsDiskPath: Result<String, SwiftletError> { .success("/data") }
+    var volumeDiskPath: Result<String, SwiftletError> { .success("/vol") }
 
     var networkUnavailable: String? { nil }
 
     /// The container's address on the bridge, from `swiftlet inspect`.
-    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError> {
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, SwiftletError> {
         Result {
             let inspect = try Subprocess.run(command(["inspect"], [instance.name]))
             let entries = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [[String: Any]]
             let network = (entries?.first?["state"] as? [String: Any])?["network"] as? [String: Any]
             guard let address = network?["address"] as? String, let bridge = network?["bridge"] as? String else {
-                throw BenchError("swiftlet inspect \(instance.name) shows no bridge address")
+                throw SwiftletError("swiftlet inspect \(instance.name) shows no bridge address")
             }
             let device = isolation == "microvm" ? "a TAP device and the microVM's virtio-net" : "a veth pair"
             return .bridged(address: address, path: "the bridge \(bridge) to \(address) (\(device); --network bridge)")
-        }.mapError { $0 as? BenchError ?? BenchError("\($0)") }
+        }.mapError { $0 as? SwiftletError ?? SwiftletError("\($0)") }
     }
 
     func cleanUp() {

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -97,8 +98,8 @@ struct SystemMeasurement {
         }
         log("\(runner.id): network")
         recorder.record(["tcp_throughput", "tcp_request_response"]) {
-            if let reason = runner.networkUnavailable { throw BenchError(reason) }
-            guard let network else { throw BenchError(NetworkPath.unavailableReason ?? "no network path") }
+            if let reason = runner.networkUnavailable { throw SwiftletError(reason) }
+            guard let network else { throw SwiftletError(NetworkPath.unavailableReason ?? "no network path") }
             let (samples, path) = try network.measure(runner, settings: settings)
             notes.append("\(runner.id): TCP over \(path)")
             return samples
@@ -118,7 +119,7 @@ struct SystemMeasurement {
             let process = try runner.run(["start"], volume: false, watch: marker)
             let started = try WorkloadOutput(process.stdout).require("start_realtime_ns", from: runner.id)
             guard let exited = process.exitedMonotonic, let seen = process.watchSeen else {
-                throw BenchError("no exit or output time recorded")
+                throw SwiftletError("no exit or output time recorded")
             }
             let toExit = (exited - process.launchedMonotonic) * 1000
             var toFirst = (started - Double(process.launchedRealtime)) / 1e6
@@ -174,7 +175,7 @@ struct SystemMeasurement {
         var teardowns: [Double] = []
         for instance in instances { teardowns.append(try timedTeardown(instance)) }
         if let failure = failures.withLock({ $0.first }) {
-            throw BenchError("\(count - instances.count) of \(count) instances did not start: \(failure)")
+            throw SwiftletError("\(count - instances.count) of \(count) instances did not start: \(failure)")
         }
         return (["density_start": [(allReady - begin) * 1000], "density_pss": [pss / Double(count)]], teardowns)
     }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -25,14 +26,14 @@ protocol SystemRunner: AnyObject, Sendable {
     /// Removes a running instance; returns once all its host processes are gone.
     func teardown(_ instance: Instance) throws
     /// The guest path of the rootfs disk test's directory, or why it is not measured.
-    var rootfsDiskPath: Result<String, BenchError> { get }
+    var rootfsDiskPath: Result<String, SwiftletError> { get }
     /// The guest path of the volume disk test (directory or block device), or why not.
-    var volumeDiskPath: Result<String, BenchError> { get }
+    var volumeDiskPath: Result<String, SwiftletError> { get }
     /// Why host↔container TCP cannot be measured on this system, nil when it can.
     var networkUnavailable: String? { get }
     /// Where the host reaches a running instance's workload over TCP, or why there is no
     /// network path.
-    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, BenchError>
+    func networkEndpoint(_ instance: Instance) -> Result<NetworkEndpoint, SwiftletError>
     /// Removes what `prepare` created.
     func cleanUp()
 }

@@ -67,7 +67,7 @@ public final class ChildProcess: Sendable {
     public init(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
                 stdin: Input = .null, stdout: Output = .capture, stderr: Output = .capture) throws {
         guard let first = arguments.first, let executable = Self.locate(first) else {
-            throw ChildProcessError("cannot find \(arguments.first ?? "(no command)") in PATH")
+            throw SwiftletError("cannot find \(arguments.first ?? "(no command)") in PATH", code: .notFound)
         }
         self.arguments = arguments
         var actions = posix_spawn_file_actions_t()
@@ -83,7 +83,7 @@ public final class ChildProcess: Sendable {
             let (reader, writer) = try Self.temporaryFile()
             opened += [reader, writer]
             guard bytes.withUnsafeBytes({ write(writer, $0.baseAddress, $0.count) }) == bytes.count else {
-                throw ChildProcessError("cannot write the standard input of \(first)", errno: errno)
+                throw SwiftletError("cannot write the standard input of \(first)", errno: errno)
             }
             posix_spawn_file_actions_adddup2(&actions, reader, 0)
         }
@@ -126,7 +126,7 @@ public final class ChildProcess: Sendable {
         let result = envp == nil
             ? posix_spawn(&child, executable, &actions, &attributes, &argv, environ)
             : posix_spawn(&child, executable, &actions, &attributes, &argv, &envp!)
-        guard result == 0 else { throw ChildProcessError("cannot start \(executable)", errno: result) }
+        guard result == 0 else { throw SwiftletError("cannot start \(executable)", errno: result) }
         started = true
         pid = child
         pidfd = sl_pidfd_open(child)
@@ -237,7 +237,7 @@ public final class ChildProcess: Sendable {
         let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
         var template = Array("\(directory)/swiftlet-output-XXXXXX".utf8CString)
         let created = mkstemp(&template)
-        guard created >= 0 else { throw ChildProcessError("cannot create a temporary file in \(directory)", errno: errno) }
+        guard created >= 0 else { throw SwiftletError("cannot create a temporary file in \(directory)", errno: errno) }
         defer {
             close(created)
             unlink(template)
@@ -247,18 +247,9 @@ public final class ChildProcess: Sendable {
         guard reader >= 0, writer >= 0 else {
             let code = errno
             [reader, writer].filter { $0 >= 0 }.forEach { close($0) }
-            throw ChildProcessError("cannot open a temporary file in \(directory)", errno: code)
+            throw SwiftletError("cannot open a temporary file in \(directory)", errno: code)
         }
         return (reader, writer)
-    }
-}
-
-/// Why a child process could not be started.
-public struct ChildProcessError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-
-    init(_ message: String, errno code: Int32? = nil) {
-        description = code.map { "\(message): \(String(cString: strerror($0)))" } ?? message
     }
 }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import CLinux
 import Glibc
@@ -23,7 +24,7 @@ public final class Agent: Sendable {
     public init() {}
 
     /// Accepts sessions forever. SIGCHLD must already be blocked (`Boot.prepare`).
-    public func serve() throws(AgentError) -> Never {
+    public func serve() throws(SwiftletError) -> Never {
         watcher.start()
         let listener = try sys("listening on vsock port \(AgentProtocol.agentPort)") {
             sa_vsock_listen(AgentProtocol.agentPort, 16)
@@ -42,9 +43,9 @@ public final class Agent: Sendable {
 
     /// `run`: builds the container root and starts the main process, under the lock so
     /// that an `exec` arriving meanwhile waits for it.
-    func run(_ setup: ContainerSetup, _ process: ProcessStart) throws(AgentError) -> LaunchedProcess {
-        try state.withLock { state throws(AgentError) -> LaunchedProcess in
-            guard !state.mainStarted else { throw AgentError("the container is already running") }
+    func run(_ setup: ContainerSetup, _ process: ProcessStart) throws(SwiftletError) -> LaunchedProcess {
+        try state.withLock { state throws(SwiftletError) -> LaunchedProcess in
+            guard !state.mainStarted else { throw SwiftletError("the container is already running", code: .conflict) }
             state.mainStarted = true
             let plan = try MountPlan(setup)
             try ContainerRoot.build(plan, hostname: setup.hostname)
@@ -64,16 +65,16 @@ public final class Agent: Sendable {
     }
 
     /// `exec`: starts another process in the running container.
-    func exec(_ process: ProcessStart) throws(AgentError) -> LaunchedProcess {
+    func exec(_ process: ProcessStart) throws(SwiftletError) -> LaunchedProcess {
         let (launched, namespaces) = state.withLock { ($0.mainLaunched, $0.namespaces) }
         guard launched else {
-            throw AgentError("container is not running: exec needs a started container")
+            throw SwiftletError("container is not running: exec needs a started container")
         }
         return try start(process, isMain: false, join: namespaces, rootConfinement: nil)
     }
 
     private func start(_ process: ProcessStart, isMain: Bool, join: ContainerNamespaces?,
-                       rootConfinement: RootConfinement?) throws(AgentError) -> LaunchedProcess {
+                       rootConfinement: RootConfinement?) throws(SwiftletError) -> LaunchedProcess {
         let root = MountPlan.root
         let plan = try ExecPlan(process, passwd: readTextFile("\(root)/etc/passwd") ?? "",
                                 group: readTextFile("\(root)/etc/group") ?? "")

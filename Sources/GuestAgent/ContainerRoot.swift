@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import CLinux
 import Glibc
@@ -5,9 +6,9 @@ import Glibc
 /// Carries out a `MountPlan` and later takes the container root down again.
 enum ContainerRoot {
     /// Performs every step; on failure unmounts what was mounted and throws the step's error.
-    static func build(_ plan: MountPlan, hostname: String) throws(AgentError) {
+    static func build(_ plan: MountPlan, hostname: String) throws(SwiftletError) {
         var mounted: [String] = []
-        do throws(AgentError) {
+        do throws(SwiftletError) {
             for step in plan.steps {
                 try perform(step)
                 if case .mount(_, let target, _, _, _, _) = step { mounted.append(target) }
@@ -21,7 +22,7 @@ enum ContainerRoot {
         }
     }
 
-    static func perform(_ step: MountStep) throws(AgentError) {
+    static func perform(_ step: MountStep) throws(SwiftletError) {
         switch step {
         case .mount(let source, let target, let type, let flags, let data, let within):
             try makeDirectory(target, within: within)
@@ -32,28 +33,28 @@ enum ContainerRoot {
             try sys("mknod \(path)") { sa_mknod_char(path, major, minor) }
             try sys("chmod \(path)") { chmod(path, 0o666) }
         case .symlink(let target, let path):
-            if symlink(target, path) < 0 && errno != EEXIST { throw AgentError(call: "symlink \(path)", errno: errno) }
+            if symlink(target, path) < 0 && errno != EEXIST { throw SwiftletError("symlink \(path)", errno: errno) }
         }
     }
 
     /// mkdir -p; below `within`, an existing component that is a symbolic link or not a
     /// directory is refused (it would resolve in the agent's root, not the container's).
-    static func makeDirectory(_ path: String, within: String?) throws(AgentError) {
+    static func makeDirectory(_ path: String, within: String?) throws(SwiftletError) {
         var current = ""
         for component in path.split(separator: "/") {
             current += "/\(component)"
             var info = stat()
             if lstat(current, &info) < 0 {
-                guard errno == ENOENT else { throw AgentError(call: "stat \(current)", errno: errno) }
+                guard errno == ENOENT else { throw SwiftletError("stat \(current)", errno: errno) }
                 try sys("mkdir \(current)") { mkdir(current, 0o755) }
                 continue
             }
             let isDirectory = info.st_mode & S_IFMT == S_IFDIR
             if let within, current.count > within.count, !isDirectory {
-                throw AgentError("mount point \(current.dropFirst(within.count)) is a symbolic link or not a directory in the image")
+                throw SwiftletError("mount point \(current.dropFirst(within.count)) is a symbolic link or not a directory in the image")
             }
             if !isDirectory && (info.st_mode & S_IFMT) != S_IFLNK {
-                throw AgentError("\(current) is not a directory")
+                throw SwiftletError("\(current) is not a directory")
             }
         }
     }

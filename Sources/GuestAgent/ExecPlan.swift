@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 
 /// What the forked child needs to start a `ProcessStart` in the container: argv, the
@@ -15,25 +16,21 @@ public struct ExecPlan: Equatable, Sendable {
     static let maximumFilterBytes = 4096 * 8
 
     /// `passwd` and `group` are the container's files (empty when missing).
-    public init(_ process: ProcessStart, passwd: String, group: String) throws(AgentError) {
+    public init(_ process: ProcessStart, passwd: String, group: String) throws(SwiftletError) {
         guard let command = process.args.first, !command.isEmpty else {
-            throw AgentError("no command specified")
+            throw SwiftletError("no command specified")
         }
         guard process.cwd.hasPrefix("/") else {
-            throw AgentError("the working directory '\(process.cwd)' is invalid, it needs to be an absolute path")
+            throw SwiftletError("the working directory '\(process.cwd)' is invalid, it needs to be an absolute path")
         }
         let filter = process.confinement.seccompFilter
         guard filter.count % 8 == 0, filter.count <= Self.maximumFilterBytes else {
-            throw AgentError("invalid process spec: a seccomp filter of \(filter.count) bytes is not a BPF program")
+            throw SwiftletError("invalid process spec: a seccomp filter of \(filter.count) bytes is not a BPF program", code: .invalidArgument)
         }
         for text in process.args + process.env + [process.cwd] where text.utf8.contains(0) {
-            throw AgentError("invalid process spec: an argument, variable or directory contains a NUL byte")
+            throw SwiftletError("invalid process spec: an argument, variable or directory contains a NUL byte", code: .invalidArgument)
         }
-        do {
-            user = try ResolvedUser.resolve(process.user, passwd: passwd, group: group)
-        } catch {
-            throw AgentError(error.message, status: error.status)
-        }
+        user = try ResolvedUser.resolve(process.user, passwd: passwd, group: group)
         argv = process.args
         env = process.env
         if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=\(user.home)") }

@@ -1,3 +1,4 @@
+import HostSystem
 import CLinux
 import Glibc
 import Synchronization
@@ -54,10 +55,10 @@ final class ExitWatcher: Sendable {
 
     /// Runs `fork` (which returns a child's pid) with the reaper held off, and registers
     /// the child: returns its pid and the eventfd that signals its exit.
-    func spawn(_ fork: () throws(AgentError) -> Int32) throws(AgentError) -> (pid: Int32, exitEvent: Int32) {
+    func spawn(_ fork: () throws(SwiftletError) -> Int32) throws(SwiftletError) -> (pid: Int32, exitEvent: Int32) {
         let eventFD = try sys("eventfd") { eventfd(0, Int32(EFD_CLOEXEC)) }
-        do throws(AgentError) {
-            return try watches.withLock { watches throws(AgentError) -> (pid: Int32, exitEvent: Int32) in
+        do throws(SwiftletError) {
+            return try watches.withLock { watches throws(SwiftletError) -> (pid: Int32, exitEvent: Int32) in
                 let pid = try fork()
                 watches[pid] = Watch(eventFD: eventFD)
                 return (pid, eventFD)

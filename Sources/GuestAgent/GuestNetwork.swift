@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import CLinux
 import Glibc
@@ -10,7 +11,7 @@ enum GuestNetwork {
     /// How long to wait for the interface to appear after its driver was loaded.
     static let interfaceWaitMilliseconds = 2000
 
-    static func configure(_ interface: InterfaceSetup?) throws(AgentError) {
+    static func configure(_ interface: InterfaceSetup?) throws(SwiftletError) {
         try bringUp("lo", address: 0, prefix: 0, gateway: 0)
         guard let interface else { return }
         let address = try parse(interface.address, "address")
@@ -18,7 +19,7 @@ enum GuestNetwork {
         var waited = 0
         while if_nametoindex(interface.name) == 0 {
             guard waited < interfaceWaitMilliseconds else {
-                throw AgentError("network interface \(interface.name) not found: is virtio_net in the initramfs?")
+                throw SwiftletError("network interface \(interface.name) not found: is virtio_net in the initramfs?")
             }
             sleepMilliseconds(10)
             waited += 10
@@ -30,7 +31,7 @@ enum GuestNetwork {
     /// `root`, replacing the image's (a link there is replaced, not followed). Nothing is
     /// written when the container's /etc is not a directory (a link would resolve in the
     /// agent's root).
-    static func writeEtcFiles(root: String, hostname: String, interface: InterfaceSetup?) throws(AgentError) {
+    static func writeEtcFiles(root: String, hostname: String, interface: InterfaceSetup?) throws(SwiftletError) {
         let etc = "\(root)/etc"
         var info = stat()
         if lstat(etc, &info) == 0 {
@@ -38,23 +39,21 @@ enum GuestNetwork {
         } else {
             try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
         }
-        if let failure = ContainerEtcFiles.write(into: etc, hostname: hostname, address: interface?.address) {
-            throw AgentError(call: failure.call, errno: failure.errno)
-        }
+        try ContainerEtcFiles.write(into: etc, hostname: hostname, address: interface?.address)
     }
 
     /// A dotted-quad address in network byte order.
-    static func parse(_ text: String, _ what: String) throws(AgentError) -> UInt32 {
+    static func parse(_ text: String, _ what: String) throws(SwiftletError) -> UInt32 {
         var address = in_addr()
-        guard inet_pton(AF_INET, text, &address) == 1 else { throw AgentError("invalid network \(what) '\(text)'") }
+        guard inet_pton(AF_INET, text, &address) == 1 else { throw SwiftletError("invalid network \(what) '\(text)'", code: .invalidArgument) }
         return address.s_addr
     }
 
-    private static func bringUp(_ name: String, address: UInt32, prefix: UInt32, gateway: UInt32) throws(AgentError) {
+    private static func bringUp(_ name: String, address: UInt32, prefix: UInt32, gateway: UInt32) throws(SwiftletError) {
         var step: UnsafePointer<CChar>?
         guard sl_configure_interface(name, address, prefix, gateway, &step) == 0 else {
             let call = step.map { String(cString: $0) } ?? "configuring"
-            throw AgentError(call: "\(call) on \(name)", errno: errno)
+            throw SwiftletError("\(call) on \(name)", errno: errno)
         }
     }
 }

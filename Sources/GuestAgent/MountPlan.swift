@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import Glibc
 
@@ -26,7 +27,7 @@ public struct MountPlan: Equatable, Sendable {
 
     public let steps: [MountStep]
 
-    public init(_ setup: ContainerSetup) throws(AgentError) {
+    public init(_ setup: ContainerSetup) throws(SwiftletError) {
         let root = Self.root
         let hardened = UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)
         var steps: [MountStep] = [
@@ -72,10 +73,10 @@ public struct MountPlan: Equatable, Sendable {
     }
 
     /// A volume target: absolute, normalised, not `/` and without `..`.
-    static func containerPath(_ path: String) throws(AgentError) -> String {
+    static func containerPath(_ path: String) throws(SwiftletError) -> String {
         let components = path.split(separator: "/").filter { $0 != "." }
         guard path.hasPrefix("/"), !components.isEmpty, !components.contains("..") else {
-            throw AgentError("invalid volume target '\(path)': it must be an absolute path inside the container, not / and without '..'")
+            throw SwiftletError("invalid volume target '\(path)': it must be an absolute path inside the container, not / and without '..'", code: .invalidArgument)
         }
         return "/" + components.joined(separator: "/")
     }

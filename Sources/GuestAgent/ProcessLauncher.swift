@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import CLinux
 import Glibc
@@ -24,11 +25,11 @@ struct ContainerNamespaces: Sendable {
     let agentPID: Int32
 
     /// Opens the namespaces of process `pid`.
-    static func of(_ pid: Int32) throws(AgentError) -> ContainerNamespaces {
+    static func of(_ pid: Int32) throws(SwiftletError) -> ContainerNamespaces {
         let pidNamespace = try sys("opening /proc/\(pid)/ns/pid") { open("/proc/\(pid)/ns/pid", O_RDONLY | O_CLOEXEC) }
-        do throws(AgentError) {
+        do throws(SwiftletError) {
             let mount = try sys("opening /proc/\(pid)/ns/mnt") { open("/proc/\(pid)/ns/mnt", O_RDONLY | O_CLOEXEC) }
-            do throws(AgentError) {
+            do throws(SwiftletError) {
                 let agent = try sys("opening /proc/self/ns/pid") { open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC) }
                 return ContainerNamespaces(pid: pidNamespace, mount: mount, agentPID: agent)
             } catch {
@@ -66,12 +67,12 @@ struct ProcessLauncher {
         .flatMap { Int32($0.split(separator: "\n").first ?? "") } ?? 40
 
     /// Starts `plan`; a failure of the child before execve (bad cwd, missing command, …)
-    /// comes back through the error pipe as an `AgentError` with Docker's status.
-    func launch(_ plan: ExecPlan, tty: Bool, rows: UInt16, columns: UInt16) throws(AgentError) -> LaunchedProcess {
+    /// comes back through the error pipe as an `SwiftletError` with Docker's status.
+    func launch(_ plan: ExecPlan, tty: Bool, rows: UInt16, columns: UInt16) throws(SwiftletError) -> LaunchedProcess {
         var childEnds: [Int32] = []
         var agentEnds: [Int32] = []
         defer { childEnds.forEach { close($0) } }
-        do throws(AgentError) {
+        do throws(SwiftletError) {
             let stdio: [Int32]
             let input: Int32
             let outputs: [(fd: Int32, isStderr: Bool)]
@@ -112,13 +113,13 @@ struct ProcessLauncher {
         }
     }
 
-    private func pipe() throws(AgentError) -> (read: Int32, write: Int32) {
+    private func pipe() throws(SwiftletError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         try sys("pipe2") { sl_pipe_cloexec(&fds) }
         return (fds[0], fds[1])
     }
 
-    private func spawn(_ plan: ExecPlan, stdio: [Int32], tty: Bool, errorFD: Int32) throws(AgentError) -> (pid: Int32, exitEvent: Int32) {
+    private func spawn(_ plan: ExecPlan, stdio: [Int32], tty: Bool, errorFD: Int32) throws(SwiftletError) -> (pid: Int32, exitEvent: Int32) {
         let arena = CStringArena()
         let argv = arena.array(plan.argv)
         let envp = arena.array(plan.env)
@@ -157,19 +158,19 @@ struct ProcessLauncher {
         spec.stdio = (stdio[0], stdio[1], stdio[2])
         spec.tty = tty ? 1 : 0
         spec.error_fd = errorFD
-        return try watcher.spawn { () throws(AgentError) -> Int32 in
+        return try watcher.spawn { () throws(SwiftletError) -> Int32 in
             try sys("fork") { sa_spawn(&spec) }
         }
     }
 
     /// The child's `sa_failure` from the error pipe, or nil at EOF without one (execve
     /// succeeded and closed the pipe).
-    private func readFailure(_ fd: Int32) -> AgentError? {
+    private func readFailure(_ fd: Int32) -> SwiftletError? {
         let bytes = readToEnd(fd)
         guard bytes.count >= 4 else { return nil }
         let status = Int32(bitPattern: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24)
         let text = bytes[4...].prefix { $0 != 0 }
-        return AgentError(String(decoding: text, as: UTF8.self), status: status)
+        return SwiftletError(String(decoding: text, as: UTF8.self), code: .init(exitStatus: status))
     }
 }
 

@@ -29,35 +29,35 @@ final class Session: Sendable {
     func serve() {
         send(.hello(version: AgentProtocol.version))
         let request: AgentMessage
-        do throws(AgentProtocolError) {
+        do throws(SwiftletError) {
             guard case .hello(let version)? = try channel.receive() else {
-                return finish(failure: AgentError("agent protocol: the session did not start with hello"), isMain: false)
+                return finish(failure: SwiftletError("agent protocol: the session did not start with hello"), isMain: false)
             }
             guard version == AgentProtocol.version else {
-                return finish(failure: AgentError("agent protocol version \(version) is not supported (the agent speaks \(AgentProtocol.version))"), isMain: false)
+                return finish(failure: SwiftletError("agent protocol version \(version) is not supported (the agent speaks \(AgentProtocol.version))"), isMain: false)
             }
             guard let next = try channel.receive() else { return finish(failure: nil, isMain: false) }
             request = next
         } catch {
-            return finish(failure: AgentError(error.message), isMain: false)
+            return finish(failure: SwiftletError("\(error)"), isMain: false)
         }
         switch request {
         case .run(let setup, let process):
-            do throws(AgentError) {
+            do throws(SwiftletError) {
                 let launched = try agent.run(setup, process)
                 relay(launched, isMain: true)
             } catch {
                 finish(failure: error, isMain: true)
             }
         case .exec(let process):
-            do throws(AgentError) {
+            do throws(SwiftletError) {
                 let launched = try agent.exec(process)
                 relay(launched, isMain: false)
             } catch {
                 finish(failure: error, isMain: false)
             }
         default:
-            finish(failure: AgentError("agent protocol: expected run or exec, got a kind \(request.kind) message"), isMain: false)
+            finish(failure: SwiftletError("agent protocol: expected run or exec, got a kind \(request.kind) message"), isMain: false)
         }
     }
 
@@ -71,10 +71,10 @@ final class Session: Sendable {
     }
 
     /// Reports a failure (if any) and ends the session; a failed `run` powers the VM off.
-    private func finish(failure: AgentError?, isMain: Bool) {
+    private func finish(failure: SwiftletError?, isMain: Bool) {
         if let failure {
-            consoleLog("session failed: \(failure.message)")
-            send(.failed(status: failure.status, message: failure.message))
+            consoleLog("session failed: \(failure)")
+            send(.failed(status: failure.code.exitStatus, message: failure.description))
         }
         channel.shutdownWrite()
         if isMain {
@@ -176,7 +176,7 @@ final class Session: Sendable {
             do {
                 message = try channel.receive()
             } catch {
-                consoleLog("session of pid \(process.pid): \(error.message)")
+                consoleLog("session of pid \(process.pid): \(error)")
                 return
             }
             switch message {

@@ -1,34 +1,16 @@
+import HostSystem
 import Glibc
 
-/// A failure of the guest agent: the line to report and Docker's exit status for it
-/// (125 setup error, 126 cannot execute, 127 not found).
-public struct AgentError: Error, CustomStringConvertible, Equatable, Sendable {
-    public let message: String
-    public let status: Int32
-
-    public init(_ message: String, status: Int32 = 125) {
-        self.message = message
-        self.status = status
-    }
-
-    /// A failed system call: "`call`: strerror(errno)".
-    init(call: String, errno: Int32) {
-        self.init("\(call): \(String(cString: strerror(errno)))")
-    }
-
-    public var description: String { message }
-}
-
-/// Runs a system call, retrying EINTR; a negative result throws an `AgentError` naming
+/// Runs a system call, retrying EINTR; a negative result throws an `SwiftletError` naming
 /// `call` with errno's text.
 @discardableResult
-func sys<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(AgentError) -> T {
+func sys<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(SwiftletError) -> T {
     while true {
         let result = body()
         if result >= 0 { return result }
         let error = errno
         if error == EINTR { continue }
-        throw AgentError(call: call(), errno: error)
+        throw SwiftletError(call(), errno: error)
     }
 }
 

@@ -9,19 +9,19 @@ import SystemPackage
 /// retrying EINTR and short writes: swift-system's `FileDescriptor.writeAll`).
 public enum Descriptors {
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, what: @autoclosure () -> String = "write")
-        throws(SystemCallError) {
+        throws(SwiftletError) {
         do {
             _ = try FileDescriptor(rawValue: fd).writeAll(bytes)
         } catch let error as Errno {
-            throw SystemCallError(what(), errno: error)
+            throw SwiftletError(what(), errno: error)
         } catch {
-            throw SystemCallError(what(), errno: .ioError)
+            throw SwiftletError(what(), errno: .ioError)
         }
     }
 
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: @autoclosure () -> String = "write") throws(SystemCallError) {
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: @autoclosure () -> String = "write") throws(SwiftletError) {
         let name = what()
-        try bytes.withUnsafeBytes { buffer in Result { () throws(SystemCallError) in try writeAll(fd, buffer, what: name) } }.get()
+        try bytes.withUnsafeBytes { buffer in Result { () throws(SwiftletError) in try writeAll(fd, buffer, what: name) } }.get()
     }
 }
 

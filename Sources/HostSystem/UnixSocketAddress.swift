@@ -14,11 +14,11 @@ public struct UnixSocketAddress {
     private var address = sockaddr_un()
 
     /// Fails (ENAMETOOLONG, or EINVAL for an empty path) naming the path.
-    public init(_ path: String) throws(SystemCallError) {
+    public init(_ path: String) throws(SwiftletError) {
         let bytes = Array(path.utf8)
-        guard !bytes.isEmpty else { throw SystemCallError("socket path \"\(path)\"", errno: .invalidArgument) }
+        guard !bytes.isEmpty else { throw SwiftletError("socket path \"\(path)\"", errno: .invalidArgument) }
         guard bytes.count <= Self.maximumPathLength else {
-            throw SystemCallError("socket path \(path) (at most \(Self.maximumPathLength) bytes)", errno: .fileNameTooLong)
+            throw SwiftletError("socket path \(path) (at most \(Self.maximumPathLength) bytes)", errno: .fileNameTooLong)
         }
         self.path = path
         address.sun_family = sa_family_t(AF_UNIX)
@@ -39,7 +39,7 @@ public struct UnixSocketAddress {
     }
 
     /// connect(2) of `fd` to this address, retrying EINTR.
-    public func connect(_ fd: Int32) throws(SystemCallError) {
+    public func connect(_ fd: Int32) throws(SwiftletError) {
         let result = withSockaddr { address, length in
             var result: Int32
             repeat { result = Glibc.connect(fd, address, length) } while result < 0 && errno == EINTR
@@ -49,7 +49,7 @@ public struct UnixSocketAddress {
     }
 
     /// bind(2) of `fd` to this address.
-    public func bind(_ fd: Int32) throws(SystemCallError) {
+    public func bind(_ fd: Int32) throws(SwiftletError) {
         if withSockaddr({ Glibc.bind(fd, $0, $1) }) < 0 { throw .last("bind \(path)") }
     }
 }

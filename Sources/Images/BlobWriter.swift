@@ -7,17 +7,17 @@ import Glibc
 /// A blob being written to a temporary file: hashed and counted as it is written, fsynced
 /// and checked against the expected digest and size before anyone may use it (OCI image-spec
 /// descriptor.md, "Verification"). A mismatch removes the file.
-final class BlobWriter {
-    let path: String
+package final class BlobWriter {
+    package let path: String
     private let fd: Int32
     private var hasher = DigestHasher()
-    private(set) var count: Int64 = 0
+    package private(set) var count: Int64 = 0
     private var closed = false
 
     init(path: String) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ImageError("cannot create \(path): \(errnoText())") }
+        guard fd >= 0 else { throw SwiftletError("cannot create \(path): \(errnoText())") }
     }
 
     deinit {
@@ -27,7 +27,7 @@ final class BlobWriter {
         }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bytes)
         count += Int64(bytes.count)
         try writeAll(fd, bytes, path: path)
@@ -47,15 +47,15 @@ final class BlobWriter {
         let digest = hasher.finalize()
         guard synced else {
             unlink(path)
-            throw ImageError("cannot write \(path): \(errnoText())")
+            throw SwiftletError("cannot write \(path): \(errnoText())")
         }
         if let size, size != count {
             unlink(path)
-            throw ImageError("\(what): size mismatch: expected \(size) bytes, got \(count)")
+            throw SwiftletError("\(what): size mismatch: expected \(size) bytes, got \(count)")
         }
         if let expected, expected != digest {
             unlink(path)
-            throw ImageError("\(what): digest mismatch: expected \(expected), content hashes to \(digest)")
+            throw SwiftletError("\(what): digest mismatch: expected \(expected), content hashes to \(digest)")
         }
         return digest
     }
@@ -63,11 +63,7 @@ final class BlobWriter {
 
 /// Writes every byte (HostSystem's `Descriptors.writeAll`), as an image store error naming `path`.
 package func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-    do {
-        try Descriptors.writeAll(fd, bytes)
-    } catch {
-        throw ImageError("cannot write \(path): \(error.errno)")
-    }
+    try Descriptors.writeAll(fd, bytes, what: "cannot write \(path)")
 }
 
 /// The current `errno` as text.

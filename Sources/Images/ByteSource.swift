@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ final class FileSource: ByteSource {
     init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         name = path
-        guard fd >= 0 else { throw ImageError("cannot open \(path): \(errnoText())") }
+        guard fd >= 0 else { throw SwiftletError("cannot open \(path): \(errnoText())") }
     }
 
     init(fd: Int32, name: String) {
@@ -36,7 +37,7 @@ final class FileSource: ByteSource {
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if count >= 0 { return count }
-            if errno != EINTR { throw ImageError("cannot read \(name): \(errnoText())") }
+            if errno != EINTR { throw SwiftletError("cannot read \(name): \(errnoText())") }
         }
     }
 
@@ -79,10 +80,10 @@ final class DecompressingSource: ByteSource {
         self.what = what
         self.tool = tool
         let input = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw ImageError("cannot open \(path): \(errnoText())") }
+        guard input >= 0 else { throw SwiftletError("cannot open \(path): \(errnoText())") }
         defer { close(input) }
         var pipe: [Int32] = [-1, -1]
-        guard Glibc.pipe(&pipe) == 0 else { throw ImageError("cannot create a pipe for \(tool): \(errnoText())") }
+        guard Glibc.pipe(&pipe) == 0 else { throw SwiftletError("cannot create a pipe for \(tool): \(errnoText())") }
         _ = fcntl(pipe[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(pipe[1], F_SETFD, FD_CLOEXEC)
         defer { close(pipe[1]) }
@@ -90,7 +91,7 @@ final class DecompressingSource: ByteSource {
             process = try ChildProcess([tool, "-dc"], stdin: .descriptor(input), stdout: .descriptor(pipe[1]))
         } catch {
             close(pipe[0])
-            throw ImageError("cannot start \(tool) to decompress \(what): \(error)")
+            throw SwiftletError("cannot start \(tool) to decompress \(what): \(error)")
         }
         output = FileSource(fd: pipe[0], name: "\(tool) output")
     }
@@ -114,7 +115,7 @@ final class DecompressingSource: ByteSource {
         let status = process.wait() ?? 255
         guard status == 0 else {
             let text = process.output(2).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ImageError("\(what) is not a valid \(tool) stream (truncated or corrupt): \(text.isEmpty ? "\(tool) exited with status \(status)" : text)")
+            throw SwiftletError("\(what) is not a valid \(tool) stream (truncated or corrupt): \(text.isEmpty ? "\(tool) exited with status \(status)" : text)")
         }
     }
 }

@@ -25,7 +25,7 @@ public final class ContentStore: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw ImageError("cannot create the image store at \(path): \(error.localizedDescription)")
+                throw SwiftletError("cannot create the image store at \(path): \(error.localizedDescription)")
             }
         }
         let layoutFile = "\(directory)/oci-layout"
@@ -52,7 +52,7 @@ public final class ContentStore: Sendable {
     /// Reads a stored blob (blobs were verified when they were written).
     package func readBlob(_ digest: Digest) throws -> Data {
         guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
-            throw ImageError("blob \(digest) is missing from the store")
+            throw SwiftletError("blob \(digest) is missing from the store")
         }
         return data
     }
@@ -71,10 +71,10 @@ public final class ContentStore: Sendable {
     func locked<T>(_ body: () throws -> T) throws -> T {
         let path = "\(directory)/lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ImageError("cannot open \(path): \(errnoText())") }
+        guard fd >= 0 else { throw SwiftletError("cannot open \(path): \(errnoText())") }
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw ImageError("cannot lock \(path): \(errnoText())") }
+            guard errno == EINTR else { throw SwiftletError("cannot lock \(path): \(errnoText())") }
         }
         return try body()
     }
@@ -87,7 +87,7 @@ public final class ContentStore: Sendable {
             return
         }
         guard rename(path, blobPath(digest)) == 0 else {
-            throw ImageError("cannot move blob \(digest) into the store: \(errnoText())")
+            throw SwiftletError("cannot move blob \(digest) into the store: \(errnoText())")
         }
     }
 

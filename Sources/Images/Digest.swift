@@ -1,3 +1,4 @@
+import HostSystem
 import Crypto
 import Foundation
 
@@ -9,11 +10,11 @@ public struct Digest: Hashable, Comparable, Codable, CustomStringConvertible, Se
 
     public init(parsing text: String) throws {
         guard text.hasPrefix("sha256:") else {
-            throw ImageError("unsupported digest '\(text)': only sha256:<64 hex> is supported")
+            throw SwiftletError("unsupported digest '\(text)': only sha256:<64 hex> is supported")
         }
         let hex = String(text.dropFirst(7))
         guard hex.count == 64, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
-            throw ImageError("malformed digest '\(text)': expected sha256: followed by 64 lowercase hex digits")
+            throw SwiftletError("malformed digest '\(text)': expected sha256: followed by 64 lowercase hex digits")
         }
         self.hex = hex
     }

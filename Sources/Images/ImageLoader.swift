@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 
 /// One image a load or pull put into the store: its name, if any (the layout's
@@ -24,7 +25,7 @@ extension ImageStore {
         let ingest = try Ingest(store: store)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ImageError("cannot load \(path): no such file or directory")
+            throw SwiftletError("cannot load \(path): no such file or directory", code: .notFound)
         }
         var directory = path
         if !isDirectory.boolValue {
@@ -39,7 +40,7 @@ extension ImageStore {
         } else if fileManager.fileExists(atPath: "\(directory)/manifest.json") {
             loaded = try loadDockerArchive(directory, ingest: ingest)
         } else {
-            throw ImageError("\(path) is neither an OCI image layout (oci-layout + index.json) nor a docker-archive (manifest.json)")
+            throw SwiftletError("\(path) is neither an OCI image layout (oci-layout + index.json) nor a docker-archive (manifest.json)")
         }
         for item in loaded {
             try LayerVerifier.verify(item.image, path: ingest.path(of:))
@@ -51,13 +52,13 @@ extension ImageStore {
     private func loadLayout(_ directory: String, ingest: Ingest, platform: Platform) throws -> [LoadedImage] {
         let layout = try decodeJSON(LayoutFile.self, from: try readFile("\(directory)/oci-layout"), what: "oci-layout file")
         guard layout.imageLayoutVersion.hasPrefix("1.") else {
-            throw ImageError("unsupported OCI image layout version \(layout.imageLayoutVersion)")
+            throw SwiftletError("unsupported OCI image layout version \(layout.imageLayoutVersion)")
         }
         let index = try decodeJSON(ImageIndex.self, from: try readFile("\(directory)/index.json"), what: "index.json")
         func stage(_ descriptor: Descriptor, _ what: String) throws {
             let file = "\(directory)/blobs/sha256/\(descriptor.digest.hex)"
             guard FileManager.default.fileExists(atPath: file) else {
-                throw ImageError("\(what) \(descriptor.digest) is missing from the layout (blobs/sha256/\(descriptor.digest.hex))")
+                throw SwiftletError("\(what) \(descriptor.digest) is missing from the layout (blobs/sha256/\(descriptor.digest.hex))")
             }
             try ingest.addFile(file, expecting: descriptor.digest, size: descriptor.size, what: "\(what) \(descriptor.digest)")
         }
@@ -70,7 +71,7 @@ extension ImageStore {
                 let nested = try decodeJSON(ImageIndex.self, from: try ingest.data(of: entry.digest, what: "index"), what: "image index \(entry.digest)")
                 manifest = try nested.select(platform)
             } else if !MediaType.manifests.contains(entry.mediaType) {
-                throw ImageError("index.json entry \(entry.digest) has unsupported media type '\(entry.mediaType)'")
+                throw SwiftletError("index.json entry \(entry.digest) has unsupported media type '\(entry.mediaType)'")
             }
             try stage(manifest, "manifest")
             let parsed = try decodeJSON(ImageManifest.self, from: try ingest.data(of: manifest.digest, what: "manifest"), what: "manifest \(manifest.digest)")
@@ -82,7 +83,7 @@ extension ImageStore {
             manifest.platform = manifest.platform ?? entry.platform
             loaded.append(LoadedImage(reference: reference, image: try ingest.resolveImage(manifest: manifest)))
         }
-        guard !loaded.isEmpty else { throw ImageError("the layout has no image for platform \(platform)") }
+        guard !loaded.isEmpty else { throw SwiftletError("the layout has no image for platform \(platform)") }
         return loaded
     }
 
@@ -96,7 +97,7 @@ extension ImageStore {
         for entry in entries {
             let configPath = try inside(entry.Config)
             guard FileManager.default.fileExists(atPath: configPath) else {
-                throw ImageError("docker-archive: config file \(entry.Config) is missing")
+                throw SwiftletError("docker-archive: config file \(entry.Config) is missing")
             }
             let configData = try readFile(configPath)
             let configDigest = try ingest.add(configData, what: "config \(entry.Config)")
@@ -104,7 +105,7 @@ extension ImageStore {
             for layer in entry.Layers {
                 let file = try inside(layer)
                 guard FileManager.default.fileExists(atPath: file) else {
-                    throw ImageError("docker-archive: layer file \(layer) is missing")
+                    throw SwiftletError("docker-archive: layer file \(layer) is missing")
                 }
                 let compression = try DecompressingSource.compression(ofFile: file)
                 let mediaType = [.gzip: MediaType.ociLayerGzip, .zstd: MediaType.ociLayerZstd][compression] ?? MediaType.ociLayer
@@ -124,7 +125,7 @@ extension ImageStore {
                 loaded.append(LoadedImage(reference: try ImageReference(parsing: tag), image: image))
             }
         }
-        guard !loaded.isEmpty else { throw ImageError("docker-archive manifest.json lists no images") }
+        guard !loaded.isEmpty else { throw SwiftletError("docker-archive manifest.json lists no images") }
         return loaded
     }
 }
@@ -144,7 +145,7 @@ struct DockerArchiveEntry: Codable {
 /// Reads a whole file with a clear error.
 func readFile(_ path: String) throws -> Data {
     guard let data = FileManager.default.contents(atPath: path) else {
-        throw ImageError("cannot read \(path)")
+        throw SwiftletError("cannot read \(path)")
     }
     return data
 }

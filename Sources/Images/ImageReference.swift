@@ -1,3 +1,5 @@
+import HostSystem
+
 /// An image reference as the distribution project's reference grammar defines it and as the
 /// OCI distribution-spec uses it in URLs (`/v2/<name>/manifests/<reference>`):
 /// `[host[:port]/]path[:tag][@sha256:hex]`, normalised the Docker way — no host means
@@ -21,8 +23,8 @@ public struct ImageReference: Hashable, CustomStringConvertible, Sendable {
     }
 
     public init(parsing text: String) throws {
-        func bad(_ why: String) -> ImageError {
-            ImageError("invalid image reference '\(text)': \(why)")
+        func bad(_ why: String) -> SwiftletError {
+            SwiftletError("invalid image reference '\(text)': \(why)", code: .invalidArgument)
         }
         guard !text.isEmpty else { throw bad("it is empty") }
         guard text.count <= 255 + 72 + 129 else { throw bad("it is too long") }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,7 @@ import Glibc
 /// The archive is written to a temporary file and renamed into place when complete.
 extension ImageStore {
     public func save(_ names: [String], to output: String) throws {
-        guard !names.isEmpty else { throw ImageError("name at least one image to save") }
+        guard !names.isEmpty else { throw SwiftletError("name at least one image to save") }
         var index: [Descriptor] = []
         var blobs: [Digest] = []
         var seen: Set<Digest> = []
@@ -35,6 +36,6 @@ extension ImageStore {
             try writer.addFile(named: "blobs/sha256/\(digest.hex)", from: store.blobPath(digest))
         }
         try writer.finish()
-        guard rename(temp, output) == 0 else { throw ImageError("cannot write \(output): \(errnoText())") }
+        guard rename(temp, output) == 0 else { throw SwiftletError("cannot write \(output): \(errnoText())") }
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -76,9 +77,9 @@ public final class ImageStore: Sendable {
                 }
             }
             if matches.count == 1, let match = matches.first?.value { return match }
-            if matches.count > 1 { throw ImageError("'\(name)' matches more than one image; give more digits") }
+            if matches.count > 1 { throw SwiftletError("'\(name)' matches more than one image; give more digits") }
         }
-        throw ImageError("no such image: \(name)")
+        throw SwiftletError("no such image: \(name)", code: .notFound)
     }
 
     /// A pretty-printed JSON document: id, digest, references, platform, layers and config.
@@ -103,7 +104,7 @@ public final class ImageStore: Sendable {
     /// Gives an existing image another name.
     public func tag(_ source: String, as target: String) throws {
         let reference = try ImageReference(parsing: target)
-        guard reference.digest == nil else { throw ImageError("cannot tag with a digest reference '\(target)'") }
+        guard reference.digest == nil else { throw SwiftletError("cannot tag with a digest reference '\(target)'") }
         try store.locked {
             let image = try resolve(source)
             let entries = StoreIndex.naming(try store.readIndex(), reference: reference, manifest: image.manifestDescriptor)

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -15,14 +16,24 @@ package final class Ingest {
 
     package init(store: ContentStore) throws {
         self.store = store
+        Self.removeAbandoned(in: store.tmpDirectory)
         directory = "\(store.tmpDirectory)/op-\(getpid())-\(UUID().uuidString)"
         guard mkdir(directory, 0o700) == 0 else {
-            throw ImageError("cannot create \(directory): \(errnoText())")
+            throw SwiftletError("cannot create \(directory): \(errnoText())")
         }
     }
 
     deinit {
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Removes the staging directories of operations whose process is gone (killed before
+    /// it could clean up): `op-<pid>-…` where no process `pid` exists.
+    private static func removeAbandoned(in tmp: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where name.hasPrefix("op-") {
+            guard let pid = name.split(separator: "-").dropFirst().first.flatMap({ pid_t($0) }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: "\(tmp)/\(name)") }
+        }
     }
 
     /// Whether a blob is already in the store or staged here.
@@ -39,7 +50,7 @@ package final class Ingest {
     /// The bytes of a staged or stored blob.
     package func data(of digest: Digest, what: String) throws -> Data {
         guard let path = path(of: digest), let data = FileManager.default.contents(atPath: path) else {
-            throw ImageError("\(what) \(digest) is missing")
+            throw SwiftletError("\(what) \(digest) is missing")
         }
         return data
     }
@@ -47,7 +58,7 @@ package final class Ingest {
     /// A new empty directory inside the staging area (e.g. for an unpacked archive).
     package func scratchDirectory(_ name: String) throws -> String {
         let path = "\(directory)/\(name)"
-        guard mkdir(path, 0o700) == 0 else { throw ImageError("cannot create \(path): \(errnoText())") }
+        guard mkdir(path, 0o700) == 0 else { throw SwiftletError("cannot create \(path): \(errnoText())") }
         return path
     }
 
@@ -75,21 +86,21 @@ package final class Ingest {
         let actual = hasher.finalize()
         guard count == size, actual == digest else {
             unlink(path)
-            throw ImageError(count != size ? "\(what): size mismatch: expected \(size) bytes, got \(count)"
+            throw SwiftletError(count != size ? "\(what): size mismatch: expected \(size) bytes, got \(count)"
                                            : "\(what): digest mismatch: expected \(digest), content hashes to \(actual)")
         }
         staged[digest] = path
     }
 
     /// A writer for a new staged blob; hand it back to `accept`.
-    func makeWriter() throws -> BlobWriter {
+    package func makeWriter() throws -> BlobWriter {
         counter += 1
         return try BlobWriter(path: "\(directory)/blob-\(counter)")
     }
 
     /// Verifies a finished writer against the expected digest and size and stages it.
     @discardableResult
-    func accept(_ writer: BlobWriter, expecting digest: Digest?, size: Int64?, what: String) throws -> Digest {
+    package func accept(_ writer: BlobWriter, expecting digest: Digest?, size: Int64?, what: String) throws -> Digest {
         let actual = try writer.finish(expecting: digest, size: size, what: what)
         if staged[actual] == nil {
             staged[actual] = writer.path
@@ -139,7 +150,7 @@ package final class Ingest {
             for (_, image) in images {
                 let blobs = [image.manifestDescriptor, image.manifest.config] + image.manifest.layers
                 for blob in blobs where !store.hasBlob(blob.digest) {
-                    throw ImageError("blob \(blob.digest) was removed by a concurrent prune; run the command again")
+                    throw SwiftletError("blob \(blob.digest) was removed by a concurrent prune; run the command again")
                 }
             }
             var entries = try store.readIndex()

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,7 @@ struct LayerUnpacker {
             do {
                 try apply(entry, reader: reader)
             } catch {
-                throw ImageError.wrap(error, "\(layer): entry '\(entry.path)'")
+                throw SwiftletError.wrap(error, "\(layer): entry '\(entry.path)'")
             }
         }
     }
@@ -59,7 +60,7 @@ struct LayerUnpacker {
         if name.hasPrefix(".wh.") {
             let target = String(name.dropFirst(4))
             guard !target.isEmpty, target != ".", target != ".." else {
-                throw ImageError("malformed whiteout name '\(name)'")
+                throw SwiftletError("malformed whiteout name '\(name)'")
             }
             try removeIfPresent("\(parentPath)/\(target)")
             return
@@ -80,21 +81,21 @@ struct LayerUnpacker {
             checkedDirectories.insert(path)
         case .file:
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw ImageError("cannot create file: \(errnoText())") }
+            guard fd >= 0 else { throw SwiftletError("cannot create file: \(errnoText())") }
             defer { close(fd) }
             try reader.readContent { bytes in try writeAll(fd, bytes, path: path) }
         case .symbolicLink:
             try check(symlink(entry.linkTarget, path), "symlink")
         case .hardLink:
             let targetComponents = try Self.components(of: entry.linkTarget)
-            guard !targetComponents.isEmpty else { throw ImageError("hard link to the image root") }
+            guard !targetComponents.isEmpty else { throw SwiftletError("hard link to the image root") }
             let target = "\(try ensureDirectory(Array(targetComponents.dropLast()), create: false))/\(targetComponents.last!)"
             var info = stat()
             guard lstat(target, &info) == 0 else {
-                throw ImageError("hard link target '\(entry.linkTarget)' does not exist")
+                throw SwiftletError("hard link target '\(entry.linkTarget)' does not exist")
             }
             guard (info.st_mode & S_IFMT) != S_IFDIR else {
-                throw ImageError("hard link target '\(entry.linkTarget)' is a directory")
+                throw SwiftletError("hard link target '\(entry.linkTarget)' is a directory")
             }
             try check(linkat(AT_FDCWD, target, AT_FDCWD, path, 0), "link")
             return // a hard link shares its target's metadata
@@ -113,7 +114,7 @@ struct LayerUnpacker {
         for (name, value) in entry.xattrs {
             let result = value.withUnsafeBytes { linuxSetXattr(path, name, $0.baseAddress, $0.count, 0) }
             if result != 0 && errno != ENOTSUP && !(errno == EPERM && !isRoot) {
-                throw ImageError("cannot set xattr \(name): \(errnoText())")
+                throw SwiftletError("cannot set xattr \(name): \(errnoText())")
             }
         }
         if entry.kind == .symbolicLink {
@@ -133,14 +134,14 @@ struct LayerUnpacker {
     /// so `..\0x` would pass the `..` check here and be `..` to the kernel).
     static func components(of name: String) throws -> [String] {
         if name.hasPrefix("/") {
-            throw ImageError("absolute path '\(name)' is not allowed in a layer")
+            throw SwiftletError("absolute path '\(name)' is not allowed in a layer")
         }
         if name.utf8.contains(0) {
-            throw ImageError("path '\(name.replacingOccurrences(of: "\0", with: "\\0"))' contains a NUL byte")
+            throw SwiftletError("path '\(name.replacingOccurrences(of: "\0", with: "\\0"))' contains a NUL byte")
         }
         let parts = name.split(separator: "/").map(String.init).filter { $0 != "." }
         if parts.contains("..") {
-            throw ImageError("path '\(name)' contains '..' and could escape the image root")
+            throw SwiftletError("path '\(name)' contains '..' and could escape the image root")
         }
         return parts
     }
@@ -155,13 +156,13 @@ struct LayerUnpacker {
             var info = stat()
             if lstat(path, &info) != 0 {
                 guard errno == ENOENT, create else {
-                    throw ImageError("'\(path.dropFirst(root.count + 1))' does not exist")
+                    throw SwiftletError("'\(path.dropFirst(root.count + 1))' does not exist")
                 }
                 try check(mkdir(path, 0o755), "mkdir")
             } else if (info.st_mode & S_IFMT) == S_IFLNK {
-                throw ImageError("refusing to write through the symbolic link '\(path.dropFirst(root.count + 1))' (it could point outside the image root)")
+                throw SwiftletError("refusing to write through the symbolic link '\(path.dropFirst(root.count + 1))' (it could point outside the image root)")
             } else if (info.st_mode & S_IFMT) != S_IFDIR {
-                throw ImageError("'\(path.dropFirst(root.count + 1))' is not a directory")
+                throw SwiftletError("'\(path.dropFirst(root.count + 1))' is not a directory")
             }
             checkedDirectories.insert(path)
         }
@@ -178,7 +179,7 @@ struct LayerUnpacker {
             do {
                 try FileManager.default.removeItem(atPath: path)
             } catch {
-                throw ImageError("cannot remove \(path): \(error.localizedDescription)")
+                throw SwiftletError("cannot remove \(path): \(error.localizedDescription)")
             }
         } else {
             try check(unlink(path), "unlink")
@@ -220,7 +221,7 @@ struct LayerUnpacker {
 
     private func check(_ result: Int32, _ call: String) throws {
         if result != 0 {
-            throw ImageError("\(call) failed: \(errnoText())")
+            throw SwiftletError("\(call) failed: \(errnoText())")
         }
     }
 }

@@ -1,3 +1,5 @@
+import HostSystem
+
 /// Checks an image's layers before the image is admitted to the store: each layer must
 /// decompress cleanly, be a well-formed tar, hash (uncompressed) to its `diff_id` from the
 /// config (OCI image-spec config.md, `rootfs.diff_ids`), and contain nothing the
@@ -10,7 +12,7 @@ package struct LayerVerifier {
     package static func verify(_ image: ResolvedImage, path: (Digest) -> String?) throws {
         var verifier = LayerVerifier()
         for (index, layer) in image.manifest.layers.enumerated() {
-            guard let file = path(layer.digest) else { throw ImageError("layer \(layer.digest) is missing") }
+            guard let file = path(layer.digest) else { throw SwiftletError("layer \(layer.digest) is missing") }
             let what = "layer \(index + 1) (\(layer.digest))"
             try verifier.verify(file: file, diffID: image.config.rootfs.diff_ids[index], what: what)
         }
@@ -23,12 +25,12 @@ package struct LayerVerifier {
             do {
                 try check(entry)
             } catch {
-                throw ImageError.wrap(error, "\(what): entry '\(entry.path)'")
+                throw SwiftletError.wrap(error, "\(what): entry '\(entry.path)'")
             }
         }
         let actual = try source.finishDigest()
         guard actual == diffID else {
-            throw ImageError("\(what): uncompressed content hashes to \(actual), but the config's diff_id is \(diffID)")
+            throw SwiftletError("\(what): uncompressed content hashes to \(actual), but the config's diff_id is \(diffID)")
         }
     }
 
@@ -45,7 +47,7 @@ package struct LayerVerifier {
         if name.hasPrefix(".wh.") {
             let target = String(name.dropFirst(4))
             guard !target.isEmpty, target != ".", target != ".." else {
-                throw ImageError("malformed whiteout name '\(name)'")
+                throw SwiftletError("malformed whiteout name '\(name)'")
             }
             let removed = parent.isEmpty ? target : "\(parent)/\(target)"
             symlinks = symlinks.filter { $0 != removed && !$0.hasPrefix(removed + "/") }
@@ -53,7 +55,7 @@ package struct LayerVerifier {
         }
         if entry.kind == .hardLink {
             let target = try LayerUnpacker.components(of: entry.linkTarget)
-            guard !target.isEmpty else { throw ImageError("hard link to the image root") }
+            guard !target.isEmpty else { throw SwiftletError("hard link to the image root") }
             try checkParents(target.dropLast())
         }
         if entry.kind == .symbolicLink {
@@ -68,7 +70,7 @@ package struct LayerVerifier {
         for component in components {
             prefix = prefix.isEmpty ? component : "\(prefix)/\(component)"
             if symlinks.contains(prefix) {
-                throw ImageError("refusing to write through the symbolic link '\(prefix)' (it could point outside the image root)")
+                throw SwiftletError("refusing to write through the symbolic link '\(prefix)' (it could point outside the image root)")
             }
         }
     }

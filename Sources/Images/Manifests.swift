@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 
 /// A content descriptor (OCI image-spec descriptor.md; Docker v2 schema 2 uses the same
@@ -46,7 +47,7 @@ public struct ImageIndex: Codable, Sendable {
             return candidates[0]
         }
         let offered = candidates.compactMap { $0.platform?.description }
-        throw ImageError("no manifest for platform \(platform) (available: \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))")
+        throw SwiftletError("no manifest for platform \(platform) (available: \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))")
     }
 }
 
@@ -68,12 +69,12 @@ public struct ImageManifest: Codable, Sendable {
 
     /// Checks the fields this module depends on.
     package func validate() throws {
-        guard schemaVersion == 2 else { throw ImageError("unsupported manifest schemaVersion \(schemaVersion)") }
+        guard schemaVersion == 2 else { throw SwiftletError("unsupported manifest schemaVersion \(schemaVersion)") }
         guard MediaType.configs.contains(config.mediaType) else {
-            throw ImageError("unsupported config media type '\(config.mediaType)'")
+            throw SwiftletError("unsupported config media type '\(config.mediaType)'")
         }
         for layer in layers where !MediaType.layers.contains(layer.mediaType) {
-            throw ImageError("unsupported layer media type '\(layer.mediaType)' (layer \(layer.digest))")
+            throw SwiftletError("unsupported layer media type '\(layer.mediaType)' (layer \(layer.digest))")
         }
     }
 }
@@ -111,9 +112,9 @@ package func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, what: Str
     do {
         return try JSONDecoder().decode(type, from: data)
     } catch let error as DecodingError {
-        throw ImageError("malformed \(what): \(describe(error))")
+        throw SwiftletError("malformed \(what): \(describe(error))")
     } catch {
-        throw ImageError("malformed \(what): \(error)")
+        throw SwiftletError("malformed \(what): \(error)")
     }
 }
 

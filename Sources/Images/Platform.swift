@@ -1,3 +1,5 @@
+import HostSystem
+
 /// An image platform: the `platform` object of an OCI image index entry (image-index.md) and
 /// of a Docker manifest list entry, and the `os`/`architecture`/`variant` of an image config.
 public struct Platform: Hashable, Codable, CustomStringConvertible, Sendable {
@@ -24,7 +26,7 @@ public struct Platform: Hashable, Codable, CustomStringConvertible, Sendable {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
-            throw ImageError("invalid platform '\(text)': expected os/architecture[/variant], e.g. linux/amd64")
+            throw SwiftletError("invalid platform '\(text)': expected os/architecture[/variant], e.g. linux/amd64", code: .invalidArgument)
         }
         self.init(os: parts[0].lowercased(), architecture: parts[1].lowercased(), variant: parts.count == 3 ? parts[2].lowercased() : nil)
     }

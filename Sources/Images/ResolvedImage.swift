@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 
 /// A single-platform image whose manifest and config have been read and checked: the
@@ -24,10 +25,10 @@ public struct ResolvedImage: Sendable {
         configData = try read(manifest.config.digest, "config blob")
         config = try decodeJSON(ImageConfig.self, from: configData, what: "image config \(manifest.config.digest)")
         guard config.rootfs.diff_ids.count == manifest.layers.count else {
-            throw ImageError("manifest \(descriptor.digest) lists \(manifest.layers.count) layers but its config has \(config.rootfs.diff_ids.count) diff ids")
+            throw SwiftletError("manifest \(descriptor.digest) lists \(manifest.layers.count) layers but its config has \(config.rootfs.diff_ids.count) diff ids")
         }
         for layer in manifest.layers where !has(layer.digest) {
-            throw ImageError("manifest \(descriptor.digest) references layer \(layer.digest), which is missing")
+            throw SwiftletError("manifest \(descriptor.digest) references layer \(layer.digest), which is missing")
         }
     }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 #if canImport(Glibc)
@@ -41,7 +42,7 @@ extension ImageStore {
             close(fd)
         }
         guard rename(temp, target) == 0 else {
-            throw ImageError("cannot move the rootfs image into \(target): \(errnoText())")
+            throw SwiftletError("cannot move the rootfs image into \(target): \(errnoText())")
         }
         return target
     }
@@ -51,21 +52,21 @@ extension ImageStore {
         if FileManager.default.fileExists(atPath: target) { return target }
         let temp = "\(store.tmpDirectory)/tree-\(getpid())-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: temp) }
-        guard mkdir(temp, 0o755) == 0 else { throw ImageError("cannot create \(temp): \(errnoText())") }
+        guard mkdir(temp, 0o755) == 0 else { throw SwiftletError("cannot create \(temp): \(errnoText())") }
         var unpacker = LayerUnpacker(root: temp)
         for (index, layer) in image.manifest.layers.enumerated() {
             let what = "layer \(index + 1) (\(layer.digest))"
-            guard store.hasBlob(layer.digest) else { throw ImageError("\(what) is missing from the store") }
+            guard store.hasBlob(layer.digest) else { throw SwiftletError("\(what) is missing from the store") }
             let source = HashingSource(try DecompressingSource.open(store.blobPath(layer.digest), what: what))
             try unpacker.apply(TarReader(source, what: what), layer: what)
             let diffID = try source.finishDigest()
             guard diffID == image.config.rootfs.diff_ids[index] else {
-                throw ImageError("\(what): uncompressed content hashes to \(diffID), but the config's diff_id is \(image.config.rootfs.diff_ids[index])")
+                throw SwiftletError("\(what): uncompressed content hashes to \(diffID), but the config's diff_id is \(image.config.rootfs.diff_ids[index])")
             }
         }
         unpacker.finish()
         if rename(temp, target) != 0 && !FileManager.default.fileExists(atPath: target) {
-            throw ImageError("cannot move the unpacked tree into \(target): \(errnoText())")
+            throw SwiftletError("cannot move the unpacked tree into \(target): \(errnoText())")
         }
         return target
     }
@@ -77,10 +78,10 @@ public func runTool(_ tool: String, _ arguments: [String], what: String) throws 
     do {
         result = try ChildProcess.run([tool] + arguments)
     } catch {
-        throw ImageError("\(what): cannot start \(tool): \(error)")
+        throw SwiftletError("\(what): cannot start \(tool): \(error)")
     }
     guard result.status == 0 else {
         let text = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-        throw ImageError("\(what): \(tool) failed (status \(result.status)): \(text)")
+        throw SwiftletError("\(what): \(tool) failed (status \(result.status)): \(text)")
     }
 }

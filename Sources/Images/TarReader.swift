@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 
 /// One member of a tar archive, as POSIX ustar, pax (extended headers, `SCHILY.xattr.*`) and
@@ -107,7 +108,7 @@ final class TarReader {
         case UInt8(ascii: "5"): kind = .directory
         case UInt8(ascii: "6"): kind = .fifo
         default:
-            throw ImageError("\(what): entry '\(name)' has unsupported tar type '\(Character(Unicode.Scalar(type)))'")
+            throw SwiftletError("\(what): entry '\(name)' has unsupported tar type '\(Character(Unicode.Scalar(type)))'")
         }
         return TarEntry(
             path: name, kind: kind,
@@ -130,7 +131,7 @@ final class TarReader {
             case "path": entry.path = text
             case "linkpath": entry.linkTarget = text
             case "size":
-                guard let size = Int64(text), size >= 0 else { throw ImageError("\(what): bad pax size '\(text)'") }
+                guard let size = Int64(text), size >= 0 else { throw SwiftletError("\(what): bad pax size '\(text)'") }
                 entry.size = size
             case "uid": entry.uid = UInt32(text) ?? entry.uid
             case "gid": entry.gid = UInt32(text) ?? entry.gid
@@ -159,7 +160,7 @@ final class TarReader {
                   length > 0, length <= data.count - index, data[index + length - 1] == UInt8(ascii: "\n"),
                   let equals = data[(space + 1)..<(index + length)].firstIndex(of: UInt8(ascii: "="))
             else {
-                throw ImageError("\(what): malformed pax extended header")
+                throw SwiftletError("\(what): malformed pax extended header")
             }
             result[String(decoding: data[(space + 1)..<equals], as: UTF8.self)] = Array(data[(equals + 1)..<(index + length - 1)])
             index += length
@@ -173,7 +174,7 @@ final class TarReader {
             sum += (148..<156).contains(index) ? 32 : Int(byte)
         }
         guard (try? number(header, 148, 8, "checksum")) == Int64(sum) else {
-            throw ImageError("\(what): corrupt tar header (checksum mismatch); the archive is damaged or not a tar")
+            throw SwiftletError("\(what): corrupt tar header (checksum mismatch); the archive is damaged or not a tar")
         }
     }
 
@@ -183,7 +184,7 @@ final class TarReader {
         if let first = bytes.first, first & 0x80 != 0 {
             var value: Int64 = Int64(first & 0x3F)
             for byte in bytes.dropFirst() {
-                guard value < (Int64.max >> 8) else { throw ImageError("\(what): tar \(name) field overflows") }
+                guard value < (Int64.max >> 8) else { throw SwiftletError("\(what): tar \(name) field overflows") }
                 value = value << 8 | Int64(byte)
             }
             return value
@@ -194,7 +195,7 @@ final class TarReader {
                 if value > 0 { break } else { continue }
             }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "7"), value < (Int64.max >> 3) else {
-                throw ImageError("\(what): malformed tar \(name) field")
+                throw SwiftletError("\(what): malformed tar \(name) field")
             }
             value = value << 3 | Int64(byte - UInt8(ascii: "0"))
         }
@@ -210,7 +211,7 @@ final class TarReader {
     }
 
     private func readData(_ size: Int64) throws -> [UInt8] {
-        guard size <= 1 << 24 else { throw ImageError("\(what): tar metadata entry of \(size) bytes is too large") }
+        guard size <= 1 << 24 else { throw SwiftletError("\(what): tar metadata entry of \(size) bytes is too large") }
         var data = [UInt8]()
         data.reserveCapacity(Int(size))
         pendingContent = size
@@ -251,7 +252,7 @@ final class TarReader {
             }
             if count == 0 {
                 if allowEnd && end == 0 { return }
-                throw ImageError("\(what): unexpected end of tar archive (truncated)")
+                throw SwiftletError("\(what): unexpected end of tar archive (truncated)")
             }
             end += count
         }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ final class TarWriter {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ImageError("cannot create \(path): \(errnoText())") }
+        guard fd >= 0 else { throw SwiftletError("cannot create \(path): \(errnoText())") }
     }
 
     deinit { close(fd) }
@@ -39,14 +40,14 @@ final class TarWriter {
             try chunk.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<count]), path: path) }
             copied += Int64(count)
         }
-        guard copied == size else { throw ImageError("\(source) changed size while being archived") }
+        guard copied == size else { throw SwiftletError("\(source) changed size while being archived") }
         try pad(size)
     }
 
     /// Writes the two zero blocks that end an archive and fsyncs.
     func finish() throws {
         try write(Data(count: 1024))
-        guard fsync(fd) == 0 else { throw ImageError("cannot write \(path): \(errnoText())") }
+        guard fsync(fd) == 0 else { throw SwiftletError("cannot write \(path): \(errnoText())") }
     }
 
     /// A plain entry with root ownership and a zero timestamp.

@@ -1,11 +1,10 @@
+import AsyncHTTPClient
 import Foundation
+import HostSystem
 import Images
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-#if canImport(Glibc)
-import Glibc
-#endif
+import NIOCore
+import NIOHTTP1
+import Synchronization
 
 /// How to talk to a registry implementing the OCI distribution-spec (spec.md): transport
 /// (HTTPS, or plain HTTP with `insecure`), credentials for basic auth or for Docker's token
@@ -25,64 +24,107 @@ public struct RegistryOptions: Sendable {
 }
 
 /// An HTTP client for one registry, speaking the OCI distribution-spec (spec.md: `/v2/`
-/// endpoints for manifests and blobs, chunk-less monolithic uploads) with Docker's token
-/// authentication: a 401 carrying `WWW-Authenticate: Bearer realm=…,service=…,scope=…`
-/// sends the client to the realm for a token (with basic credentials when given), and
-/// `WWW-Authenticate: Basic` gets the credentials directly. Requests are synchronous.
-final class RegistryClient: @unchecked Sendable {
+/// endpoints for manifests and blobs, monolithic uploads) over async-http-client, with
+/// Docker's token authentication: a 401 carrying `WWW-Authenticate: Bearer
+/// realm=…,service=…,scope=…` sends the client to the realm for a token (with basic
+/// credentials when given), and `WWW-Authenticate: Basic` gets the credentials directly.
+/// A failure to reach the registry is a `SwiftletError` with code `.unavailable`; an
+/// HTTP error status becomes the code of ``statusCode(_:)``.
+final class RegistryClient: Sendable {
     let host: String
     private let options: RegistryOptions
-    private let session: URLSession
-    private let downloads = BlobDownloads()
+    private let http: HTTPClient
     private let baseURL: String
     /// Authorization header values by scope, reused across requests.
-    private var authorizations: [String: String] = [:]
+    private let authorizations = Mutex<[String: String]>([:])
+    /// Response bodies other than blobs (manifests, errors, tokens) are read up to this size.
+    static let maximumBodySize = 8 << 20
+    /// A request whose response head has not arrived by then fails (a blob's body is bound
+    /// by the read timeout instead: no bytes for that long fails it).
+    static let requestTimeout = TimeAmount.minutes(10)
 
-    init(host: String, options: RegistryOptions) {
+    init(host: String, options: RegistryOptions, http: HTTPClient) {
         self.host = host == "docker.io" ? "registry-1.docker.io" : host
         self.options = options
+        self.http = http
         baseURL = "\(options.insecure ? "http" : "https")://\(self.host)"
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
-        session = URLSession(configuration: configuration, delegate: downloads, delegateQueue: nil)
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    /// The configuration of the HTTP client a transfer uses: connect and read timeouts,
+    /// redirects followed (registries send blob downloads to their storage).
+    static var configuration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(30), read: .seconds(60)))
+        configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        return configuration
+    }
 
-    /// The response of a request that had no body to download to a file.
+    /// A response whose body (up to ``maximumBodySize``) has been read.
     struct Response {
         let status: Int
-        let headers: [String: String]
+        let headers: HTTPHeaders
         let body: Data
 
-        func header(_ name: String) -> String? {
-            headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
-        }
+        func header(_ name: String) -> String? { headers.first(name: name) }
     }
 
-    /// Sends a request, authenticating on 401 and retrying transient failures (downloads are
-    /// retried by the caller, which also retries a blob that arrives corrupted).
-    func send(_ method: String, _ path: String, scope: String, headers: [String: String] = [:],
-              body: Data? = nil, bodyFile: String? = nil, download: String? = nil) throws -> Response {
+    /// What a request sends.
+    enum Body {
+        case none
+        case bytes(Data)
+        /// A file's content, streamed (``FileChunks``).
+        case file(String, size: Int64)
+    }
+
+    /// Sends a request and reads its response, authenticating on 401 and retrying network
+    /// failures and 5xx answers.
+    func send(_ method: HTTPMethod, _ path: String, scope: String, headers: [String: String] = [:],
+              body: Body = .none) async throws -> Response {
         var attempt = 0
         while true {
             do {
-                var response = try perform(method, path, scope: scope, headers: headers, body: body, bodyFile: bodyFile, download: download)
-                if response.status == 401, let challenge = response.header("WWW-Authenticate") {
-                    try authenticate(challenge, scope: scope)
-                    response = try perform(method, path, scope: scope, headers: headers, body: body, bodyFile: bodyFile, download: download)
-                }
-                if response.status >= 500 && attempt < options.retries {
+                let response = try await execute(method, path, scope: scope, headers: headers, body: body)
+                let collected = Response(status: Int(response.status.code), headers: response.headers,
+                                         body: Data((try await collect(response.body, method, path)).readableBytesView))
+                if collected.status >= 500 && attempt < options.retries {
                     attempt += 1
-                    Thread.sleep(forTimeInterval: 0.2 * Double(attempt))
+                    try await Task.sleep(for: .milliseconds(200 * attempt))
                     continue
                 }
-                return response
-            } catch let error as ImageError where error.message.hasPrefix("network:") && download == nil && attempt < options.retries {
+                return collected
+            } catch let error as SwiftletError where error.code == .unavailable && attempt < options.retries {
                 attempt += 1
-                Thread.sleep(forTimeInterval: 0.2 * Double(attempt))
+                try await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
+    }
+
+    /// GETs `path` and hands each piece of a 200 response's body to `consume` as it
+    /// arrives; any other status is returned, with its body, for the caller's error.
+    func download(_ path: String, scope: String, progressLabel: String,
+                  _ consume: (ByteBuffer) throws -> Void) async throws -> Response {
+        let response = try await execute(.GET, path, scope: scope, headers: [:], body: .none)
+        guard response.status == .ok else {
+            return Response(status: Int(response.status.code), headers: response.headers,
+                            body: Data((try await collect(response.body, .GET, path)).readableBytesView))
+        }
+        let progress = options.progress ? ProgressLine(label: progressLabel) : nil
+        let expected = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
+        var received: Int64 = 0
+        do {
+            for try await buffer in response.body {
+                try consume(buffer)
+                let before = received
+                received += Int64(buffer.readableBytes)
+                // Redrawn once per MiB received.
+                if received >> 20 != before >> 20 { progress?.update(received, of: expected) }
+            }
+        } catch let error as SwiftletError {
+            throw error
+        } catch {
+            throw SwiftletError("GET \(absolute(path)) failed while receiving: \(error)", code: .unavailable)
+        }
+        progress?.done(received)
+        return Response(status: 200, headers: response.headers, body: Data())
     }
 
     /// Resolves a possibly relative `Location` header against the registry.
@@ -90,83 +132,101 @@ final class RegistryClient: @unchecked Sendable {
         location.hasPrefix("http://") || location.hasPrefix("https://") ? location : baseURL + location
     }
 
-    private func perform(_ method: String, _ path: String, scope: String, headers: [String: String],
-                         body: Data?, bodyFile: String?, download: String?) throws -> Response {
-        let urlText = path.hasPrefix("http") ? path : baseURL + path
-        guard let url = URL(string: urlText) else { throw ImageError("invalid registry URL \(urlText)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        if let authorization = authorizations[scope] { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        let box = ResultBox()
-        let task: URLSessionTask
-        if let download {
-            // Streamed into `download` by the session's delegate, not through a download
-            // task: Foundation on Linux leaves a download task's temporary file in /tmp
-            // when the transfer fails.
-            let file = open(download, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard file >= 0 else { throw ImageError("cannot create \(download): \(errnoText())") }
-            let dataTask = session.dataTask(with: request)
-            downloads.begin(dataTask, file: file, path: download, box: box)
-            task = dataTask
-        } else if let bodyFile {
-            task = session.uploadTask(with: request, fromFile: URL(fileURLWithPath: bodyFile)) { box.set($0, $1, $2) }
-        } else if let body {
-            task = session.uploadTask(with: request, from: body) { box.set($0, $1, $2) }
-        } else {
-            task = session.dataTask(with: request) { box.set($0, $1, $2) }
+    /// One request with the scope's credentials; on a 401 with a challenge, authenticates
+    /// and sends it once more.
+    private func execute(_ method: HTTPMethod, _ path: String, scope: String, headers: [String: String],
+                         body: Body) async throws -> HTTPClientResponse {
+        let response = try await executeOnce(method, path, scope: scope, headers: headers, body: body)
+        guard response.status == .unauthorized, let challenge = response.headers.first(name: "WWW-Authenticate") else {
+            return response
         }
-        task.resume()
-        let progress = options.progress && download != nil ? ProgressLine(label: String(path.suffix(71).prefix(19))) : nil
-        while !box.wait(seconds: 0.2) {
-            progress?.update(task.countOfBytesReceived, of: task.countOfBytesExpectedToReceive)
+        _ = try? await response.body.collect(upTo: Self.maximumBodySize)
+        try await authenticate(challenge, scope: scope)
+        return try await executeOnce(method, path, scope: scope, headers: headers, body: body)
+    }
+
+    private func executeOnce(_ method: HTTPMethod, _ path: String, scope: String, headers: [String: String],
+                             body: Body) async throws -> HTTPClientResponse {
+        let url = absolute(path)
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let authorization = authorizations.withLock({ $0[scope] }) {
+            request.headers.replaceOrAdd(name: "Authorization", value: authorization)
         }
-        progress?.done(task.countOfBytesReceived)
-        let (data, response, error) = box.get()
-        if let error {
-            throw ImageError("network: \(method) \(urlText) failed: \(error.localizedDescription)")
+        switch body {
+        case .none: break
+        case .bytes(let data): request.body = .bytes(ByteBuffer(bytes: data))
+        case .file(let path, let size): request.body = .stream(try FileChunks(path: path), length: .known(size))
         }
-        guard let http = response as? HTTPURLResponse else { throw ImageError("network: \(method) \(urlText): no HTTP response") }
-        var fields: [String: String] = [:]
-        for (key, value) in http.allHeaderFields {
-            if let key = key as? String, let value = value as? String { fields[key] = value }
+        do {
+            return try await http.execute(request, timeout: Self.requestTimeout)
+        } catch {
+            throw SwiftletError("\(method) \(url) failed: \(error)", code: .unavailable)
         }
-        return Response(status: http.statusCode, headers: fields, body: data ?? Data())
+    }
+
+    private func collect(_ body: HTTPClientResponse.Body, _ method: HTTPMethod, _ path: String) async throws -> ByteBuffer {
+        do {
+            return try await body.collect(upTo: Self.maximumBodySize)
+        } catch {
+            throw SwiftletError("\(method) \(absolute(path)) failed while receiving: \(error)", code: .unavailable)
+        }
     }
 
     /// Handles a 401 challenge: fetches a bearer token or prepares basic credentials.
-    private func authenticate(_ challenge: String, scope: String) throws {
+    private func authenticate(_ challenge: String, scope: String) async throws {
         let (scheme, parameters) = Self.parseChallenge(challenge)
         let basic = options.username.map { user in
             "Basic " + Data("\(user):\(options.password ?? "")".utf8).base64EncodedString()
         }
         switch scheme.lowercased() {
         case "basic":
-            guard let basic else { throw ImageError("\(host) requires a username and password (--username, password on stdin)") }
-            authorizations[scope] = basic
+            guard let basic else {
+                throw SwiftletError("\(host) requires a username and password (--username, password on stdin)", code: .permissionDenied)
+            }
+            authorizations.withLock { $0[scope] = basic }
         case "bearer":
             guard let realm = parameters["realm"], var components = URLComponents(string: realm) else {
-                throw ImageError("\(host) sent a bearer challenge without a realm")
+                throw SwiftletError("\(host) sent a bearer challenge without a realm")
             }
             var query = components.queryItems ?? []
             if let service = parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
             query.append(URLQueryItem(name: "scope", value: parameters["scope"] ?? scope))
             components.queryItems = query
-            guard let url = components.url else { throw ImageError("\(host) sent an invalid token realm '\(realm)'") }
-            var request = URLRequest(url: url)
-            if let basic { request.setValue(basic, forHTTPHeaderField: "Authorization") }
-            let box = ResultBox()
-            session.dataTask(with: request) { box.set($0, $1, $2) }.resume()
-            _ = box.wait(seconds: 120)
-            let (data, response, error) = box.get()
-            guard error == nil, let http = response as? HTTPURLResponse, http.statusCode == 200, let data else {
-                throw ImageError("network: token request to \(realm) failed: \(error?.localizedDescription ?? "HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)")")
+            guard let url = components.string else { throw SwiftletError("\(host) sent an invalid token realm '\(realm)'") }
+            var request = HTTPClientRequest(url: url)
+            if let basic { request.headers.add(name: "Authorization", value: basic) }
+            let response: HTTPClientResponse
+            let body: ByteBuffer
+            do {
+                response = try await http.execute(request, timeout: .seconds(120))
+                body = try await response.body.collect(upTo: Self.maximumBodySize)
+            } catch {
+                throw SwiftletError("token request to \(realm) failed: \(error)", code: .unavailable)
             }
-            let token = try decodeJSON(TokenResponse.self, from: data, what: "token response from \(realm)")
-            guard let value = token.token ?? token.access_token else { throw ImageError("token response from \(realm) has no token") }
-            authorizations[scope] = "Bearer \(value)"
+            guard response.status == .ok else {
+                throw SwiftletError("token request to \(realm) failed: HTTP \(response.status.code)",
+                                    code: Self.statusCode(Int(response.status.code)))
+            }
+            let token = try decodeJSON(TokenResponse.self, from: Data(body.readableBytesView), what: "token response from \(realm)")
+            guard let value = token.token ?? token.access_token else { throw SwiftletError("token response from \(realm) has no token") }
+            authorizations.withLock { $0[scope] = "Bearer \(value)" }
         default:
-            throw ImageError("\(host) asks for unsupported authentication '\(scheme)'")
+            throw SwiftletError("\(host) asks for unsupported authentication '\(scheme)'")
+        }
+    }
+
+    /// The error code of an HTTP error status: a client error names what was wrong, a
+    /// server error or 429 says to try again later.
+    static func statusCode(_ status: Int) -> SwiftletError.Code {
+        switch status {
+        case 401, 403: .permissionDenied
+        case 404: .notFound
+        case 409: .conflict
+        case 429, 500...: .unavailable
+        case 400..<500: .invalidArgument
+        default: .failed
         }
     }
 
@@ -200,52 +260,6 @@ final class RegistryClient: @unchecked Sendable {
 private struct TokenResponse: Decodable {
     var token: String?
     var access_token: String?
-}
-
-/// Writes the bodies of blob downloads (data tasks without a completion handler) into
-/// their files as they arrive, and hands each task's end to its waiting caller.
-private final class BlobDownloads: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    private let lock = NSLock()
-    private var files: [Int: (fd: Int32, path: String, box: ResultBox)] = [:]
-
-    func begin(_ task: URLSessionTask, file: Int32, path: String, box: ResultBox) {
-        lock.withLock { files[task.taskIdentifier] = (file, path, box) }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard let (file, path, _) = lock.withLock({ files[dataTask.taskIdentifier] }) else { return }
-        do {
-            try data.withUnsafeBytes { try writeAll(file, $0, path: path) }
-        } catch {
-            dataTask.cancel()
-        }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        guard let (file, _, box) = lock.withLock({ files.removeValue(forKey: task.taskIdentifier) }) else { return }
-        close(file)
-        box.set(Data(), task.response, error)
-    }
-}
-
-/// Carries a URLSession completion from its queue to the waiting caller.
-private final class ResultBox: @unchecked Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var result: (Data?, URLResponse?, (any Error)?) = (nil, nil, nil)
-
-    func set(_ data: Data?, _ response: URLResponse?, _ error: (any Error)?) {
-        lock.withLock { result = (data, response, error) }
-        semaphore.signal()
-    }
-
-    func wait(seconds: Double) -> Bool {
-        semaphore.wait(timeout: .now() + seconds) == .success
-    }
-
-    func get() -> (Data?, URLResponse?, (any Error)?) {
-        lock.withLock { result }
-    }
 }
 
 /// One progress line on standard error, redrawn in place.

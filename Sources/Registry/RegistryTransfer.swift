@@ -1,40 +1,49 @@
+import HostSystem
 import Foundation
 import Images
+import AsyncHTTPClient
 
 /// `swiftlet image pull` and `push` over the OCI distribution-spec (spec.md): manifests
 /// are fetched with an `Accept` list of the OCI and Docker v2 schema 2 manifest and index
-/// types (an index is resolved to the requested platform), blobs are streamed to staging
-/// files and verified by size and digest, a failed or corrupted transfer is retried, and
-/// nothing enters the store until the whole image is present and its layers verified.
+/// types (an index is resolved to the requested platform), blobs are streamed into staging
+/// files, hashed as they are written and fsynced before they are checked by size and digest
+/// (one pass), a failed or corrupted transfer is retried, and nothing enters the store until
+/// the whole image is present and its layers verified (one more read).
 /// Push uploads missing blobs monolithically (`POST /blobs/uploads/` then `PUT ?digest=`),
 /// skipping those the registry already has (`HEAD`), then `PUT`s the manifest unchanged so
 /// its digest is preserved.
 extension ImageStore {
     @discardableResult
-    public func pull(_ name: String, platform: Platform = .linuxAMD64, options: RegistryOptions = RegistryOptions()) throws -> LoadedImage {
+    public func pull(_ name: String, platform: Platform = .linuxAMD64, options: RegistryOptions = RegistryOptions()) async throws -> LoadedImage {
         let reference = try ImageReference(parsing: name)
-        let client = RegistryClient(host: reference.host, options: options)
+        return try await HTTPClient.withHTTPClient(configuration: RegistryClient.configuration) { http in
+            try await pull(reference, platform: platform, client: RegistryClient(host: reference.host, options: options, http: http), options: options)
+        }
+    }
+
+    private func pull(_ reference: ImageReference, platform: Platform, client: RegistryClient,
+                      options: RegistryOptions) async throws -> LoadedImage {
         let scope = "repository:\(reference.path):pull"
         let ingest = try Ingest(store: store)
-        var (data, mediaType) = try fetchManifest(client, reference, reference.manifestReference, scope: scope)
+        var (data, mediaType) = try await fetchManifest(client, reference, reference.manifestReference, scope: scope)
         if let pinned = reference.digest, Digest.of(data) != pinned {
-            throw ImageError("\(reference): the registry returned a manifest whose digest is \(Digest.of(data)), not \(pinned)")
+            throw SwiftletError("\(reference): the registry returned a manifest whose digest is \(Digest.of(data)), not \(pinned)")
         }
         if MediaType.indexes.contains(mediaType) {
             let index = try decodeJSON(ImageIndex.self, from: data, what: "image index of \(reference)")
             let chosen = try index.select(platform)
-            (data, mediaType) = try fetchManifest(client, reference, chosen.digest.description, scope: scope)
+            (data, mediaType) = try await fetchManifest(client, reference, chosen.digest.description, scope: scope)
             guard Digest.of(data) == chosen.digest else {
-                throw ImageError("\(reference): manifest \(chosen.digest) arrived with digest \(Digest.of(data))")
+                throw SwiftletError("\(reference): manifest \(chosen.digest) arrived with digest \(Digest.of(data))")
             }
         }
         guard MediaType.manifests.contains(mediaType) else {
-            throw ImageError("\(reference): unsupported manifest media type '\(mediaType)'")
+            throw SwiftletError("\(reference): unsupported manifest media type '\(mediaType)'")
         }
         let manifest = try decodeJSON(ImageManifest.self, from: data, what: "manifest of \(reference)")
         try manifest.validate()
         for blob in [manifest.config] + manifest.layers where !ingest.has(blob.digest) {
-            try fetchBlob(client, reference, blob, scope: scope, into: ingest, options: options)
+            try await fetchBlob(client, reference, blob, scope: scope, into: ingest, options: options)
         }
         let descriptor = Descriptor(mediaType: mediaType, digest: try ingest.add(data, what: "manifest"), size: Int64(data.count))
         let image = try ingest.resolveImage(manifest: descriptor)
@@ -43,35 +52,40 @@ extension ImageStore {
         return LoadedImage(reference: reference, image: image)
     }
 
-    public func push(_ name: String, options: RegistryOptions = RegistryOptions()) throws {
+    public func push(_ name: String, options: RegistryOptions = RegistryOptions()) async throws {
         let reference = try ImageReference(parsing: name)
         let image = try resolve(name)
-        let client = RegistryClient(host: reference.host, options: options)
+        try await HTTPClient.withHTTPClient(configuration: RegistryClient.configuration) { http in
+            try await push(reference, image, client: RegistryClient(host: reference.host, options: options, http: http))
+        }
+    }
+
+    private func push(_ reference: ImageReference, _ image: ResolvedImage, client: RegistryClient) async throws {
         let scope = "repository:\(reference.path):pull,push"
         let base = "/v2/\(reference.path)"
         for blob in image.manifest.layers + [image.manifest.config] {
-            let head = try client.send("HEAD", "\(base)/blobs/\(blob.digest)", scope: scope)
+            let head = try await client.send(.HEAD, "\(base)/blobs/\(blob.digest)", scope: scope)
             if head.status == 200 { continue }
-            let start = try client.send("POST", "\(base)/blobs/uploads/", scope: scope, body: Data())
+            let start = try await client.send(.POST, "\(base)/blobs/uploads/", scope: scope, body: .bytes(Data()))
             guard start.status == 202, let location = start.header("Location") else {
                 throw registryError(start, "starting the upload of \(blob.digest) to \(reference.repository)")
             }
             var upload = client.absolute(location)
             upload += (upload.contains("?") ? "&" : "?") + "digest=\(blob.digest)"
-            let put = try client.send("PUT", upload, scope: scope, headers: ["Content-Type": "application/octet-stream"],
-                                      bodyFile: store.blobPath(blob.digest))
+            let put = try await client.send(.PUT, upload, scope: scope, headers: ["Content-Type": "application/octet-stream"],
+                                            body: .file(store.blobPath(blob.digest), size: blob.size))
             guard put.status == 201 else { throw registryError(put, "uploading \(blob.digest) to \(reference.repository)") }
         }
         let manifest = try store.readBlob(image.manifestDescriptor.digest)
         let mediaType = image.manifest.mediaType ?? image.manifestDescriptor.mediaType
-        let put = try client.send("PUT", "\(base)/manifests/\(reference.manifestReference)", scope: scope,
-                                  headers: ["Content-Type": mediaType], body: manifest)
+        let put = try await client.send(.PUT, "\(base)/manifests/\(reference.manifestReference)", scope: scope,
+                                        headers: ["Content-Type": mediaType], body: .bytes(manifest))
         guard put.status == 201 else { throw registryError(put, "uploading the manifest of \(reference)") }
     }
 
     private func fetchManifest(_ client: RegistryClient, _ reference: ImageReference, _ tagOrDigest: String,
-                               scope: String) throws -> (Data, String) {
-        let response = try client.send("GET", "/v2/\(reference.path)/manifests/\(tagOrDigest)", scope: scope,
+                               scope: String) async throws -> (Data, String) {
+        let response = try await client.send(.GET, "/v2/\(reference.path)/manifests/\(tagOrDigest)", scope: scope,
                                        headers: ["Accept": MediaType.acceptedManifests.joined(separator: ", ")])
         guard response.status == 200 else { throw registryError(response, "fetching manifest \(reference.repository):\(tagOrDigest)") }
         let declared = response.header("Content-Type")?.split(separator: ";").first.map {
@@ -85,35 +99,49 @@ extension ImageStore {
         return (response.body, mediaType)
     }
 
+    /// Streams one blob into a staged writer (hashing as it goes), retrying a dropped or
+    /// corrupted transfer; an HTTP client error (4xx) is not retried.
     private func fetchBlob(_ client: RegistryClient, _ reference: ImageReference, _ blob: Descriptor, scope: String,
-                           into ingest: Ingest, options: RegistryOptions) throws {
+                           into ingest: Ingest, options: RegistryOptions) async throws {
         var attempt = 0
         while true {
-            let file = ingest.scratchPath()
+            let what = "blob \(blob.digest) of \(reference)"
             do {
-                let response = try client.send("GET", "/v2/\(reference.path)/blobs/\(blob.digest)", scope: scope, download: file)
-                guard response.status == 200 else {
-                    throw registryError(response, "fetching blob \(blob.digest) of \(reference)")
+                let writer = try ingest.makeWriter()
+                let response = try await client.download("/v2/\(reference.path)/blobs/\(blob.digest)", scope: scope,
+                                                         progressLabel: String(blob.digest.description.prefix(19))) { buffer in
+                    try buffer.withUnsafeReadableBytes { try writer.write($0) }
+                    guard writer.count <= blob.size else {
+                        throw SwiftletError("\(what): more than the \(blob.size) bytes its descriptor gives", code: .io)
+                    }
                 }
-                try ingest.stageFile(file, expecting: blob.digest, size: blob.size, what: "blob \(blob.digest) of \(reference)")
+                guard response.status == 200 else { throw registryError(response, "fetching \(what)") }
+                try ingest.accept(writer, expecting: blob.digest, size: blob.size, what: what)
                 return
-            } catch let error as ImageError where !error.message.contains("HTTP 4") {
+            } catch let error as SwiftletError where Self.isRetryable(error) {
                 guard attempt < options.retries else {
-                    throw ImageError.wrap(error, "pulling blob \(blob.digest) of \(reference) failed after \(attempt + 1) attempts")
+                    throw error.adding(context: "pulling blob \(blob.digest) of \(reference) failed after \(attempt + 1) attempts")
                 }
                 attempt += 1
                 if options.progress {
-                    FileHandle.standardError.write(Data("retrying (\(attempt)/\(options.retries)): \(error.message)\n".utf8))
+                    FileHandle.standardError.write(Data("retrying (\(attempt)/\(options.retries)): \(error)\n".utf8))
                 }
-                Thread.sleep(forTimeInterval: 0.2 * Double(attempt))
+                try await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
     }
 
-    private func registryError(_ response: RegistryClient.Response, _ what: String) -> ImageError {
+    /// Whether a failed blob transfer is worth repeating: not when the registry refused
+    /// the request (an HTTP client error).
+    private static func isRetryable(_ error: SwiftletError) -> Bool {
+        ![.invalidArgument, .notFound, .permissionDenied, .conflict].contains(error.code)
+    }
+
+    private func registryError(_ response: RegistryClient.Response, _ what: String) -> SwiftletError {
         let details = (try? JSONDecoder().decode(RegistryErrors.self, from: response.body))?.errors
             .map { "\($0.code): \($0.message ?? "")" }.joined(separator: "; ")
-        return ImageError("\(what): HTTP \(response.status)\(details.map { " (\($0))" } ?? "")")
+        return SwiftletError("\(what): HTTP \(response.status)\(details.map { " (\($0))" } ?? "")",
+                             code: RegistryClient.statusCode(response.status))
     }
 }
 

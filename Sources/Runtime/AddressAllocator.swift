@@ -29,7 +29,7 @@ struct AddressAllocator: Sendable {
             if let held = table[id] { return held }
             let taken = Set(table.values.map(\.value))
             guard let free = subnet.containerAddresses.first(where: { !taken.contains($0) }) else {
-                throw RuntimeError("no free address left in \(subnet) on \(name): \(table.count) containers hold one each; stop or remove one")
+                throw SwiftletError("no free address left in \(subnet) on \(name): \(table.count) containers hold one each; stop or remove one")
             }
             table[id] = IPv4Address(free)
             return IPv4Address(free)
@@ -59,10 +59,10 @@ struct AddressAllocator: Sendable {
         let result = try body(&table)
         if table != before {
             for (id, address) in table where !subnet.contains(address) {
-                throw RuntimeError("\(tablePath): \(address) of \(id) is outside \(subnet)")
+                throw SwiftletError("\(tablePath): \(address) of \(id) is outside \(subnet)")
             }
             let bytes = Array(try encode(table))
-            try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: tablePath) }
+            try AtomicFile.write(bytes, to: tablePath)
         }
         return result
     }

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import Foundation
 import Synchronization
@@ -46,7 +47,7 @@ final class AgentSession: ContainerProcess {
             let asked = ContinuousClock.now
             let reception = Result { try channel.receive() }
             if case .failure = reception, ContinuousClock.now - asked >= .seconds(Self.helloTimeout) {
-                throw RuntimeError("the guest agent did not answer within \(Self.helloTimeout) s")
+                throw SwiftletError("the guest agent did not answer within \(Self.helloTimeout) s")
             }
             let answer = try reception.get()
             UnixSocket.setTimeout(fd, seconds: 0, for: [SO_RCVTIMEO])
@@ -54,14 +55,14 @@ final class AgentSession: ContainerProcess {
             case .hello(let version) where version == AgentProtocol.version:
                 break
             case .failed(let status, let message):
-                throw RuntimeError("the guest agent refused the session: \(message)", code: status)
+                throw SwiftletError("the guest agent refused the session: \(message)", code: .init(exitStatus: status))
             case let reply:
-                throw RuntimeError("the guest agent answered hello with \(reply.map { "\($0)" } ?? "end of stream")")
+                throw SwiftletError("the guest agent answered hello with \(reply.map { "\($0)" } ?? "end of stream")")
             }
             try channel.send(request)
-        } catch let error as AgentProtocolError {
+        } catch let error as SwiftletError {
             channel.close()
-            throw RuntimeError("guest agent session: \(error)")
+            throw SwiftletError("guest agent session: \(error)")
         } catch {
             channel.close()
             throw error
@@ -115,7 +116,7 @@ final class AgentSession: ContainerProcess {
         do {
             try channel.send(.signal(signal))
         } catch {
-            throw RuntimeError("cannot deliver signal \(signal) to the guest agent: \(error)")
+            throw SwiftletError("cannot deliver signal \(signal) to the guest agent: \(error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -36,7 +37,7 @@ struct Cgroup: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw RuntimeError("cannot create cgroup \(directory): \(error.localizedDescription)")
+                throw SwiftletError("cannot create cgroup \(directory): \(error.localizedDescription)")
             }
         }
         try group.apply(limits)
@@ -78,7 +79,7 @@ struct Cgroup: Sendable {
 
     private func set(_ controller: String, _ name: String, _ value: String) throws {
         guard let path = file(controller, name) else {
-            throw RuntimeError("the \(controller) cgroup controller is not available on this host")
+            throw SwiftletError("the \(controller) cgroup controller is not available on this host")
         }
         try Cgroup.write(value, to: path)
     }

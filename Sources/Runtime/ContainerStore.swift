@@ -27,7 +27,7 @@ public struct ContainerBundle: Sendable {
 
     func writeConfig(_ config: ContainerConfig) throws {
         let bytes = Array(try encode(config))
-        try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: configPath) }
+        try AtomicFile.write(bytes, to: configPath)
     }
 
     func readState() throws -> ContainerState {
@@ -44,7 +44,7 @@ public struct ContainerBundle: Sendable {
         var state = FileManager.default.fileExists(atPath: statePath) ? try readState() : ContainerState()
         try change(&state)
         let bytes = Array(try encode(state))
-        try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: statePath) }
+        try AtomicFile.write(bytes, to: statePath)
         return state
     }
 }
@@ -94,7 +94,7 @@ func encode<T: Encodable>(_ value: T) throws -> Data {
     do {
         return try encoder.encode(value)
     } catch {
-        throw RuntimeError("cannot encode \(T.self): \(error)")
+        throw SwiftletError("cannot encode \(T.self): \(error)")
     }
 }
 
@@ -104,7 +104,7 @@ func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> 
     do {
         return try decoder.decode(type, from: data)
     } catch {
-        throw RuntimeError("\(what) is not valid: \(error)")
+        throw SwiftletError("\(what) is not valid: \(error)")
     }
 }
 
@@ -118,7 +118,7 @@ struct ContainerStore: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw RuntimeError("cannot create \(directory): \(error.localizedDescription)")
+            throw SwiftletError("cannot create \(directory): \(error.localizedDescription)")
         }
     }
 
@@ -151,8 +151,8 @@ struct ContainerStore: Sendable {
         if let exact = configs.first(where: { $0.id == reference || $0.name == name }) { return exact }
         let matches = configs.filter { $0.id.hasPrefix(reference) }
         if matches.count == 1 { return matches[0] }
-        if matches.count > 1 { throw RuntimeError("multiple IDs found with provided prefix: \(reference)") }
-        throw RuntimeError("No such container: \(reference)", code: 1)
+        if matches.count > 1 { throw SwiftletError("multiple IDs found with provided prefix: \(reference)") }
+        throw SwiftletError("No such container: \(reference)", code: .notFound)
     }
 
     static func newID() -> String {

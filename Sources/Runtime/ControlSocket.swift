@@ -19,7 +19,7 @@ final class ControlSocket: Sendable {
         unlink(path)
         listener = try UnixSocket.make()
         do {
-            try host { () throws(SystemCallError) in try UnixSocketAddress(path).bind(listener) }
+            try UnixSocketAddress(path).bind(listener)
             try sys("listen \(path)") { listen(listener, 8) }
         } catch {
             Glibc.close(listener)
@@ -61,16 +61,16 @@ final class ControlSocket: Sendable {
         let fd = try UnixSocket.make()
         defer { Glibc.close(fd) }
         UnixSocket.setTimeout(fd, seconds: replyTimeout, for: [SO_RCVTIMEO, SO_SNDTIMEO])
-        try host { () throws(SystemCallError) in try UnixSocketAddress(path).connect(fd) }
+        try UnixSocketAddress(path).connect(fd)
         let value = UInt32(bitPattern: signal)
         var request: [UInt8] = [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
         try sys("send to \(path)") { send(fd, &request, 4, Int32(MSG_NOSIGNAL)) }
         var reply = [UInt8](repeating: 1, count: 1)
         guard UnixSocket.readFully(fd, &reply) else {
-            throw RuntimeError("the container's monitor did not answer a request for signal \(signal) (it stopped, or took over \(replyTimeout) s)")
+            throw SwiftletError("the container's monitor did not answer a request for signal \(signal) (it stopped, or took over \(replyTimeout) s)")
         }
         guard reply[0] == 0 else {
-            throw RuntimeError("the container's monitor could not deliver signal \(signal)")
+            throw SwiftletError("the container's monitor could not deliver signal \(signal)")
         }
     }
 }

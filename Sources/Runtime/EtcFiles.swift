@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 #if canImport(Glibc)
 import Glibc
@@ -30,8 +31,10 @@ enum EtcFiles {
                 try sys("chmod \(etc)") { chmod(etc, image.st_mode & 0o7777) }
             }
         }
-        if let failure = ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description) {
-            throw RuntimeError("cannot write the container's /etc: \(failure.call) failed", errno: failure.errno)
+        do {
+            try ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description)
+        } catch {
+            throw error.adding(context: "cannot write the container's /etc")
         }
         if let root = idMapping?.hostIDs(uid: 0, gid: 0) {
             for name in ContainerEtcFiles.names {

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import Images
 #if canImport(Glibc)
@@ -36,7 +37,7 @@ enum Ext4Image {
             if emptyRoot { try runTool("debugfs", ["-w", "-R", "rmdir lost+found", path], what: "emptying \(path)") }
         } catch {
             unlink(path)
-            throw RuntimeError("\(error)")
+            throw SwiftletError("\(error)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import Images
 #if canImport(Glibc)
@@ -75,7 +76,7 @@ enum HostLinks {
     static func ipTool() throws -> String {
         let candidates = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw RuntimeError("--network bridge needs the ip tool (iproute2), not found in \(candidates.joined(separator: ", ")); use --network none")
+            throw SwiftletError("--network bridge needs the ip tool (iproute2), not found in \(candidates.joined(separator: ", ")); use --network none")
         }
         return path
     }
@@ -83,10 +84,10 @@ enum HostLinks {
     private static func ip(_ arguments: [String], what: String) throws {
         do {
             try runTool(try ipTool(), arguments, what: what)
-        } catch let error as RuntimeError {
+        } catch let error as SwiftletError {
             throw error
         } catch {
-            throw RuntimeError("\(error)")
+            throw SwiftletError("\(error)")
         }
     }
 }

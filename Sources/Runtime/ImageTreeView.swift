@@ -1,3 +1,4 @@
+import HostSystem
 import CLinux
 import ChildProcess
 import Foundation
@@ -31,7 +32,7 @@ struct ImageTreeView {
             }
             let error = errno
             guard [EINVAL, ENOSYS, EPERM, EOPNOTSUPP].contains(error) else {
-                throw RuntimeError("cannot map the image's tree for the user namespace: \(step.map { String(cString: $0) } ?? "")",
+                throw SwiftletError("cannot map the image's tree for the user namespace: \(step.map { String(cString: $0) } ?? "")",
                                    errno: error)
             }
         }
@@ -54,12 +55,12 @@ struct ImageTreeView {
         let result = try ChildProcess.run(["cp", "-a", "--reflink=auto", tree, partial])
         guard result.status == 0 else {
             try? FileManager.default.removeItem(atPath: partial)
-            throw RuntimeError("cannot copy the image's tree for the user namespace: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw SwiftletError("cannot copy the image's tree for the user namespace: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         guard sl_shift_tree_owners(partial, mapping.hostUID, mapping.hostGID, mapping.size) == 0 else {
             let error = errno
             try? FileManager.default.removeItem(atPath: partial)
-            throw RuntimeError("cannot shift the owners of \(partial)", errno: error)
+            throw SwiftletError("cannot shift the owners of \(partial)", errno: error)
         }
         try sys("rename \(partial)") { rename(partial, copy) }
         return copy
@@ -71,7 +72,7 @@ extension IDMapping {
     func write(toProcess pid: pid_t) throws {
         var step: UnsafePointer<CChar>?
         guard sl_write_id_maps(pid, uidMap, gidMap, &step) == 0 else {
-            throw RuntimeError("cannot map the user namespace of \(pid): \(step.map { String(cString: $0) } ?? "")", errno: errno)
+            throw SwiftletError("cannot map the user namespace of \(pid): \(step.map { String(cString: $0) } ?? "")", errno: errno)
         }
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import CLinux
 import Foundation
 #if canImport(Glibc)
@@ -43,7 +44,7 @@ extension Runtime {
         let config = try containers.find(reference)
         let state = try refreshedState(config)
         guard state.status == .running else {
-            throw RuntimeError("Cannot kill container: \(reference): container \(config.id) is not running", code: 1)
+            throw SwiftletError("Cannot kill container: \(reference): container \(config.id) is not running", code: .conflict)
         }
         try Runtime.backend(config.isolation).signal(config, state: state, signal)
     }
@@ -89,7 +90,7 @@ extension Runtime {
             return try refreshedState(config).exitCode ?? 0
         } catch {
             if bundle.exists { throw error }
-            throw RuntimeError("No such container: \(reference)", code: 1)
+            throw SwiftletError("No such container: \(reference)", code: .notFound)
         }
     }
 
@@ -123,9 +124,9 @@ extension Runtime {
         let config = try containers.find(reference)
         let state = try refreshedState(config)
         guard state.status == .running else {
-            throw RuntimeError("container \(config.id) is not running", code: 1)
+            throw SwiftletError("container \(config.id) is not running", code: .conflict)
         }
-        guard !options.command.isEmpty else { throw RuntimeError("no command specified") }
+        guard !options.command.isEmpty else { throw SwiftletError("no command specified") }
         var process = config.process
         process.args = options.command
         for entry in options.env where entry.contains("=") { ProcessMerge.set(entry, in: &process.env) }

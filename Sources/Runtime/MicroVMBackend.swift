@@ -39,23 +39,23 @@ struct MicroVMBackend: IsolationBackend {
 
     func validate(_ options: CreateOptions) throws {
         if case .auto = options.security.userNamespace {
-            throw RuntimeError("--userns=auto is not supported with --isolation microvm (the container's root is confined by its own VM kernel)")
+            throw SwiftletError("--userns=auto is not supported with --isolation microvm (the container's root is confined by its own VM kernel)")
         }
         try Self.checkHost()
         _ = try GuestFiles.locate(executable: Self.executable())
         if options.limits.pids != nil {
-            throw RuntimeError("--pids-limit is not supported with --isolation microvm (the VM's own kernel has no limit set by the host)")
+            throw SwiftletError("--pids-limit is not supported with --isolation microvm (the VM's own kernel has no limit set by the host)")
         }
         let sources = options.volumes.map { String($0.prefix { $0 != ":" }) }
         if let directory = sources.first(where: { $0.hasPrefix("/") }) {
-            throw RuntimeError("bind mounts of host directories (\(directory)) are not supported with --isolation microvm; use a named volume")
+            throw SwiftletError("bind mounts of host directories (\(directory)) are not supported with --isolation microvm; use a named volume")
         }
         let names = sources
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            throw RuntimeError("volume \(repeated) is mounted twice; a microVM container can mount a volume once")
+            throw SwiftletError("volume \(repeated) is mounted twice; a microVM container can mount a volume once")
         }
         guard names.count + 2 <= MicroVMLaunch.maximumDisks else {
-            throw RuntimeError("a microVM container can mount at most \(MicroVMLaunch.maximumDisks - 2) volumes")
+            throw SwiftletError("a microVM container can mount at most \(MicroVMLaunch.maximumDisks - 2) volumes")
         }
     }
 
@@ -67,7 +67,7 @@ struct MicroVMBackend: IsolationBackend {
     static func checkHost() throws {
         let kvm = HostKVM.detect()
         guard kvm.runsLinuxGuests else {
-            throw RuntimeError("cannot run microVM containers on this host: \(kvm.summary); use --isolation namespace")
+            throw SwiftletError("cannot run microVM containers on this host: \(kvm.summary); use --isolation namespace")
         }
     }
 
@@ -79,10 +79,10 @@ struct MicroVMBackend: IsolationBackend {
         do {
             try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
         } catch {
-            throw RuntimeError("cannot create \(run): \(error.localizedDescription)")
+            throw SwiftletError("cannot create \(run): \(error.localizedDescription)")
         }
         let volumes = try config.mounts.map { mount in
-            guard let image = mount.image else { throw RuntimeError("\(mount.source) is not a named volume") }
+            guard let image = mount.image else { throw SwiftletError("\(mount.source) is not a named volume") }
             return (path: image, readOnly: mount.readOnly)
         }
         var launch = MicroVMLaunch(files: files, limits: config.limits, rootfs: config.rootfs,
@@ -116,7 +116,7 @@ struct MicroVMBackend: IsolationBackend {
                                    prefix: UInt8(network.prefix), gateway: network.gateway.description)
                 },
                 confinement: confinement.root, writableSysfs: confinement.privileged,
-                tmpfs: try security.tmpfs.map { mount throws(RuntimeError) in
+                tmpfs: try security.tmpfs.map { mount throws(SwiftletError) in
                     let arguments = try mount.mountArguments()
                     return TmpfsSetup(target: mount.destination, flags: UInt64(arguments.flags), data: arguments.data)
                 },
@@ -147,14 +147,14 @@ struct MicroVMBackend: IsolationBackend {
     func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32],
               tty: Bool, terminalSize: winsize?) throws -> any ContainerProcess {
         guard state.status == .running, let pid = state.pid else {
-            throw RuntimeError("container \(config.id) is not running")
+            throw SwiftletError("container \(config.id) is not running")
         }
         let socket = "\(Self.runDirectory(config.id))/vsock.sock"
         let fd: Int32
         do {
             fd = try VsockUnixConnector.connect(udsPath: socket, port: AgentProtocol.agentPort, timeout: .seconds(5))
         } catch {
-            throw RuntimeError("cannot reach the agent of container \(config.id): \(error)")
+            throw SwiftletError("cannot reach the agent of container \(config.id): \(error)")
         }
         let confinement = try ContainerConfinement(config.security ?? SecurityOptions())
         return try AgentSession(fd: fd, request: .exec(processStart(process, tty: tty, size: terminalSize,
@@ -164,7 +164,7 @@ struct MicroVMBackend: IsolationBackend {
 
     func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws {
         guard state.status == .running else {
-            throw RuntimeError("container \(config.id) is not running", code: 1)
+            throw SwiftletError("container \(config.id) is not running", code: .conflict)
         }
         try ControlSocket.request(signal, path: "\(Self.runDirectory(config.id))/control.sock")
     }
@@ -193,7 +193,7 @@ struct MicroVMBackend: IsolationBackend {
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard result == 0 else { throw RuntimeError("cannot start \(arguments[0])", errno: result) }
+        guard result == 0 else { throw SwiftletError("cannot start \(arguments[0])", errno: result) }
         return pid
     }
 
@@ -207,11 +207,11 @@ struct MicroVMBackend: IsolationBackend {
             } catch {
                 var status: Int32 = 0
                 if waitpid(vmm, &status, WNOHANG) == vmm {
-                    throw RuntimeError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(WaitStatus.exitCode(status)); "
+                    throw SwiftletError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(WaitStatus.exitCode(status)); "
                                        + "its console \(console) ends: \(Self.lastLines(of: console))")
                 }
                 if ContinuousClock.now >= deadline {
-                    throw RuntimeError("the microVM's agent did not answer within \(Self.bootTimeout) (see \(console)): \(error)")
+                    throw SwiftletError("the microVM's agent did not answer within \(Self.bootTimeout) (see \(console)): \(error)")
                 }
             }
         }

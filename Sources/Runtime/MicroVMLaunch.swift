@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import Units
 import VMLaunch
@@ -32,7 +33,7 @@ struct GuestFiles: Equatable {
         let directory = (executable as NSString).deletingLastPathComponent
         let vmm = "\(directory)/swiftlet-vmm"
         guard access(vmm, X_OK) == 0 else {
-            throw RuntimeError("cannot run microVM containers: \(vmm) is missing (build it with `swift build`)")
+            throw SwiftletError("cannot run microVM containers: \(vmm) is missing (build it with `swift build`)")
         }
         let images = imagesDirectory(executableDirectory: directory, environment: environment)
         let kernels = kernelNames.map { name in "\(images)/\(name)" }
@@ -41,7 +42,7 @@ struct GuestFiles: Equatable {
         let builders = [(files.kernel, "guest-images/build"),
                         (files.initramfs, "guest-images/build-container-initramfs --init .build/debug/swiftlet-init")]
         for (path, builder) in builders where access(path, R_OK) != 0 {
-            throw RuntimeError("cannot run microVM containers: \(path) is missing (build it with \(builder), or set SWIFTLET_GUEST_IMAGES)")
+            throw SwiftletError("cannot run microVM containers: \(path) is missing (build it with \(builder), or set SWIFTLET_GUEST_IMAGES)")
         }
         return files
     }

@@ -1,3 +1,4 @@
+import HostSystem
 import CLinux
 import Foundation
 #if canImport(Glibc)
@@ -64,8 +65,8 @@ struct Monitor {
                 throw error
             }
         } catch {
-            let failure = RuntimeError.wrap(error, "cannot start container \(config.id)")
-            return finish(code: failure.code, error: failure.description, attached: attached, log: log)
+            let failure = error as? SwiftletError ?? .wrap(error, "cannot start container \(config.id)")
+            return finish(code: failure.code.exitStatus, error: failure.description, attached: attached, log: log)
         }
         _ = try? bundle.updateState { state in
             state = ContainerState()

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import CLinux
 import Foundation
@@ -35,7 +36,7 @@ struct NamespaceBackend: IsolationBackend {
 
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
                network: NetworkAttachment?) throws -> any ContainerProcess {
-        let user = try ResolvedUser.resolveForRuntime(config.process.user,
+        let user = try ResolvedUser.resolve(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
         try EtcFiles.write(upper: bundle.path("upper"), lower: config.rootfs, hostname: config.hostname,
@@ -92,10 +93,10 @@ struct NamespaceBackend: IsolationBackend {
     func exec(_ config: ContainerConfig, state: ContainerState, process: ProcessSpec, stdio: [Int32],
               tty: Bool, terminalSize: winsize?) throws -> any ContainerProcess {
         guard state.status == .running, let pid = state.pid else {
-            throw RuntimeError("container \(config.id) is not running")
+            throw SwiftletError("container \(config.id) is not running")
         }
         let root = "/proc/\(pid)/root"
-        let user = try ResolvedUser.resolveForRuntime(process.user,
+        let user = try ResolvedUser.resolve(process.user,
                                             passwd: (try? String(contentsOfFile: "\(root)/etc/passwd", encoding: .utf8)) ?? "",
                                             group: (try? String(contentsOfFile: "\(root)/etc/group", encoding: .utf8)) ?? "")
         var fds: [Int32] = []
@@ -118,7 +119,7 @@ struct NamespaceBackend: IsolationBackend {
 
     func signal(_ config: ContainerConfig, state: ContainerState, _ signal: Int32) throws {
         guard state.status == .running, let pid = state.pid else {
-            throw RuntimeError("container \(config.id) is not running", code: 1)
+            throw SwiftletError("container \(config.id) is not running", code: .conflict)
         }
         let pidfd = try sys("pidfd_open \(pid)") { sl_pidfd_open(pid) }
         defer { close(pidfd) }
@@ -160,7 +161,7 @@ struct NamespaceBackend: IsolationBackend {
         if pid < 0 {
             let error = errno
             close(sync[1])
-            throw RuntimeError("cannot clone the container process", errno: error)
+            throw SwiftletError("cannot clone the container process", errno: error)
         }
         do {
             try cgroup.add(pid)
@@ -204,13 +205,13 @@ private final class CArena {
     deinit { allocations.forEach { free($0) } }
 
     func string(_ text: String) throws -> UnsafePointer<CChar> {
-        guard let copy = strdup(text) else { throw RuntimeError("out of memory") }
+        guard let copy = strdup(text) else { throw SwiftletError("out of memory") }
         allocations.append(UnsafeMutableRawPointer(copy))
         return UnsafePointer(copy)
     }
 
     func allocate<T>(_ type: T.Type, count: Int) throws -> UnsafeMutablePointer<T> {
-        guard let raw = calloc(max(count, 1), MemoryLayout<T>.stride) else { throw RuntimeError("out of memory") }
+        guard let raw = calloc(max(count, 1), MemoryLayout<T>.stride) else { throw SwiftletError("out of memory") }
         allocations.append(raw)
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
     }

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import Foundation
 import Images
@@ -24,7 +25,7 @@ enum ProcessMerge {
         }
         if !options.command.isEmpty { cmd = options.command }
         let args = entrypoint + cmd
-        guard !args.isEmpty else { throw RuntimeError("no command specified") }
+        guard !args.isEmpty else { throw SwiftletError("no command specified") }
 
         var env = image?.Env ?? []
         for entry in options.env {
@@ -41,7 +42,7 @@ enum ProcessMerge {
         var cwd = options.workingDir ?? image?.WorkingDir ?? "/"
         if cwd.isEmpty { cwd = "/" }
         guard cwd.hasPrefix("/") else {
-            throw RuntimeError("the working directory '\(cwd)' is invalid, it needs to be an absolute path")
+            throw SwiftletError("the working directory '\(cwd)' is invalid, it needs to be an absolute path")
         }
         return ProcessSpec(args: args, env: env, cwd: cwd, user: options.user ?? image?.User ?? "")
     }
@@ -53,18 +54,6 @@ enum ProcessMerge {
             env[index] = entry
         } else {
             env.append(entry)
-        }
-    }
-}
-
-extension ResolvedUser {
-    /// `resolve(_:passwd:group:)` (AgentProtocol) with a failed lookup as the runtime's
-    /// error, exit status 126 as Docker's.
-    static func resolveForRuntime(_ spec: String, passwd: String, group: String) throws -> ResolvedUser {
-        do {
-            return try resolve(spec, passwd: passwd, group: group)
-        } catch {
-            throw RuntimeError(error.message, code: error.status)
         }
     }
 }

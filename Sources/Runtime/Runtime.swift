@@ -46,7 +46,7 @@ public final class Runtime: Sendable {
             image = try images.resolve(options.image)
             imageRoot = try backend.imageRoot(options.image, in: images)
         } catch {
-            throw RuntimeError("Unable to use image '\(options.image)': \(error)")
+            throw SwiftletError("Unable to use image '\(options.image)': \(error)")
         }
         return try containers.whileCreating {
             try create(options, backend: backend, image: image, imageRoot: imageRoot, mounts: mounts)
@@ -60,10 +60,10 @@ public final class Runtime: Sendable {
         let existing = containers.all()
         if let name = options.name {
             guard (try? ContainerName.validate(name)) == name else {
-                throw RuntimeError("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+                throw SwiftletError("Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             }
             if let owner = existing.first(where: { $0.name == name }) {
-                throw RuntimeError("Conflict. The container name \"/\(name)\" is already in use by container \"\(owner.id)\". You have to remove (or rename) that container to be able to reuse that name.")
+                throw SwiftletError("Conflict. The container name \"/\(name)\" is already in use by container \"\(owner.id)\". You have to remove (or rename) that container to be able to reuse that name.", code: .conflict)
             }
         }
         let id = ContainerStore.newID()
@@ -112,7 +112,7 @@ public final class Runtime: Sendable {
         let bundle = containers.bundle(config.id)
         let state = try refreshedState(config)
         if state.status == .running {
-            if attach { throw RuntimeError("container \(config.id) is already running") }
+            if attach { throw SwiftletError("container \(config.id) is already running", code: .conflict) }
             return nil
         }
         var ready: [Int32] = [-1, -1]
@@ -130,7 +130,7 @@ public final class Runtime: Sendable {
         close(ready[0])
         guard attach else {
             let after = try bundle.readState()
-            if after.status == .exited, let error = after.error { throw RuntimeError(error, code: after.exitCode ?? 125) }
+            if after.status == .exited, let error = after.error { throw SwiftletError(error, code: .init(exitStatus: after.exitCode ?? 125)) }
             return nil
         }
         let forwarders = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2].map { number in
@@ -180,14 +180,14 @@ public final class Runtime: Sendable {
         SpawnSignals.reset(&attributes)
         let shim = "\((executable as NSString).deletingLastPathComponent)/swiftlet-shim"
         guard access(shim, X_OK) == 0 else {
-            throw RuntimeError("cannot start the container monitor: \(shim) is missing (build it with `swift build`)")
+            throw SwiftletError("cannot start the container monitor: \(shim) is missing (build it with `swift build`)")
         }
         let arguments = [shim, "--root", root] + (attach ? ["--attached"] : []) + [id]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, shim, &actions, &attributes, &argv, environ)
-        guard result == 0 else { throw RuntimeError("cannot start the container monitor \(shim)", errno: result) }
+        guard result == 0 else { throw SwiftletError("cannot start the container monitor \(shim)", errno: result) }
         return pid
     }
 
@@ -199,7 +199,7 @@ public final class Runtime: Sendable {
         do {
             if try refreshedState(config).status == .running {
                 guard force else {
-                    throw RuntimeError("You cannot remove a running container \(config.id). Stop the container before attempting removal or force remove", code: 1)
+                    throw SwiftletError("You cannot remove a running container \(config.id). Stop the container before attempting removal or force remove", code: .conflict)
                 }
                 try killAndWait(config)
             }
@@ -219,13 +219,13 @@ public final class Runtime: Sendable {
         let removing = "\(containers.directory)/.removing-\(config.id)-\(getpid())"
         if rename(directory, removing) < 0 {
             if errno == ENOENT { return }
-            throw RuntimeError("cannot remove container \(config.id)", errno: errno)
+            throw SwiftletError("cannot remove container \(config.id)", errno: errno)
         }
         network.disconnect(config)
         do {
             try FileManager.default.removeItem(atPath: removing)
         } catch {
-            throw RuntimeError("cannot remove container \(config.id): \(error.localizedDescription)")
+            throw SwiftletError("cannot remove container \(config.id): \(error.localizedDescription)")
         }
     }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import Foundation
 
@@ -35,7 +36,7 @@ public struct SecurityOptions: Codable, Equatable, Sendable {
     public init() {}
 
     /// Applies one `--security-opt` value (Docker's syntax: `key=value`, or the older `key:value`).
-    public mutating func apply(securityOpt text: String) throws(RuntimeError) {
+    public mutating func apply(securityOpt text: String) throws(SwiftletError) {
         let separator = text.firstIndex(where: { $0 == "=" || $0 == ":" })
         let key = separator.map { String(text[..<$0]) } ?? text
         let value = separator.map { String(text[text.index(after: $0)...]) }
@@ -48,21 +49,21 @@ public struct SecurityOptions: Codable, Equatable, Sendable {
             seccomp = .unconfined
         case ("seccomp", let path?) where !path.isEmpty:
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw RuntimeError("opening seccomp profile (\(path)) failed: \(String(cString: strerror(errno)))")
+                throw SwiftletError("opening seccomp profile (\(path)) failed: \(String(cString: strerror(errno)))")
             }
             let text = String(decoding: data, as: UTF8.self)
             _ = try SeccompProfile(json: Array(data), source: path)
             seccomp = .profile(text)
         default:
-            throw RuntimeError("invalid --security-opt: \"\(text)\" (supported: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false])")
+            throw SwiftletError("invalid --security-opt: \"\(text)\" (supported: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false])", code: .invalidArgument)
         }
     }
 
     /// Checks what `apply` cannot: capability names, sysctl keys, and a user namespace
     /// with `--privileged` (host devices cannot be made inside one).
-    public func validate() throws(RuntimeError) {
+    public func validate() throws(SwiftletError) {
         if privileged, case .auto = userNamespace {
-            throw RuntimeError("--privileged cannot be combined with --userns=auto (use --userns=host)")
+            throw SwiftletError("--privileged cannot be combined with --userns=auto (use --userns=host)")
         }
         _ = try adjustedCapabilities()
         for sysctl in sysctls { try sysctl.validate() }
@@ -70,11 +71,11 @@ public struct SecurityOptions: Codable, Equatable, Sendable {
 
     /// Docker's default capability set with `capAdd` and `capDrop` applied (what a
     /// container that is not privileged holds).
-    func adjustedCapabilities() throws(RuntimeError) -> Capabilities {
+    func adjustedCapabilities() throws(SwiftletError) -> Capabilities {
         do {
             return try Capabilities.resolve(base: .dockerDefault, add: capAdd, drop: capDrop)
         } catch {
-            throw RuntimeError(error.description)
+            throw SwiftletError(error.description)
         }
     }
 }
@@ -87,10 +88,10 @@ public struct TmpfsMount: Codable, Equatable, Sendable {
     public var options: [String]
 
     /// Parses `PATH[:OPTIONS]`.
-    public init(parsing text: String) throws(RuntimeError) {
+    public init(parsing text: String) throws(SwiftletError) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard let path = parts.first, path.hasPrefix("/"), path != "/", !path.split(separator: "/").contains("..") else {
-            throw RuntimeError("invalid --tmpfs \"\(text)\": the path must be absolute, not / and without ..")
+            throw SwiftletError("invalid --tmpfs \"\(text)\": the path must be absolute, not / and without ..", code: .invalidArgument)
         }
         destination = path
         options = parts.count > 1 ? parts[1].split(separator: ",").map(String.init) : []
@@ -109,7 +110,7 @@ public struct TmpfsMount: Codable, Equatable, Sendable {
     private static let dataOptions: Set<String> = ["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks"]
 
     /// The mount(2) flags and tmpfs data string.
-    public func mountArguments() throws(RuntimeError) -> (flags: UInt, data: String) {
+    public func mountArguments() throws(SwiftletError) -> (flags: UInt, data: String) {
         var flags = UInt(MS_NOEXEC | MS_NOSUID | MS_NODEV)
         var data: [String] = []
         for option in options {
@@ -119,7 +120,7 @@ public struct TmpfsMount: Codable, Equatable, Sendable {
                       Self.dataOptions.contains(String(key)) {
                 data.append(option)
             } else {
-                throw RuntimeError("invalid --tmpfs option \"\(option)\" for \(destination)")
+                throw SwiftletError("invalid --tmpfs option \"\(option)\" for \(destination)", code: .invalidArgument)
             }
         }
         return (flags, data.joined(separator: ","))
@@ -138,22 +139,22 @@ public struct Sysctl: Codable, Equatable, Sendable {
         "kernel.shmmni", "kernel.shm_rmid_forced",
     ]
 
-    public init(parsing text: String) throws(RuntimeError) {
+    public init(parsing text: String) throws(SwiftletError) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-            throw RuntimeError("invalid --sysctl \"\(text)\": use KEY=VALUE")
+            throw SwiftletError("invalid --sysctl \"\(text)\": use KEY=VALUE", code: .invalidArgument)
         }
         key = String(text[..<equals])
         value = String(text[text.index(after: equals)...])
         guard key.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }), !key.contains(".."),
               !value.contains("\n") else {
-            throw RuntimeError("invalid --sysctl \"\(text)\"")
+            throw SwiftletError("invalid --sysctl \"\(text)\"", code: .invalidArgument)
         }
     }
 
     /// Whether the key is one Docker allows (every container has its own network namespace).
-    func validate() throws(RuntimeError) {
+    func validate() throws(SwiftletError) {
         if Self.ipcKeys.contains(key) || key.hasPrefix("fs.mqueue.") || key.hasPrefix("net.") { return }
-        throw RuntimeError("sysctl '\(key)' is not allowed: only namespaced ones are (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*)")
+        throw SwiftletError("sysctl '\(key)' is not allowed: only namespaced ones are (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*)")
     }
 
     /// The file under /proc/sys.

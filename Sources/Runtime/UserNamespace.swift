@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ public enum UserNamespaceMode: Codable, Equatable, Sendable {
     public static let defaultSize: UInt32 = 65536
 
     /// Parses `host`, `auto` or `auto:size=N` (1 ≤ N ≤ 2³¹).
-    public init(parsing text: String) throws(RuntimeError) {
+    public init(parsing text: String) throws(SwiftletError) {
         let usage = "invalid --userns: \"\(text)\" (supported: host, auto, auto:size=N)"
         if text == "host" || text.isEmpty {
             self = .host
@@ -24,10 +25,10 @@ public enum UserNamespaceMode: Codable, Equatable, Sendable {
             self = .auto(size: size)
             return
         }
-        guard text.hasPrefix("auto:") else { throw RuntimeError(usage) }
+        guard text.hasPrefix("auto:") else { throw SwiftletError(usage) }
         for option in text.dropFirst(5).split(separator: ",", omittingEmptySubsequences: false) {
             guard option.hasPrefix("size="), let value = UInt32(option.dropFirst(5)), value > 0, value <= 1 << 31 else {
-                throw RuntimeError(usage)
+                throw SwiftletError(usage)
             }
             size = value
         }
@@ -53,13 +54,13 @@ public struct IDMapping: Codable, Equatable, Sendable {
     /// Picks, for a container needing `size` ids, the lowest block of each of the
     /// subordinate uid and gid ranges that no mapping in `taken` overlaps.
     static func allocate(size: UInt32, uidRanges: [Range<UInt64>], gidRanges: [Range<UInt64>],
-                         taken: [IDMapping]) throws(RuntimeError) -> IDMapping {
+                         taken: [IDMapping]) throws(SwiftletError) -> IDMapping {
         let uid = try firstFree(size, in: uidRanges, taken: taken.map { UInt64($0.hostUID)..<UInt64($0.hostUID) + UInt64($0.size) })
         let gid = try firstFree(size, in: gidRanges, taken: taken.map { UInt64($0.hostGID)..<UInt64($0.hostGID) + UInt64($0.size) })
         return IDMapping(hostUID: UInt32(uid), hostGID: UInt32(gid), size: size)
     }
 
-    private static func firstFree(_ size: UInt32, in ranges: [Range<UInt64>], taken: [Range<UInt64>]) throws(RuntimeError) -> UInt64 {
+    private static func firstFree(_ size: UInt32, in ranges: [Range<UInt64>], taken: [Range<UInt64>]) throws(SwiftletError) -> UInt64 {
         for range in ranges {
             var start = range.lowerBound
             while start + UInt64(size) <= range.upperBound {
@@ -70,7 +71,7 @@ public struct IDMapping: Codable, Equatable, Sendable {
                 start = blocker.upperBound
             }
         }
-        throw RuntimeError("--userns=auto: no free block of \(size) subordinate ids left for user \"\(SubordinateIDs.user)\" (in use by other containers, or none configured)")
+        throw SwiftletError("--userns=auto: no free block of \(size) subordinate ids left for user \"\(SubordinateIDs.user)\" (in use by other containers, or none configured)")
     }
 }
 
@@ -92,12 +93,12 @@ enum SubordinateIDs {
     }
 
     /// The ranges configured in `path`, or a one-line error naming what to add.
-    static func ranges(file path: String) throws(RuntimeError) -> [Range<UInt64>] {
+    static func ranges(file path: String) throws(SwiftletError) -> [Range<UInt64>] {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let uid = getpwnam(user).map { $0.pointee.pw_uid }
         let found = ranges(in: text, uid: uid)
         guard !found.isEmpty else {
-            throw RuntimeError("--userns=auto: \(path) has no range for user \"\(user)\" (add a line such as \"\(user):2147483647:2147483648\")")
+            throw SwiftletError("--userns=auto: \(path) has no range for user \"\(user)\" (add a line such as \"\(user):2147483647:2147483648\")")
         }
         return found
     }

@@ -44,18 +44,18 @@ extension VolumeStore {
         let others = users(name).filter { $0.id != config.id }
         if config.isolation == .microvm || others.contains(where: { $0.isolation == .microvm }) {
             if let other = others.first {
-                throw RuntimeError("volume \(name) is in use by running container \(other.id.prefix(12)); a volume used by a microVM container cannot be shared with another running container")
+                throw SwiftletError("volume \(name) is in use by running container \(other.id.prefix(12)); a volume used by a microVM container cannot be shared with another running container", code: .conflict)
             }
         }
         if config.isolation == .namespace && !Self.isMountPoint(volume.Mountpoint) {
             do {
                 try runTool("mount", ["-t", "ext4", "-o", "loop", volume.Image, volume.Mountpoint], what: "mounting volume \(name)")
             } catch {
-                throw RuntimeError("\(error)")
+                throw SwiftletError("\(error)")
             }
         }
         let record = "\(config.isolation.rawValue) \(getpid())\n"
-        try host { () throws(SystemCallError) in try AtomicFile.write(Array(record.utf8), to: "\(directory)/\(name)/users/\(config.id)") }
+        try AtomicFile.write(Array(record.utf8), to: "\(directory)/\(name)/users/\(config.id)")
     }
 
     private func detach(_ name: String, config: ContainerConfig) {

@@ -28,7 +28,7 @@ public struct VolumeStore: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw RuntimeError("cannot create \(directory): \(error.localizedDescription)")
+            throw SwiftletError("cannot create \(directory): \(error.localizedDescription)")
         }
     }
 
@@ -36,7 +36,7 @@ public struct VolumeStore: Sendable {
     @discardableResult
     public func create(_ name: String) throws -> Volume {
         guard Self.isValid(name) else {
-            throw RuntimeError("\"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
+            throw SwiftletError("\"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
         }
         if let existing = try? inspect(name) { return existing }
         let base = "\(directory)/\(name)"
@@ -45,20 +45,20 @@ public struct VolumeStore: Sendable {
             try FileManager.default.createDirectory(atPath: volume.Mountpoint, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: "\(base)/users", withIntermediateDirectories: true)
         } catch {
-            throw RuntimeError("cannot create volume \(name): \(error.localizedDescription)")
+            throw SwiftletError("cannot create volume \(name): \(error.localizedDescription)")
         }
         if !FileManager.default.fileExists(atPath: volume.Image) {
             try Ext4Image.create(volume.Image, emptyRoot: true)
         }
         let bytes = Array(try encode(volume))
-        try host { () throws(SystemCallError) in try AtomicFile.write(bytes, to: "\(base)/volume.json") }
+        try AtomicFile.write(bytes, to: "\(base)/volume.json")
         return volume
     }
 
     public func inspect(_ name: String) throws -> Volume {
         let path = "\(directory)/\(name)/volume.json"
         guard Self.isValid(name), FileManager.default.fileExists(atPath: path) else {
-            throw RuntimeError("get \(name): no such volume", code: 1)
+            throw SwiftletError("get \(name): no such volume", code: .notFound)
         }
         return try decode(Volume.self, readFile(path), what: path)
     }
@@ -72,13 +72,13 @@ public struct VolumeStore: Sendable {
     func remove(_ name: String, users: [String]) throws {
         let volume = try inspect(name)
         guard users.isEmpty else {
-            throw RuntimeError("remove \(name): volume is in use - [\(users.joined(separator: ", "))]", code: 1)
+            throw SwiftletError("remove \(name): volume is in use - [\(users.joined(separator: ", "))]", code: .conflict)
         }
         if Self.isMountPoint(volume.Mountpoint) { _ = umount2(volume.Mountpoint, Int32(MNT_DETACH)) }
         do {
             try FileManager.default.removeItem(atPath: "\(directory)/\(name)")
         } catch {
-            throw RuntimeError("cannot remove volume \(name): \(error.localizedDescription)")
+            throw SwiftletError("cannot remove volume \(name): \(error.localizedDescription)")
         }
     }
 
@@ -93,16 +93,16 @@ public struct VolumeStore: Sendable {
     func mount(_ spec: String) throws -> MountSpec {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || parts.count == 3, parts[1].hasPrefix("/"), !parts[0].isEmpty else {
-            throw RuntimeError("invalid volume specification: '\(spec)'")
+            throw SwiftletError("invalid volume specification: '\(spec)'", code: .invalidArgument)
         }
         var readOnly = false
         if parts.count == 3 {
-            guard parts[2] == "ro" || parts[2] == "rw" else { throw RuntimeError("invalid mode: \(parts[2])") }
+            guard parts[2] == "ro" || parts[2] == "rw" else { throw SwiftletError("invalid mode: \(parts[2])", code: .invalidArgument) }
             readOnly = parts[2] == "ro"
         }
         if parts[0].hasPrefix("/") {
             guard FileManager.default.fileExists(atPath: parts[0]) else {
-                throw RuntimeError("invalid mount config: bind source path does not exist: \(parts[0])")
+                throw SwiftletError("invalid mount config: bind source path does not exist: \(parts[0])", code: .invalidArgument)
             }
             return MountSpec(volume: nil, source: parts[0], image: nil, destination: parts[1], readOnly: readOnly)
         }

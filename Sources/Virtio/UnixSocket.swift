@@ -23,7 +23,7 @@ enum UnixSocket {
             try address.connect(fd)
         } catch {
             close(fd)
-            return .failure(.system(call: "connect(\(path))", errno: error.errno.rawValue))
+            return .failure(.system(call: "connect(\(path))", errno: error.errno?.rawValue ?? EIO))
         }
         return .success(fd)
     }
@@ -50,7 +50,7 @@ enum UnixSocket {
             try address.bind(fd)
         } catch {
             close(fd)
-            throw .configuration("vsock uds path \(path): cannot bind: \(error.errno)")
+            throw .configuration("vsock uds path \(path): cannot bind: \(error.errno.map { "\($0)" } ?? error.message)")
         }
         guard Glibc.listen(fd, 128) == 0 else {
             let code = errno

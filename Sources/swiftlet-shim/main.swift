@@ -6,6 +6,7 @@
 // It runs Runtime's Monitor to the container's end and exits with the container's exit
 // code. A separate executable from `swiftlet` so that what stays resident for every
 // running container is the runtime alone, statically linked (see Package.swift).
+import HostSystem
 import Foundation
 import Runtime
 
@@ -25,17 +26,17 @@ struct ShimArguments {
         while let argument = rest.popFirst() {
             switch argument {
             case "--root":
-                guard let value = rest.popFirst() else { throw RuntimeError("--root needs a value; \(Self.usage)", code: 2) }
+                guard let value = rest.popFirst() else { throw SwiftletError("--root needs a value; \(Self.usage)", code: .invalidArgument) }
                 root = value
             case "--attached":
                 attached = true
             case let value where !value.hasPrefix("-") && id == nil:
                 id = value
             default:
-                throw RuntimeError("unexpected argument '\(argument)'; \(Self.usage)", code: 2)
+                throw SwiftletError("unexpected argument '\(argument)'; \(Self.usage)", code: .invalidArgument)
             }
         }
-        guard let root, let id else { throw RuntimeError(Self.usage, code: 2) }
+        guard let root, let id else { throw SwiftletError(Self.usage, code: .invalidArgument) }
         self.root = root
         self.attached = attached
         self.id = id
@@ -48,7 +49,7 @@ do {
     let runtime = try Runtime(root: arguments.root, executable: executable)
     exit(try runtime.monitor(arguments.id, readyFD: 3, attached: arguments.attached))
 } catch {
-    let failure = error as? RuntimeError ?? RuntimeError("\(error)")
+    let failure = error as? SwiftletError ?? SwiftletError("\(error)")
     FileHandle.standardError.write(Data("swiftlet-shim: \(failure)\n".utf8))
-    exit(failure.code)
+    exit(failure.code == .invalidArgument ? 2 : failure.code.exitStatus)
 }

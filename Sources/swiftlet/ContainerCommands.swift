@@ -1,3 +1,4 @@
+import HostSystem
 import ArgumentParser
 import Foundation
 import Runtime
@@ -16,7 +17,7 @@ struct StopCommand: ParsableCommand {
     @Argument var containers: [String]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let grace = try parsedOption(time, "-t, --time", DurationValue.parseTimeout).components
             let timeout = Double(grace.seconds) + Double(grace.attoseconds) / 1e18
             let runtime = try runtime.open()
@@ -42,10 +43,10 @@ struct KillCommand: ParsableCommand {
     ]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let name = signal.uppercased().hasPrefix("SIG") ? String(signal.uppercased().dropFirst(3)) : signal.uppercased()
             guard let number = Int32(signal) ?? Self.signals[name], number > 0, number < 65 else {
-                throw RuntimeError("invalid signal: \(signal)")
+                throw SwiftletError("invalid signal: \(signal)", code: .invalidArgument)
             }
             let runtime = try runtime.open()
             for container in containers {
@@ -65,7 +66,7 @@ struct RemoveCommand: ParsableCommand {
     @Argument var containers: [String]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let runtime = try runtime.open()
             for container in containers {
                 try runtime.remove(container, force: force)
@@ -82,7 +83,7 @@ struct WaitCommand: ParsableCommand {
     @Argument var containers: [String]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let runtime = try runtime.open()
             for container in containers { print(try runtime.wait(container)) }
         }
@@ -98,7 +99,7 @@ struct LogsCommand: ParsableCommand {
     @Argument var container: String
 
     func run() throws {
-        try reportingRuntimeErrors { try runtime.open().logs(container, follow: follow) }
+        try reportingErrors { try runtime.open().logs(container, follow: follow) }
     }
 }
 
@@ -109,7 +110,7 @@ struct InspectCommand: ParsableCommand {
     @Argument var containers: [String]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let runtime = try runtime.open()
             let infos = try containers.map { try runtime.info($0) }
             let encoder = JSONEncoder()
@@ -138,7 +139,7 @@ struct ExecCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough) var command: [String] = []
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             var options = ExecOptions(command: command.first == "--" ? Array(command.dropFirst()) : command)
             options.env = env
             options.user = user
@@ -161,7 +162,7 @@ struct PsCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let infos = try runtime.open().list(all: all)
             if quiet {
                 infos.forEach { print($0.config.id.prefix(12)) }

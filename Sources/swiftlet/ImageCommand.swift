@@ -1,3 +1,4 @@
+import HostSystem
 import ArgumentParser
 import Foundation
 import Images
@@ -22,16 +23,6 @@ struct StoreOptions: ParsableArguments {
 
     func open() throws -> ImageStore {
         try ImageStore(root: ContentStore.defaultRoot(root))
-    }
-}
-
-/// Runs a body, printing an `ImageError` as `error: …` and exiting 1.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as ImageError {
-        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-        throw ExitCode(1)
     }
 }
 
@@ -200,7 +191,7 @@ struct RegistryFlags: ParsableArguments {
     }
 }
 
-struct ImagePull: ParsableCommand {
+struct ImagePull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pull", abstract: "Pull an image from a registry.")
 
     @OptionGroup var store: StoreOptions
@@ -210,15 +201,15 @@ struct ImagePull: ParsableCommand {
     @Argument(help: "Image reference, e.g. 127.0.0.1:5000/busybox:latest.")
     var image: String
 
-    func run() throws {
-        try reportingErrors {
-            let pulled = try store.open().pull(image, platform: try Platform(parsing: platform), options: registry.options())
+    func run() async throws {
+        try await reportingErrors {
+            let pulled = try await store.open().pull(image, platform: try Platform(parsing: platform), options: registry.options())
             print("Pulled \(pulled.reference?.description ?? image) (\(pulled.image.manifestDescriptor.digest))")
         }
     }
 }
 
-struct ImagePush: ParsableCommand {
+struct ImagePush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "push", abstract: "Push an image to the registry its reference names.")
 
     @OptionGroup var store: StoreOptions
@@ -226,10 +217,10 @@ struct ImagePush: ParsableCommand {
     @Argument(help: "Image reference, e.g. 127.0.0.1:5000/busybox:latest.")
     var image: String
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             let images = try store.open()
-            try images.push(image, options: registry.options())
+            try await images.push(image, options: registry.options())
             print("Pushed \(image) (\(try images.resolve(image).manifestDescriptor.digest))")
         }
     }

@@ -1,3 +1,4 @@
+import HostSystem
 import ArgumentParser
 import Foundation
 import Images
@@ -15,26 +16,15 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
-/// Runs a body; a `RuntimeError` is printed as `swiftlet: …` and exits with its code
-/// (125 for runtime errors, as Docker's CLI).
-func reportingRuntimeErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as RuntimeError {
-        FileHandle.standardError.write(Data("swiftlet: \(error)\n".utf8))
-        throw ExitCode(error.code)
-    }
-}
-
-/// The value of option `flag` parsed by a Units parser. A bad value is a `RuntimeError`
+/// The value of option `flag` parsed by a Units parser. A bad value is a `SwiftletError`
 /// in Docker's words, `invalid argument "1x" for "-m, --memory" flag: …`, so
-/// `reportingRuntimeErrors` prints one line and exits 125 as Docker's CLI does (an
+/// `reportingErrors` prints one line and exits 125 as Docker's CLI does (an
 /// ArgumentParser validation error would print the usage and exit 64).
-func parsedOption<Value>(_ text: String, _ flag: String, _ parse: (String) throws(ValueError) -> Value) throws(RuntimeError) -> Value {
+func parsedOption<Value>(_ text: String, _ flag: String, _ parse: (String) throws(ValueError) -> Value) throws(SwiftletError) -> Value {
     do {
         return try parse(text)
     } catch {
-        throw RuntimeError("invalid argument \"\(text)\" for \"\(flag)\" flag: \(error)")
+        throw SwiftletError("invalid argument \"\(text)\" for \"\(flag)\" flag: \(error)", code: .invalidArgument)
     }
 }
 
@@ -86,7 +76,7 @@ struct CreateFlags: ParsableArguments {
         options.entrypoint = entrypoint
         for file in envFile {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw RuntimeError("open \(file): no such file or directory")
+                throw SwiftletError("open \(file): no such file or directory", code: .notFound)
             }
             options.env += CreateOptions.envFileEntries(text)
         }
@@ -100,11 +90,11 @@ struct CreateFlags: ParsableArguments {
                                         cpus: try cpus.map { try parsedOption($0, "--cpus", CPUCount.parse) },
                                         pids: try pidsLimit.flatMap { try parsedOption($0, "--pids-limit", PidsLimit.parse) })
         guard let kind = Isolation(rawValue: isolation) else {
-            throw RuntimeError("invalid isolation '\(isolation)': use namespace or microvm")
+            throw SwiftletError("invalid isolation '\(isolation)': use namespace or microvm", code: .invalidArgument)
         }
         options.isolation = kind
         guard let mode = NetworkMode(rawValue: network) else {
-            throw RuntimeError("network \(network) not found: use bridge or none")
+            throw SwiftletError("network \(network) not found: use bridge or none", code: .notFound)
         }
         options.network = mode
         options.interactive = interactive
@@ -125,7 +115,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var flags: CreateFlags
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors(otherwise: 125) {
             let options = try flags.options()
             let runtime = try runtime.open()
             let config = try runtime.create(options)
@@ -147,7 +137,7 @@ struct CreateCommand: ParsableCommand {
     @OptionGroup var flags: CreateFlags
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors(otherwise: 125) {
             let options = try flags.options()
             print(try runtime.open().create(options).id)
         }
@@ -166,7 +156,7 @@ struct StartCommand: ParsableCommand {
     var containers: [String]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors(otherwise: 125) {
             let runtime = try runtime.open()
             for container in containers {
                 if attach, let code = try runtime.start(container, attach: true) {

@@ -1,3 +1,4 @@
+import HostSystem
 import ArgumentParser
 import Runtime
 
@@ -28,9 +29,9 @@ struct SecurityFlags: ParsableArguments {
         security.capDrop = capDrop
         for option in securityOpt { try security.apply(securityOpt: option) }
         security.readOnlyRootfs = readOnly
-        security.tmpfs = try tmpfs.map { text throws(RuntimeError) in try TmpfsMount(parsing: text) }
-        security.sysctls = try sysctl.map { text throws(RuntimeError) in try Sysctl(parsing: text) }
-        security.userNamespace = try userns.map { text throws(RuntimeError) in try UserNamespaceMode(parsing: text) }
+        security.tmpfs = try tmpfs.map { text throws(SwiftletError) in try TmpfsMount(parsing: text) }
+        security.sysctls = try sysctl.map { text throws(SwiftletError) in try Sysctl(parsing: text) }
+        security.userNamespace = try userns.map { text throws(SwiftletError) in try UserNamespaceMode(parsing: text) }
         return security
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 
-/// The `swiftlet` command line: parse, call a module, print.
+/// The `swiftlet` command line: parse, call a module, print. Async at the root because
+/// `image pull` and `push` are (the registry client is async-http-client).
 @main
-struct Swiftlet: ParsableCommand {
+struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "A KVM microVM monitor with a container layer.",

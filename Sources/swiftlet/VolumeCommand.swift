@@ -16,7 +16,7 @@ struct VolumeCreate: ParsableCommand {
     @Argument var name: String
 
     func run() throws {
-        try reportingRuntimeErrors { print(try runtime.open().volumes.create(name).Name) }
+        try reportingErrors { print(try runtime.open().volumes.create(name).Name) }
     }
 }
 
@@ -28,7 +28,7 @@ struct VolumeList: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let volumes = try runtime.open().volumes.list()
             if !quiet { print("DRIVER    VOLUME NAME") }
             for volume in volumes { print(quiet ? volume.Name : "\(volume.Driver.padding(toLength: 10, withPad: " ", startingAt: 0))\(volume.Name)") }
@@ -43,7 +43,7 @@ struct VolumeRemove: ParsableCommand {
     @Argument var names: [String]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let runtime = try runtime.open()
             for name in names {
                 try runtime.removeVolume(name)
@@ -60,7 +60,7 @@ struct VolumeInspect: ParsableCommand {
     @Argument var names: [String]
 
     func run() throws {
-        try reportingRuntimeErrors {
+        try reportingErrors {
             let runtime = try runtime.open()
             let volumes = try names.map { try runtime.volumes.inspect($0) }
             let encoder = JSONEncoder()

@@ -1,4 +1,5 @@
 @testable import AgentProtocol
+import HostSystem
 import Foundation
 import Synchronization
 import Testing
@@ -62,7 +63,7 @@ import Glibc
         let frame = AgentMessage.failed(status: 125, message: "boom").encode()
         _ = frame.withUnsafeBytes { write(host.fd, $0.baseAddress, frame.count - 3) }
         host.shutdownWrite()
-        #expect(throws: AgentProtocolError("agent protocol: connection closed in the middle of a frame (14 bytes pending)")) {
+        #expect(throws: SwiftletError("agent protocol: connection closed in the middle of a frame (14 bytes pending)")) {
             try guest.receive()
         }
     }
@@ -70,7 +71,7 @@ import Glibc
     @Test func oversizedMessageIsNotSent() throws {
         let (host, guest) = try socketPair()
         defer { host.close(); guest.close() }
-        #expect(throws: AgentProtocolError.self) {
+        #expect(throws: SwiftletError.self) {
             try host.send(.stdout([UInt8](repeating: 0, count: AgentProtocol.maxBodyLength)))
         }
     }
@@ -93,15 +94,8 @@ import Glibc
             unlink(path)
             let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             self.listener = listener
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                raw.copyBytes(from: Array(path.utf8) + [0])
-            }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            guard bound == 0, listen(listener, 8) == 0 else { throw AgentProtocolError(call: "bind \(path)", errno: errno) }
+            try UnixSocketAddress(path).bind(listener)
+            guard listen(listener, 8) == 0 else { throw SwiftletError.last("listen \(path)") }
             let seenLines = self.seenLines
             Thread {
                 var refused = 0
@@ -168,7 +162,7 @@ import Glibc
     @Test func connectorGivesUpAfterTheTimeoutNamingTheCause() {
         let path = "/tmp/swiftlet-agent-missing-\(getpid()).sock"
         unlink(path)
-        do throws(AgentProtocolError) {
+        do throws(SwiftletError) {
             _ = try VsockUnixConnector.connect(udsPath: path, port: 1024, timeout: .milliseconds(100))
             Issue.record("connected to a missing socket")
         } catch {

@@ -1,4 +1,5 @@
 @testable import AgentProtocol
+import HostSystem
 import Testing
 
 /// The frame format: every message round-trips; malformed frames are refused with a
@@ -26,7 +27,7 @@ import Testing
         .resize(rows: 50, columns: 132), .exited(status: -1), .exited(status: 137),
     ]
 
-    func decodeAll(_ bytes: [UInt8]) throws(AgentProtocolError) -> [AgentMessage] {
+    func decodeAll(_ bytes: [UInt8]) throws(SwiftletError) -> [AgentMessage] {
         var decoder = AgentFrameDecoder()
         decoder.append(bytes)
         var messages: [AgentMessage] = []
@@ -35,7 +36,7 @@ import Testing
     }
 
     func expectError(_ bytes: [UInt8], containing text: String) {
-        do throws(AgentProtocolError) {
+        do throws(SwiftletError) {
             let messages = try decodeAll(bytes)
             Issue.record("decoded \(messages) from a malformed frame")
         } catch {

@@ -1,4 +1,5 @@
 import AgentProtocol
+import HostSystem
 import Testing
 
 /// runc's user resolution rules against passwd/group contents.
@@ -17,12 +18,12 @@ import Testing
     }
 
     @Test func unknownNamesGiveRuncMessages() {
-        #expect(throws: UserLookupError(message: "unable to find user ghost: no matching entries in passwd file")) {
+        #expect(throws: SwiftletError("unable to find user ghost: no matching entries in passwd file", code: .cannotExecute)) {
             try ResolvedUser.resolve("ghost", passwd: passwd, group: group)
         }
-        #expect(throws: UserLookupError(message: "unable to find group ghosts: no matching entries in group file")) {
+        #expect(throws: SwiftletError("unable to find group ghosts: no matching entries in group file", code: .cannotExecute)) {
             try ResolvedUser.resolve("app:ghosts", passwd: passwd, group: group)
         }
-        #expect(UserLookupError(message: "x").status == 126)
+        #expect(SwiftletError.Code.cannotExecute.exitStatus == 126)
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import Testing
@@ -67,7 +68,7 @@ import Glibc
     }
 
     @Test func aMissingProgramIsAnError() {
-        #expect(throws: ChildProcessError.self) { try ChildProcess.run(["no-such-program-here"]) }
+        #expect(throws: SwiftletError.self) { try ChildProcess.run(["no-such-program-here"]) }
     }
 
     @Test func waitWithATimeoutLeavesTheChildRunning() throws {

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 @testable import GuestAgent
 import Glibc
@@ -50,7 +51,7 @@ import Testing
         for target in ["relative", "/", "/a/../etc", ""] {
             var bad = setup
             bad.volumes = [VolumeMount(device: "/dev/vdc", target: target, readOnly: false)]
-            #expect(throws: AgentError.self) { try MountPlan(bad) }
+            #expect(throws: SwiftletError.self) { try MountPlan(bad) }
         }
     }
 
@@ -69,16 +70,16 @@ import Testing
     }
 
     @Test func execPlanRefusalsCarryDockerStatuses() {
-        #expect(throws: AgentError("no command specified")) {
+        #expect(throws: SwiftletError("no command specified")) {
             try ExecPlan(ProcessStart(args: []), passwd: passwd, group: group)
         }
-        #expect(throws: AgentError("the working directory 'srv' is invalid, it needs to be an absolute path")) {
+        #expect(throws: SwiftletError("the working directory 'srv' is invalid, it needs to be an absolute path")) {
             try ExecPlan(ProcessStart(args: ["x"], cwd: "srv"), passwd: passwd, group: group)
         }
-        #expect(throws: AgentError("unable to find user ghost: no matching entries in passwd file", status: 126)) {
+        #expect(throws: SwiftletError("unable to find user ghost: no matching entries in passwd file", code: .cannotExecute)) {
             try ExecPlan(ProcessStart(args: ["x"], user: "ghost"), passwd: passwd, group: group)
         }
-        #expect(throws: AgentError.self) { try ExecPlan(ProcessStart(args: ["a\0b"]), passwd: passwd, group: group) }
+        #expect(throws: SwiftletError.self) { try ExecPlan(ProcessStart(args: ["a\0b"]), passwd: passwd, group: group) }
     }
 
     @Test func exitStatusIsCodeOr128PlusSignal() {

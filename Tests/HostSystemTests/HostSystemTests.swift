@@ -23,11 +23,11 @@ import Testing
     }
 
     @Test func atomicWriteIntoAMissingDirectoryNamesTheCall() {
-        #expect(throws: SystemCallError.self) { try AtomicFile.write([1], to: "\(directory)/missing/file") }
+        #expect(throws: SwiftletError.self) { try AtomicFile.write([1], to: "\(directory)/missing/file") }
         do {
             try AtomicFile.write([1], to: "\(directory)/missing/file")
         } catch {
-            #expect(error.call.hasPrefix("create \(directory)/missing/file.tmp-") && error.errno == .noSuchFileOrDirectory)
+            #expect(error.message.hasPrefix("create \(directory)/missing/file.tmp-") && error.errno == .noSuchFileOrDirectory && error.code == .notFound)
         }
     }
 
@@ -39,13 +39,13 @@ import Testing
         try Descriptors.writeAll(fd, bytes)
         close(fd)
         #expect(FileManager.default.contents(atPath: path).map(Array.init) == bytes)
-        #expect(throws: SystemCallError.self) { try Descriptors.writeAll(-1, [1]) }
+        #expect(throws: SwiftletError.self) { try Descriptors.writeAll(-1, [1]) }
         try FileManager.default.removeItem(atPath: directory)
     }
 
     @Test func unixSocketAddressesConnectAndRefuseLongPaths() throws {
-        #expect(throws: SystemCallError.self) { try UnixSocketAddress(String(repeating: "a", count: UnixSocketAddress.maximumPathLength + 1)) }
-        #expect(throws: SystemCallError.self) { try UnixSocketAddress("") }
+        #expect(throws: SwiftletError.self) { try UnixSocketAddress(String(repeating: "a", count: UnixSocketAddress.maximumPathLength + 1)) }
+        #expect(throws: SwiftletError.self) { try UnixSocketAddress("") }
         let path = "\(directory)/s"
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(listener) }
@@ -56,7 +56,7 @@ import Testing
         try UnixSocketAddress(path).connect(client)
         let stranger = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(stranger) }
-        #expect(throws: SystemCallError.self) { try UnixSocketAddress("\(directory)/none").connect(stranger) }
+        #expect(throws: SwiftletError.self) { try UnixSocketAddress("\(directory)/none").connect(stranger) }
         try FileManager.default.removeItem(atPath: directory)
     }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import Testing
@@ -16,7 +17,7 @@ import Testing
         #expect {
             _ = try store.load(from: layout)
         } throws: { error in
-            let text = (error as? ImageError)?.message ?? "\(error)"
+            let text = (error as? SwiftletError)?.message ?? "\(error)"
             let matches = text.contains(message)
             if !matches { Issue.record("unexpected message: \(text)") }
             return matches
@@ -129,21 +130,21 @@ import Testing
         try Fixture.layout(at: temp.sub("good"), reference: "good:1", layers: [try Fixture.tar([Fixture.file("ok")])])
         _ = try store.load(from: temp.sub("good"))
         let before = Fixture.snapshot(store)
-        #expect(throws: ImageError("no such image: missing:2")) { try store.remove(["good:1", "missing:2"]) }
-        #expect(throws: ImageError.self) { try store.tag("good:1", as: "Bad Name") }
-        #expect(throws: ImageError.self) { try store.save(["missing:3"], to: temp.sub("out.tar")) }
+        #expect(throws: SwiftletError("no such image: missing:2", code: .notFound)) { try store.remove(["good:1", "missing:2"]) }
+        #expect(throws: SwiftletError.self) { try store.tag("good:1", as: "Bad Name") }
+        #expect(throws: SwiftletError.self) { try store.save(["missing:3"], to: temp.sub("out.tar")) }
         #expect(Fixture.snapshot(store) == before)
         #expect(!FileManager.default.fileExists(atPath: temp.sub("out.tar")))
     }
 
     @Test func cliReportsErrorAndExitsNonZero() throws {
-        let binary = URL(fileURLWithPath: TestImages.directory).appendingPathComponent("../../../.build/debug/swiftlet").standardized.path
+        let binary = TestImages.swiftlet
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the swiftlet product first")
         let temp = try TempDirectory()
         defer { temp.cleanup() }
         try Fixture.layout(at: temp.sub("bad"), layers: [try Fixture.tar([Fixture.file("../evil", "x")])])
         let result = try ChildProcess.run([binary, "image", "load", "--root", temp.sub("root"), "-i", temp.sub("bad")])
         #expect(result.status == 1)
-        #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains("'..'"))
+        #expect(result.stderr.hasPrefix("swiftlet: ") && result.stderr.contains("'..'"))
     }
 }

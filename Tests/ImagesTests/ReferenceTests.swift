@@ -1,3 +1,4 @@
+import HostSystem
 import Testing
 @testable import Images
 
@@ -48,7 +49,7 @@ import Testing
         "-leading/dash", "trailing_/x", "host:port:5000/x", "app:" + String(repeating: "t", count: 129),
     ])
     func invalidReferencesAreRejected(text: String) {
-        #expect(throws: ImageError.self) { try ImageReference(parsing: text) }
+        #expect(throws: SwiftletError.self) { try ImageReference(parsing: text) }
     }
 
     @Test func pathComponentSeparators() {
@@ -80,14 +81,14 @@ import Testing
     @Test func variantIsOptionalButHonoured() throws {
         #expect(try Self.index.select(Platform(parsing: "linux/arm64")).digest == Digest.of(.init("arm64".utf8)))
         #expect(try Self.index.select(Platform(parsing: "linux/arm/v7")).digest == Digest.of(.init("arm".utf8)))
-        #expect(throws: ImageError.self) { try Self.index.select(Platform(parsing: "linux/arm/v6")) }
+        #expect(throws: SwiftletError.self) { try Self.index.select(Platform(parsing: "linux/arm/v6")) }
     }
 
     @Test func missingPlatformNamesWhatIsAvailable() {
         #expect {
             try Self.index.select(Platform(parsing: "windows/amd64"))
         } throws: { error in
-            (error as? ImageError)?.message.contains("linux/amd64") == true
+            (error as? SwiftletError)?.message.contains("linux/amd64") == true
         }
     }
 
@@ -98,6 +99,6 @@ import Testing
 
     @Test(arguments: ["linux", "linux/", "/amd64", "a/b/c/d"])
     func malformedPlatforms(text: String) {
-        #expect(throws: ImageError.self) { try Platform(parsing: text) }
+        #expect(throws: SwiftletError.self) { try Platform(parsing: text) }
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import Testing
 @testable import Images
@@ -13,15 +14,15 @@ import Testing
     }
 
     /// Loads the busybox test image into a store at `root` and pushes it to `registry` as `name`.
-    func pushBusybox(to registry: TestRegistry, as name: String, from root: String) throws -> ImageStore {
+    func pushBusybox(to registry: TestRegistry, as name: String, from root: String) async throws -> ImageStore {
         let store = try ImageStore(root: root)
         _ = try store.load(from: "\(try TestImages.build())/busybox")
         try store.tag("swiftlet-test/busybox", as: "\(registry.host)/\(name)")
-        try store.push("\(registry.host)/\(name)", options: insecure())
+        try await store.push("\(registry.host)/\(name)", options: insecure())
         return store
     }
 
-    @Test func roundTripKeepsDigestsAndSharesTheBaseLayer() throws {
+    @Test func roundTripKeepsDigestsAndSharesTheBaseLayer() async throws {
         let images = try TestImages.build()
         let registry = try TestRegistry()
         defer { registry.stop() }
@@ -34,7 +35,7 @@ import Testing
             let local = try #require(item.reference)
             let remote = "\(registry.host)/\(local.path):\(local.tag ?? "latest")"
             try store.tag(local.description, as: remote)
-            try store.push(remote, options: insecure())
+            try await store.push(remote, options: insecure())
             pushed[remote] = item.image.manifestDescriptor.digest
         }
         #expect(pushed.count == 3)
@@ -43,7 +44,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(store.store.directory)/blobs/sha256").isEmpty)
 
         for (remote, digest) in pushed {
-            let pulled = try store.pull(remote, options: insecure())
+            let pulled = try await store.pull(remote, options: insecure())
             #expect(pulled.image.manifestDescriptor.digest == digest, "\(remote)")
         }
         let all = try store.list()
@@ -60,66 +61,66 @@ import Testing
         #expect(try store.resolve("\(registry.host)/swiftlet-test/debian@\(latest)").manifestDescriptor.digest == latest)
     }
 
-    @Test func droppedConnectionMidBlobIsRetried() throws {
+    @Test func droppedConnectionMidBlobIsRetried() async throws {
         let registry = try TestRegistry()
         defer { registry.stop() }
         let temp = try TempDirectory()
         defer { temp.cleanup() }
-        let source = try pushBusybox(to: registry, as: "busybox:1", from: temp.sub("source"))
+        let source = try await pushBusybox(to: registry, as: "busybox:1", from: temp.sub("source"))
 
         let proxy = try FaultProxy(upstream: registry.port, faults: 100)
         defer { proxy.stop() }
         let store = try ImageStore(root: temp.sub("target"))
         let before = Fixture.snapshot(store)
         // Every attempt is cut: the pull fails with a clear error and changes nothing.
-        #expect {
-            try store.pull("\(proxy.host)/busybox:1", options: insecure(retries: 2))
+        await #expect {
+            try await store.pull("\(proxy.host)/busybox:1", options: insecure(retries: 2))
         } throws: { error in
-            let message = (error as? ImageError)?.message ?? ""
+            let message = (error as? SwiftletError)?.message ?? ""
             return message.contains("pulling blob sha256:") && message.contains("failed after 3 attempts")
         }
         #expect(proxy.cuts == 3)
         #expect(Fixture.snapshot(store) == before)
         // One cut: the built-in retry recovers.
         proxy.setFaults(1)
-        let pulled = try store.pull("\(proxy.host)/busybox:1", options: insecure())
+        let pulled = try await store.pull("\(proxy.host)/busybox:1", options: insecure())
         #expect(proxy.cuts == 4)
         #expect(pulled.image.id == (try source.resolve("swiftlet-test/busybox").id))
     }
 
-    @Test func bearerTokenAuthentication() throws {
+    @Test func bearerTokenAuthentication() async throws {
         let registry = try TestRegistry()
         defer { registry.stop() }
         let temp = try TempDirectory()
         defer { temp.cleanup() }
-        let source = try pushBusybox(to: registry, as: "private/busybox:1", from: temp.sub("source"))
+        let source = try await pushBusybox(to: registry, as: "private/busybox:1", from: temp.sub("source"))
 
         let proxy = try FaultProxy(upstream: registry.port, faults: 0)
         defer { proxy.stop() }
         proxy.token = "s3cr3t-token"
         let store = try ImageStore(root: temp.sub("target"))
-        #expect {
-            try store.pull("\(proxy.host)/private/busybox:1", options: insecure())
+        await #expect {
+            try await store.pull("\(proxy.host)/private/busybox:1", options: insecure())
         } throws: { error in
-            (error as? ImageError)?.message.contains("token request") == true
+            (error as? SwiftletError)?.message.contains("token request") == true
         }
         var options = insecure()
         options.username = "user"
         options.password = "secret"
-        let pulled = try store.pull("\(proxy.host)/private/busybox:1", options: options)
+        let pulled = try await store.pull("\(proxy.host)/private/busybox:1", options: options)
         #expect(pulled.image.id == (try source.resolve("swiftlet-test/busybox").id))
     }
 
-    @Test func missingImageIsAClearError() throws {
+    @Test func missingImageIsAClearError() async throws {
         let registry = try TestRegistry()
         defer { registry.stop() }
         let temp = try TempDirectory()
         defer { temp.cleanup() }
         let store = try ImageStore(root: temp.path)
-        #expect {
-            try store.pull("\(registry.host)/nothing:here", options: insecure())
+        await #expect {
+            try await store.pull("\(registry.host)/nothing:here", options: insecure())
         } throws: { error in
-            (error as? ImageError)?.message.contains("HTTP 404") == true
+            (error as? SwiftletError).map { $0.message.contains("HTTP 404") && $0.code == .notFound } == true
         }
     }
 

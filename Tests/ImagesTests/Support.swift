@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 @testable import Images
@@ -58,7 +59,7 @@ enum Fixture {
     @discardableResult
     static func run(_ command: [String], stdin: [UInt8] = []) throws -> Data {
         let child = try ChildProcess(command, stdin: .bytes(stdin))
-        guard child.wait() == 0 else { throw ImageError("\(command) failed: \(child.output(2))") }
+        guard child.wait() == 0 else { throw SwiftletError("\(command) failed: \(child.output(2))") }
         return Data(child.outputBytes(1))
     }
 
@@ -121,4 +122,7 @@ enum TestImages {
         try Fixture.run([script])
         return directory
     }
+
+    /// The `swiftlet` executable of this checkout's debug build.
+    static let swiftlet = URL(fileURLWithPath: directory).appendingPathComponent("../../../.build/debug/swiftlet").standardized.path
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import Testing
 @testable import Images
@@ -44,7 +45,7 @@ import Testing
         #expect {
             _ = try reader.next()
         } throws: { error in
-            (error as? ImageError)?.message.contains("unexpected end of tar archive") == true
+            (error as? SwiftletError)?.message.contains("unexpected end of tar archive") == true
         }
     }
 
@@ -57,7 +58,7 @@ import Testing
         #expect {
             _ = try reader.next()
         } throws: { error in
-            (error as? ImageError)?.message.contains("malformed pax extended header") == true
+            (error as? SwiftletError)?.message.contains("malformed pax extended header") == true
         }
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import Testing
@@ -27,12 +28,13 @@ final class TestRegistry {
         """
         try config.write(toFile: directory.sub("config.yml"), atomically: true, encoding: .utf8)
         process = try ChildProcess(["/usr/bin/docker-registry", "serve", directory.sub("config.yml")], stdout: .null, stderr: .null)
-        for _ in 0..<100 {
-            if (try? Data(contentsOf: URL(string: "http://\(host)/v2/")!)) != nil { return }
-            Thread.sleep(forTimeInterval: 0.1)
+        // Ready once it accepts connections; a registry that exits ends the wait early.
+        for _ in 0..<200 {
+            if acceptsConnections(port: port) { return }
+            if process.wait(timeout: 0.05) != nil { break }
         }
         stop()
-        throw ImageError("docker-registry did not start on \(host)")
+        throw SwiftletError("docker-registry did not start on \(host)")
     }
 
     func stop() {
@@ -72,7 +74,7 @@ final class FaultProxy: @unchecked Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 16) == 0 else { throw ImageError("proxy: cannot listen") }
+        guard bound == 0, listen(fd, 16) == 0 else { throw SwiftletError("proxy: cannot listen") }
         port = try localPort(fd)
         Thread.detachNewThread { [self] in acceptLoop() }
     }
@@ -179,8 +181,18 @@ private func localPort(_ fd: Int32) throws -> Int {
     let result = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
-    guard result == 0 else { throw ImageError("getsockname failed") }
+    guard result == 0 else { throw SwiftletError("getsockname failed") }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Whether something listens on 127.0.0.1:`port`.
+private func acceptsConnections(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    defer { close(fd) }
+    var address = loopback(port: port)
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
 }
 
 /// A port nothing listens on right now.

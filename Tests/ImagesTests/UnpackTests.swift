@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import Testing
 @testable import Images
@@ -105,7 +106,7 @@ import Testing
         #expect {
             try unpack([[Fixture.file(name, "pwned")]], into: root)
         } throws: { error in
-            (error as? ImageError)?.message.contains(message) == true
+            (error as? SwiftletError)?.message.contains(message) == true
         }
         #expect(!exists(temp.sub("evil")))
     }
@@ -123,7 +124,7 @@ import Testing
             #expect {
                 try unpack([[Fixture.file(name, "pwned")]], into: root)
             } throws: { error in
-                (error as? ImageError)?.message.contains("contains a NUL byte") == true
+                (error as? SwiftletError)?.message.contains("contains a NUL byte") == true
             }
         }
         #expect(FileManager.default.contents(atPath: temp.sub("sentinel")) == Data("keep".utf8))
@@ -140,15 +141,15 @@ import Testing
             #expect {
                 try unpack([[Fixture.symlink(link, to: target)], [Fixture.file("\(link)/pwned", "x")]], into: root)
             } throws: { error in
-                (error as? ImageError)?.message.contains("symbolic link '\(link)'") == true
+                (error as? SwiftletError)?.message.contains("symbolic link '\(link)'") == true
             }
             #expect(!exists(temp.sub("outside/pwned")))
         }
         // Hard links and whiteouts are refused through links as well.
-        #expect(throws: ImageError.self) {
+        #expect(throws: SwiftletError.self) {
             try unpack([[Fixture.hardLink("stolen", to: "link/secret")]], into: root)
         }
-        #expect(throws: ImageError.self) { try unpack([[Fixture.file("link/.wh.secret")]], into: root) }
-        #expect(throws: ImageError.self) { try unpack([[Fixture.file("etc/.wh..")]], into: root) }
+        #expect(throws: SwiftletError.self) { try unpack([[Fixture.file("link/.wh.secret")]], into: root) }
+        #expect(throws: SwiftletError.self) { try unpack([[Fixture.file("etc/.wh..")]], into: root) }
     }
 }

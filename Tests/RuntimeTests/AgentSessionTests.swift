@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import Foundation
 @testable import Runtime
@@ -145,7 +146,7 @@ import Glibc
         }
         let stdio = try Stdio(input: "")
         defer { stdio.closeGiven() }
-        #expect(throws: RuntimeError.self) {
+        #expect(throws: SwiftletError.self) {
             _ = try AgentSession(fd: fd, request: .exec(Self.start), stdio: stdio.given, tty: false, pid: 1)
         }
     }
@@ -186,10 +187,10 @@ import Glibc
         defer { control.close() }
         try ControlSocket.request(SIGTERM, path: path)
         try ControlSocket.request(SIGKILL, path: path)
-        #expect(throws: RuntimeError.self) { try ControlSocket.request(SIGUSR2, path: path) }
+        #expect(throws: SwiftletError.self) { try ControlSocket.request(SIGUSR2, path: path) }
         #expect(seen.messages == [.signal(SIGTERM), .signal(SIGKILL), .signal(SIGUSR2)])
         control.close()
-        #expect(throws: RuntimeError.self) { try ControlSocket.request(SIGTERM, path: path) }
+        #expect(throws: SwiftletError.self) { try ControlSocket.request(SIGTERM, path: path) }
     }
 }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import Foundation
 import Images
@@ -33,7 +34,7 @@ import Testing
         options.command = ["ls"]
         #expect(try merge(options, base).args == ["ls"])
         options.command = []
-        #expect(throws: RuntimeError.self) { try merge(options, base) }
+        #expect(throws: SwiftletError.self) { try merge(options, base) }
     }
 
     @Test func environment() throws {
@@ -57,18 +58,18 @@ import Testing
         #expect(try merge(options, base).cwd == "/w")
         #expect(try merge(options, base).user == "1000:1000")
         options.workingDir = "relative"
-        #expect(throws: RuntimeError.self) { try merge(options, base) }
+        #expect(throws: SwiftletError.self) { try merge(options, base) }
         #expect(try merge(CreateOptions(image: "i"), try image(cmd: ["x"])).cwd == "/")
     }
 
     @Test func userLookupFailureIsRuntimeError126() throws {
         let passwd = "root:x:0:0:root:/root:/bin/sh\n"
-        #expect(try ResolvedUser.resolveForRuntime("", passwd: passwd, group: "").home == "/root")
+        #expect(try ResolvedUser.resolve("", passwd: passwd, group: "").home == "/root")
         do {
-            _ = try ResolvedUser.resolveForRuntime("ghost", passwd: passwd, group: "")
+            _ = try ResolvedUser.resolve("ghost", passwd: passwd, group: "")
             Issue.record("an unknown user resolved")
-        } catch let error as RuntimeError {
-            #expect(error.code == 126)
+        } catch {
+            #expect(error.code == .cannotExecute && error.code.exitStatus == 126)
             #expect(error.message == "unable to find user ghost: no matching entries in passwd file")
         }
     }
@@ -86,9 +87,9 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: named.source))
         #expect(try store.mount("/tmp:/host").volume == nil)
         for bad in ["data", "data:relative", "data:/x:rx", "/does/not/exist:/x", "-bad:/x"] {
-            #expect(throws: RuntimeError.self) { try store.mount(bad) }
+            #expect(throws: SwiftletError.self) { try store.mount(bad) }
         }
-        #expect(throws: RuntimeError.self) { try store.remove("data", users: ["abc"]) }
+        #expect(throws: SwiftletError.self) { try store.remove("data", users: ["abc"]) }
         try store.remove("data", users: [])
         #expect(store.list().isEmpty)
     }

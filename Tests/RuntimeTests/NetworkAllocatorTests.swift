@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 @testable import Runtime
 import Synchronization
@@ -92,6 +93,6 @@ import Testing
         let ipam = allocator()
         _ = try ipam.allocate(for: "a")
         try Data("{\"a\": \"not an address\"}".utf8).write(to: URL(fileURLWithPath: ipam.tablePath))
-        #expect(throws: RuntimeError.self) { try ipam.allocate(for: "b") }
+        #expect(throws: SwiftletError.self) { try ipam.allocate(for: "b") }
     }
 }

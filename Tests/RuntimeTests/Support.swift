@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import KVM
@@ -55,10 +56,10 @@ enum Swiftlet {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let images = repository.appendingPathComponent("scripts/test-images")
         let build = try execute([images.appendingPathComponent("build").path], root: root, timeout: 3600)
-        guard build.status == 0 else { throw RuntimeError("scripts/test-images/build failed: \(build.stderr)") }
+        guard build.status == 0 else { throw SwiftletError("scripts/test-images/build failed: \(build.stderr)") }
         for layout in ["busybox", "debian"] {
             let load = try execute([executable, "image", "load", "--root", root, "-i", images.appendingPathComponent("out/\(layout)").path], root: root)
-            guard load.status == 0 else { throw RuntimeError("image load \(layout) failed: \(load.stderr)") }
+            guard load.status == 0 else { throw SwiftletError("image load \(layout) failed: \(load.stderr)") }
         }
         return root
     }

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 @testable import Runtime
 import Testing
@@ -108,7 +109,7 @@ import Testing
         #expect(try UserNamespaceMode(parsing: "auto") == .auto(size: 65536))
         #expect(try UserNamespaceMode(parsing: "auto:size=1024") == .auto(size: 1024))
         for bad in ["auto:", "auto:size=", "auto:size=-1", "auto:size=4294967296", "keep-id", "Auto", "auto:size=10,size"] {
-            #expect(throws: RuntimeError.self, "\(bad)") { try UserNamespaceMode(parsing: bad) }
+            #expect(throws: SwiftletError.self, "\(bad)") { try UserNamespaceMode(parsing: bad) }
         }
     }
 
@@ -127,7 +128,7 @@ import Testing
         #expect(second == IDMapping(hostUID: 1110, hostGID: 1010, size: 65536))
         let full = [first, IDMapping(hostUID: 1000 + 65536, hostGID: 1000 + 65536, size: 65536),
                     IDMapping(hostUID: 1000 + 2 * 65536, hostGID: 1000 + 2 * 65536, size: 65536)]
-        #expect(throws: RuntimeError.self) {
+        #expect(throws: SwiftletError.self) {
             try IDMapping.allocate(size: 65536, uidRanges: ranges, gidRanges: ranges, taken: full)
         }
         let small = try IDMapping.allocate(size: 1024, uidRanges: ranges + [9_000_000..<9_001_024],

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 @testable import Runtime
@@ -51,7 +52,7 @@ import Glibc
         try volumes.attach(first)
         #expect(VolumeStore.isMountPoint(volume.Mountpoint))
         try volumes.attach(second)
-        #expect(throws: RuntimeError.self) { try volumes.attach(vm) }
+        #expect(throws: SwiftletError.self) { try volumes.attach(vm) }
         try "kept\n".write(toFile: "\(volume.Mountpoint)/file", atomically: false, encoding: .utf8)
         volumes.detach(first)
         #expect(VolumeStore.isMountPoint(volume.Mountpoint))
@@ -60,7 +61,7 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: "\(volume.Mountpoint)/file"), "the data is in the image, not the directory")
         try volumes.attach(vm)
         #expect(!VolumeStore.isMountPoint(volume.Mountpoint), "a microVM's guest mounts the image itself")
-        #expect(throws: RuntimeError.self) { try volumes.attach(first) }
+        #expect(throws: SwiftletError.self) { try volumes.attach(first) }
         volumes.detach(vm)
         try volumes.attach(first)
         #expect(try String(contentsOfFile: "\(volume.Mountpoint)/file", encoding: .utf8) == "kept\n")

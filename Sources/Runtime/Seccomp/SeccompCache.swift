@@ -24,7 +24,7 @@ enum SeccompCache {
         }
         let filter = try compile()
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try? host { () throws(SystemCallError) in try AtomicFile.write(filter.program, to: path) }
+        try? AtomicFile.write(filter.program, to: path)
         return filter
     }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import CLinux
 import CSeccomp
@@ -8,7 +9,7 @@ import Foundation
 struct SeccompAction: Equatable {
     let value: UInt32
 
-    init(_ name: String, errno: UInt32?) throws(RuntimeError) {
+    init(_ name: String, errno: UInt32?) throws(SwiftletError) {
         switch name {
         case "SCMP_ACT_ALLOW": value = 0x7fff_0000
         case "SCMP_ACT_ERRNO": value = 0x0005_0000 | ((errno ?? UInt32(EPERM)) & 0xffff)
@@ -17,8 +18,8 @@ struct SeccompAction: Equatable {
         case "SCMP_ACT_TRAP": value = 0x0003_0000
         case "SCMP_ACT_TRACE": value = 0x7ff0_0000 | ((errno ?? 0) & 0xffff)
         case "SCMP_ACT_LOG": value = 0x7ffc_0000
-        case "SCMP_ACT_NOTIFY": throw RuntimeError("seccomp action SCMP_ACT_NOTIFY is not supported (no listener)")
-        default: throw RuntimeError("unknown seccomp action \"\(name)\"")
+        case "SCMP_ACT_NOTIFY": throw SwiftletError("seccomp action SCMP_ACT_NOTIFY is not supported (no listener)")
+        default: throw SwiftletError("unknown seccomp action \"\(name)\"", code: .invalidArgument)
         }
     }
 }
@@ -42,7 +43,7 @@ struct SeccompCompiler {
         return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)
     }
 
-    static func comparison(_ op: String) throws(RuntimeError) -> scmp_compare {
+    static func comparison(_ op: String) throws(SwiftletError) -> scmp_compare {
         switch op {
         case "SCMP_CMP_NE": return SCMP_CMP_NE
         case "SCMP_CMP_LT": return SCMP_CMP_LT
@@ -51,7 +52,7 @@ struct SeccompCompiler {
         case "SCMP_CMP_GE": return SCMP_CMP_GE
         case "SCMP_CMP_GT": return SCMP_CMP_GT
         case "SCMP_CMP_MASKED_EQ": return SCMP_CMP_MASKED_EQ
-        default: throw RuntimeError("unknown seccomp argument operator \"\(op)\"")
+        default: throw SwiftletError("unknown seccomp argument operator \"\(op)\"", code: .invalidArgument)
         }
     }
 
@@ -77,19 +78,19 @@ struct SeccompCompiler {
         return listed.filter { $0 != Self.nativeToken }
     }
 
-    func compile() throws(RuntimeError) -> SeccompFilter {
+    func compile() throws(SwiftletError) -> SeccompFilter {
         let defaultAction = try SeccompAction(profile.defaultAction, errno: profile.defaultErrnoRet)
-        guard let context = seccomp_init(defaultAction.value) else { throw RuntimeError("seccomp_init failed") }
+        guard let context = seccomp_init(defaultAction.value) else { throw SwiftletError("seccomp_init failed") }
         defer { seccomp_release(context) }
         // The BPF is installed by the container child, not by libseccomp: no no_new_privs here.
         _ = seccomp_attr_set(context, SCMP_FLTATR_CTL_NNP, 0)
         for token in extraArchitectures {
             let name = token.hasPrefix("SCMP_ARCH_") ? String(token.dropFirst(10)).lowercased() : token.lowercased()
             let arch = seccomp_arch_resolve_name(name)
-            guard arch != 0 else { throw RuntimeError("unknown seccomp architecture \"\(token)\"") }
+            guard arch != 0 else { throw SwiftletError("unknown seccomp architecture \"\(token)\"", code: .invalidArgument) }
             let result = seccomp_arch_add(context, arch)
             guard result == 0 || result == -EEXIST else {
-                throw RuntimeError("seccomp_arch_add \(token)", errno: -result)
+                throw SwiftletError("seccomp_arch_add \(token)", errno: -result)
             }
         }
         for rule in profile.syscalls ?? [] where applies(rule) {
@@ -102,7 +103,7 @@ struct SeccompCompiler {
                     let result = conditions.withUnsafeBufferPointer { buffer in
                         seccomp_rule_add_array(context, action.value, number, UInt32(buffer.count), buffer.baseAddress)
                     }
-                    guard result == 0 else { throw RuntimeError("seccomp rule for \(name)", errno: -result) }
+                    guard result == 0 else { throw SwiftletError("seccomp rule for \(name)", errno: -result) }
                 }
             }
         }
@@ -111,7 +112,7 @@ struct SeccompCompiler {
 
     /// The rule's conditions as libseccomp rules: all in one when each argument index
     /// appears once, else one rule per condition.
-    private func conditionSets(_ arguments: [SeccompProfile.Argument]) throws(RuntimeError) -> [[scmp_arg_cmp]] {
+    private func conditionSets(_ arguments: [SeccompProfile.Argument]) throws(SwiftletError) -> [[scmp_arg_cmp]] {
         var conditions: [scmp_arg_cmp] = []
         for argument in arguments {
             conditions.append(scmp_arg_cmp(arg: argument.index, op: try Self.comparison(argument.op),
@@ -122,16 +123,16 @@ struct SeccompCompiler {
     }
 
     /// The filter's BPF, through an anonymous memory file.
-    private func export(_ context: scmp_filter_ctx) throws(RuntimeError) -> [UInt8] {
+    private func export(_ context: scmp_filter_ctx) throws(SwiftletError) -> [UInt8] {
         let fd = sl_memfd("seccomp-bpf")
-        guard fd >= 0 else { throw RuntimeError("memfd_create", errno: errno) }
+        guard fd >= 0 else { throw SwiftletError("memfd_create", errno: errno) }
         defer { close(fd) }
         let result = seccomp_export_bpf(context, fd)
-        guard result == 0 else { throw RuntimeError("seccomp_export_bpf", errno: -result) }
+        guard result == 0 else { throw SwiftletError("seccomp_export_bpf", errno: -result) }
         let size = Int(lseek(fd, 0, Int32(SEEK_END)))
         var program = [UInt8](repeating: 0, count: max(size, 0))
         let read = program.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, 0) }
-        guard read == size, size % 8 == 0 else { throw RuntimeError("reading the exported seccomp filter failed") }
+        guard read == size, size % 8 == 0 else { throw SwiftletError("reading the exported seccomp filter failed") }
         return program
     }
 }

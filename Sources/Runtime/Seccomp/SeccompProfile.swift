@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import Foundation
 
@@ -65,20 +66,20 @@ public struct SeccompProfile: Codable, Equatable, Sendable {
     }
 
     /// Decodes a profile; `source` names it in errors (a file path).
-    public init(json: [UInt8], source: String) throws(RuntimeError) {
+    public init(json: [UInt8], source: String) throws(SwiftletError) {
         do {
             self = try JSONDecoder().decode(SeccompProfile.self, from: Data(json))
         } catch let error as DecodingError {
-            throw RuntimeError("seccomp profile \(source) is not valid: \(Self.describe(error))")
+            throw SwiftletError("seccomp profile \(source) is not valid: \(Self.describe(error))")
         } catch {
-            throw RuntimeError("seccomp profile \(source) is not valid: \(error)")
+            throw SwiftletError("seccomp profile \(source) is not valid: \(error)")
         }
         _ = try SeccompAction(defaultAction, errno: defaultErrnoRet)
         for rule in syscalls ?? [] {
             _ = try SeccompAction(rule.action, errno: rule.errnoRet ?? defaultErrnoRet)
             for argument in rule.args ?? [] {
                 guard argument.index < 6 else {
-                    throw RuntimeError("seccomp profile \(source): argument index \(argument.index) is not 0-5")
+                    throw SwiftletError("seccomp profile \(source): argument index \(argument.index) is not 0-5")
                 }
                 _ = try SeccompCompiler.comparison(argument.op)
             }
@@ -86,7 +87,7 @@ public struct SeccompProfile: Codable, Equatable, Sendable {
     }
 
     /// The BPF filter for a container holding `capabilities`, on this host's kernel.
-    public func compile(capabilities: Capabilities) throws(RuntimeError) -> SeccompFilter {
+    public func compile(capabilities: Capabilities) throws(SwiftletError) -> SeccompFilter {
         try SeccompCompiler(profile: self, capabilities: capabilities, kernel: SeccompCompiler.version(SeccompCache.kernelRelease)).compile()
     }
 
