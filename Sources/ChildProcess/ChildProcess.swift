@@ -42,6 +42,10 @@ public final class ChildProcess: Sendable {
         case inherit
         /// An fd of this process (the caller keeps it open until the child has started).
         case descriptor(Int32)
+        /// A file, created or truncated, mode 0640 (opened by the child).
+        case file(String)
+        /// Where stdout goes (for stderr only).
+        case standardOutput
     }
 
     /// How a run ended.
@@ -64,8 +68,12 @@ public final class ChildProcess: Sendable {
 
     /// Starts `arguments[0]` (a path, or a name looked up in PATH, /usr/sbin and /sbin)
     /// with `environment` (default: this process's) in `directory` (default: ours).
+    /// `descriptors` hands the child more fds: this process's fd (the value) becomes the
+    /// child's fd (the key, 3 or more); every other fd is closed. `newSession` starts the
+    /// child in a session of its own (setsid(2)), away from this process's terminal.
     public init(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil,
-                stdin: Input = .null, stdout: Output = .capture, stderr: Output = .capture) throws {
+                stdin: Input = .null, stdout: Output = .capture, stderr: Output = .capture,
+                descriptors: [Int32: Int32] = [:], newSession: Bool = false) throws {
         guard let first = arguments.first, let executable = Self.locate(first) else {
             throw SwiftletError("cannot find \(arguments.first ?? "(no command)") in PATH", code: .notFound)
         }
@@ -107,13 +115,23 @@ public final class ChildProcess: Sendable {
             case .descriptor(let fd):
                 captures.append(-1)
                 posix_spawn_file_actions_adddup2(&actions, fd, number)
+            case .file(let path):
+                captures.append(-1)
+                posix_spawn_file_actions_addopen(&actions, number, path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+            case .standardOutput:
+                captures.append(-1)
+                posix_spawn_file_actions_adddup2(&actions, 1, number)
             }
         }
-        sl_spawn_file_actions_addclosefrom(&actions, 3)
+        for (target, source) in descriptors.sorted(by: { $0.key < $1.key }) {
+            posix_spawn_file_actions_adddup2(&actions, source, target)
+        }
+        sl_spawn_file_actions_addclosefrom(&actions, (descriptors.keys.max() ?? 2) + 1)
         if let directory { sl_spawn_file_actions_addchdir(&actions, directory) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
+        if newSession { posix_spawnattr_setflags(&attributes, SL_POSIX_SPAWN_SETSID) }
         SpawnSignals.reset(&attributes)
         let environmentLines = environment.map { $0.map { "\($0.key)=\($0.value)" } }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -143,14 +161,16 @@ public final class ChildProcess: Sendable {
     public func wait(timeout: Double? = nil) -> Int32? {
         let deadline = timeout.map { Self.now() + $0 }
         while true {
-            if let status = exitStatus.withLock({ $0 }) { return status }
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid || (reaped < 0 && errno != EINTR) {
-                let decoded = reaped == pid ? WaitStatus.exitCode(status) : 255
-                exitStatus.withLock { $0 = $0 ?? decoded }
-                continue
+            // Reaped under the lock, so a second waiter never records waitpid's ECHILD.
+            let reaped = exitStatus.withLock { stored -> Int32? in
+                if stored == nil {
+                    var status: Int32 = 0
+                    let result = waitpid(pid, &status, WNOHANG)
+                    if result == pid { stored = WaitStatus.exitCode(status) } else if result < 0 && errno != EINTR { stored = 255 }
+                }
+                return stored
             }
+            if let reaped { return reaped }
             var remaining = Int32(1000)
             if let deadline {
                 let left = deadline - Self.now()

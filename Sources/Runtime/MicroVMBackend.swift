@@ -96,7 +96,7 @@ struct MicroVMBackend: IsolationBackend {
         // The VMM's group: --cpus as a CPU quota on the host (the guest gets whole vCPUs);
         // memory is the guest kernel's to enforce (the VMM's own size is the VM's RAM).
         let group = try Cgroup.create(config.id, limits: ResourceLimits(cpus: config.limits.cpus))
-        let vmm: pid_t
+        let vmm: ChildProcess
         do {
             vmm = try spawnVMM(launch, console: bundle.path("console.log"))
         } catch {
@@ -104,7 +104,7 @@ struct MicroVMBackend: IsolationBackend {
             throw error
         }
         do {
-            try group.add(vmm)
+            try group.add(vmm.pid)
             let fd = try connect(launch.vsockSocket, vmm: vmm, console: bundle.path("console.log"))
             let setup = ContainerSetup(
                 hostname: config.hostname, rootfs: MicroVMLaunch.guestDevice(0), writable: MicroVMLaunch.guestDevice(1),
@@ -123,12 +123,10 @@ struct MicroVMBackend: IsolationBackend {
                 sysctls: security.sysctls.map { SysctlSetup(path: $0.path, value: $0.value) })
             let start = processStart(config.process, tty: config.tty, size: terminalSize, confinement: confinement.process)
             let session = try AgentSession(fd: fd, request: .run(setup, start),
-                                           stdio: stdio, tty: config.tty, pid: vmm)
+                                           stdio: stdio, tty: config.tty, pid: vmm.pid)
             return try MicroVMProcess(session: session, vmm: vmm, control: "\(run)/control.sock", bundle: bundle)
         } catch {
-            kill(vmm, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(vmm, &status, 0) < 0 && errno == EINTR {}
+            _ = vmm.waitKilling(after: 0)
             group.remove()
             throw error
         }
@@ -176,38 +174,21 @@ struct MicroVMBackend: IsolationBackend {
     }
 
     /// Starts the VMM with the serial console (and its own messages) going to `console`.
-    private func spawnVMM(_ launch: MicroVMLaunch, console: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, console, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        sl_spawn_file_actions_addclosefrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        SpawnSignals.reset(&attributes)
-        let arguments = launch.arguments
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
-        guard result == 0 else { throw SwiftletError("cannot start \(arguments[0])", errno: result) }
-        return pid
+    private func spawnVMM(_ launch: MicroVMLaunch, console: String) throws -> ChildProcess {
+        try ChildProcess(launch.arguments, environment: ProcessInfo.processInfo.environment,
+                         stdout: .file(console), stderr: .standardOutput)
     }
 
     /// Connects to the agent once the guest listens; fails when the VMM exits first or the
     /// boot takes longer than `bootTimeout`.
-    private func connect(_ socket: String, vmm: pid_t, console: String) throws -> Int32 {
+    private func connect(_ socket: String, vmm: ChildProcess, console: String) throws -> Int32 {
         let deadline = ContinuousClock.now.advanced(by: Self.bootTimeout)
         while true {
             do {
                 return try VsockUnixConnector.connect(udsPath: socket, port: AgentProtocol.agentPort, timeout: .milliseconds(500))
             } catch {
-                var status: Int32 = 0
-                if waitpid(vmm, &status, WNOHANG) == vmm {
-                    throw SwiftletError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(WaitStatus.exitCode(status)); "
+                if let status = vmm.wait(timeout: 0) {
+                    throw SwiftletError("the microVM stopped before its agent answered (swiftlet-vmm exit status \(status)); "
                                        + "its console \(console) ends: \(Self.lastLines(of: console))")
                 }
                 if ContinuousClock.now >= deadline {

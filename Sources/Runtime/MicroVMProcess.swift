@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Synchronization
 import HostSystem
@@ -14,15 +15,16 @@ import Glibc
 /// forbidden system call.
 final class MicroVMProcess: ContainerProcess {
     let session: AgentSession
-    let pid: pid_t
+    let vmm: ChildProcess
+    var pid: pid_t { vmm.pid }
     let bundle: ContainerBundle
     var terminal: Int32? { nil }
     private let control: Mutex<ControlSocket?> = Mutex(nil)
     private let killedByHost = Mutex(false)
 
-    init(session: AgentSession, vmm: pid_t, control path: String, bundle: ContainerBundle) throws {
+    init(session: AgentSession, vmm: ChildProcess, control path: String, bundle: ContainerBundle) throws {
         self.session = session
-        pid = vmm
+        self.vmm = vmm
         self.bundle = bundle
         let socket = try ControlSocket(path: path) { [weak self] signal in
             guard let self else { return false }
@@ -36,22 +38,23 @@ final class MicroVMProcess: ContainerProcess {
     private func deliver(_ signal: Int32) -> Bool {
         guard (try? session.signal(signal)) != nil else { return false }
         if signal == SIGKILL {
-            let vmm = pid
             Thread { [self] in
-                Thread.sleep(forTimeInterval: Double(MicroVMBackend.killTimeout.components.seconds))
-                _ = self.killedByHostIfRunning(vmm)
+                // Ends early when the VM does.
+                if vmm.wait(timeout: Double(MicroVMBackend.killTimeout.components.seconds)) == nil {
+                    _ = killedByHostIfRunning()
+                }
             }.start()
         }
         return true
     }
 
     /// Kills the VMM unless the session already ended; true when it did so.
-    private func killedByHostIfRunning(_ vmm: pid_t) -> Bool {
+    private func killedByHostIfRunning() -> Bool {
         killedByHost.withLock { killed in
             guard !killed, !session.hasEnded else { return false }
             killed = true
             session.expectLoss()
-            Glibc.kill(vmm, SIGKILL)
+            vmm.signal(SIGKILL)
             return true
         }
     }
@@ -71,7 +74,7 @@ final class MicroVMProcess: ContainerProcess {
             return status
         case .lost:
             if killedByHost.withLock({ $0 }) { return 137 }
-            if let ending, let signal = WaitStatus.terminatingSignal(ending) { recordVMMDeath(signal) }
+            if let ending, ending > 128 { recordVMMDeath(ending - 128) }
             return 125
         }
     }
@@ -89,24 +92,13 @@ final class MicroVMProcess: ContainerProcess {
     }
 
     /// Waits up to `grace` for the VMM to exit by itself, then kills and reaps it. The
-    /// wait status of a VMM that ended by itself (one already exiting when killed
-    /// included: the kernel keeps its first fatal signal), nil when it was reaped
-    /// elsewhere.
+    /// status (``ChildProcess/wait(timeout:)``: 128 + N for signal N) of a VMM that ended
+    /// by itself (one already exiting when killed included: the kernel keeps its first
+    /// fatal signal), nil when the kill here ended it.
     private func stopVMM(after grace: Duration) -> Int32? {
-        let deadline = ContinuousClock.now.advanced(by: grace)
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return status }
-            if result < 0 && errno != EINTR { return nil }
-            if ContinuousClock.now >= deadline { break }
-            usleep(10_000)
-        }
-        Glibc.kill(pid, SIGKILL)
-        while true {
-            let result = waitpid(pid, &status, 0)
-            if result == pid { return WaitStatus.terminatingSignal(status) == SIGKILL ? nil : status }
-            if errno != EINTR { return nil }
-        }
+        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+        if let status = vmm.wait(timeout: seconds) { return status }
+        let status = vmm.waitKilling(after: 0).status
+        return status == 128 + SIGKILL ? nil : status
     }
 }

@@ -117,7 +117,7 @@ public final class Runtime: Sendable {
         }
         var ready: [Int32] = [-1, -1]
         try sys("pipe2") { sl_pipe_cloexec(&ready) }
-        let shim: pid_t
+        let shim: ChildProcess
         do {
             defer { close(ready[1]) }
             shim = try spawnMonitor(config.id, readyFD: ready[1], attach: attach, stdin: attach && config.interactive)
@@ -145,11 +145,9 @@ public final class Runtime: Sendable {
         // goes raw, and our window size changes are passed on.
         let restore = config.tty && config.interactive ? Terminal.makeRaw() : {}
         defer { restore() }
-        let resizes = Terminal.onResize { _ = Glibc.kill(shim, SIGWINCH) }
+        let resizes = Terminal.onResize { shim.signal(SIGWINCH) }
         defer { resizes.cancel() }
-        var status: Int32 = 0
-        try sys("waitpid \(shim)") { waitpid(shim, &status, 0) }
-        return WaitStatus.exitCode(status)
+        return shim.wait() ?? 255
     }
 
     /// Runs the monitor of container `id` in this process (`swiftlet-shim`);
@@ -162,33 +160,14 @@ public final class Runtime: Sendable {
 
     /// Launches `swiftlet-shim` in a new session: fd 3 is the ready pipe; stdout
     /// and stderr are ours when attached, else /dev/null.
-    private func spawnMonitor(_ id: String, readyFD: Int32, attach: Bool, stdin: Bool) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if !stdin { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
-        if !attach {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, readyFD, 3)
-        sl_spawn_file_actions_addclosefrom(&actions, 4)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, SL_POSIX_SPAWN_SETSID)
-        SpawnSignals.reset(&attributes)
+    private func spawnMonitor(_ id: String, readyFD: Int32, attach: Bool, stdin: Bool) throws -> ChildProcess {
         let shim = "\((executable as NSString).deletingLastPathComponent)/swiftlet-shim"
         guard access(shim, X_OK) == 0 else {
             throw SwiftletError("cannot start the container monitor: \(shim) is missing (build it with `swift build`)")
         }
         let arguments = [shim, "--root", root] + (attach ? ["--attached"] : []) + [id]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, shim, &actions, &attributes, &argv, environ)
-        guard result == 0 else { throw SwiftletError("cannot start the container monitor \(shim)", errno: result) }
-        return pid
+        return try ChildProcess(arguments, stdin: stdin ? .inherit : .null, stdout: attach ? .inherit : .null,
+                                stderr: attach ? .inherit : .null, descriptors: [3: readyFD], newSession: true)
     }
 
     /// Removes a container; a running one only with `force` (killed first). A container
