@@ -200,13 +200,31 @@ public final class ChildProcess: Sendable {
         if pidfd >= 0 { _ = sl_pidfd_send_signal(pidfd, signal) } else { kill(pid, signal) }
     }
 
-    /// What the child wrote to stdout (1) or stderr (2) when captured, as text; read
-    /// after exit.
+    /// Waits until what the child wrote to captured stdout (1) or stderr (2) contains
+    /// `marker` (true), or the child exits without writing it or `timeout` seconds pass
+    /// (false). Woken by inotify on the capture file, not a timer.
+    public func waitForOutput(_ marker: String, stream: Int32 = 1, timeout: Double) -> Bool {
+        guard stream == 1 || stream == 2, captures[Int(stream) - 1] >= 0,
+              let changes = try? FileChangeWatch("/proc/self/fd/\(captures[Int(stream) - 1])") else { return false }
+        let deadline = Self.now() + timeout
+        while true {
+            if output(stream).contains(marker) { return true }
+            if wait(timeout: 0) != nil { return output(stream).contains(marker) }
+            let left = deadline - Self.now()
+            if left <= 0 { return false }
+            // A write wakes it; the cap only bounds how late an exit is noticed.
+            changes.wait(timeout: min(left, 1))
+        }
+    }
+
+    /// What the child wrote to stdout (1) or stderr (2) when captured, as text; complete
+    /// once it has exited.
     public func output(_ stream: Int32) -> String {
         String(decoding: outputBytes(stream), as: UTF8.self)
     }
 
-    /// What the child wrote to stdout (1) or stderr (2) when captured; read after exit.
+    /// What the child wrote to stdout (1) or stderr (2) when captured; complete once it
+    /// has exited.
     public func outputBytes(_ stream: Int32) -> [UInt8] {
         guard stream == 1 || stream == 2, captures[Int(stream) - 1] >= 0 else { return [] }
         let fd = captures[Int(stream) - 1]

@@ -40,33 +40,38 @@ final class AgentSession: ContainerProcess {
         let channel = AgentChannel(fd: fd)
         self.channel = channel
         self.pid = pid
-        do {
-            // The agent answers at once; a guest that does not is not left to block us.
-            UnixSocket.setTimeout(fd, seconds: Self.helloTimeout, for: [SO_RCVTIMEO])
-            try channel.send(.hello(version: AgentProtocol.version))
-            let asked = ContinuousClock.now
-            let reception = Result { try channel.receive() }
-            if case .failure = reception, ContinuousClock.now - asked >= .seconds(Self.helloTimeout) {
-                throw SwiftletError("the guest agent did not answer within \(Self.helloTimeout) s")
+        // A failure of the channel itself (a frame, a read) says it came from the session.
+        func onChannel<T>(_ body: () throws(SwiftletError) -> T) throws(SwiftletError) -> T {
+            do {
+                return try body()
+            } catch {
+                channel.close()
+                throw error.adding(context: "guest agent session")
             }
-            let answer = try reception.get()
-            UnixSocket.setTimeout(fd, seconds: 0, for: [SO_RCVTIMEO])
-            switch answer {
-            case .hello(let version) where version == AgentProtocol.version:
-                break
-            case .failed(let status, let message):
-                throw SwiftletError("the guest agent refused the session: \(message)", code: .init(exitStatus: status))
-            case let reply:
-                throw SwiftletError("the guest agent answered hello with \(reply.map { "\($0)" } ?? "end of stream")")
-            }
-            try channel.send(request)
-        } catch let error as SwiftletError {
-            channel.close()
-            throw SwiftletError("guest agent session: \(error)")
-        } catch {
-            channel.close()
-            throw error
         }
+        func refuse(_ error: SwiftletError) -> SwiftletError {
+            channel.close()
+            return error
+        }
+        // The agent answers at once; a guest that does not is not left to block us.
+        UnixSocket.setTimeout(fd, seconds: Self.helloTimeout, for: [SO_RCVTIMEO])
+        try onChannel { () throws(SwiftletError) in try channel.send(.hello(version: AgentProtocol.version)) }
+        let asked = ContinuousClock.now
+        let reception = Result { () throws(SwiftletError) in try channel.receive() }
+        if case .failure = reception, ContinuousClock.now - asked >= .seconds(Self.helloTimeout) {
+            throw refuse(SwiftletError("the guest agent did not answer within \(Self.helloTimeout) s", code: .unavailable))
+        }
+        let answer = try onChannel { () throws(SwiftletError) in try reception.get() }
+        UnixSocket.setTimeout(fd, seconds: 0, for: [SO_RCVTIMEO])
+        switch answer {
+        case .hello(let version) where version == AgentProtocol.version:
+            break
+        case .failed(let status, let message):
+            throw refuse(SwiftletError("the guest agent refused the session: \(message)", code: .init(exitStatus: status)))
+        case let reply:
+            throw refuse(SwiftletError("the guest agent answered hello with \(reply.map { "\($0)" } ?? "end of stream")"))
+        }
+        try onChannel { () throws(SwiftletError) in try channel.send(request) }
         input = fcntl(stdio[0], F_DUPFD_CLOEXEC, 3)
         output = fcntl(stdio[1], F_DUPFD_CLOEXEC, 3)
         errors = fcntl(stdio[2], F_DUPFD_CLOEXEC, 3)

@@ -96,10 +96,11 @@ extension Runtime {
 
     /// Waits until the state says exited (the monitor records the exit before it ends);
     /// false on timeout. Sleeps until the container's process or its monitor ends; once
-    /// the process has ended, polls the state every 50 ms (the monitor of an `--rm`
-    /// container outlives the exit it records, waiting for waiters to read it).
+    /// the process has ended, until the container's directory changes (the monitor of an
+    /// `--rm` container outlives the exit it records, waiting for waiters to read it).
     func waitForExit(_ config: ContainerConfig, timeout: Double?) throws -> Bool {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let changes = try FileChangeWatch(containers.bundle(config.id).directory)
         while true {
             let state = try refreshedState(config)
             if state.status == .exited { return true }
@@ -109,7 +110,7 @@ extension Runtime {
             let pidfds = processRuns ? [state.pid, state.shimPid].compactMap { $0 }.map { sl_pidfd_open($0) }.filter { $0 >= 0 } : []
             let limit = remaining.map { Int32(min($0 * 1000, 100_000)) } ?? 100_000
             if pidfds.isEmpty {
-                usleep(UInt32(min(limit, 50)) * 1000)
+                changes.wait(timeout: Double(limit) / 1000)
                 continue
             }
             var pollers = pidfds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
@@ -164,7 +165,10 @@ extension Runtime {
     /// copying new output until the container is no longer running.
     public func logs(_ reference: String, follow: Bool) throws {
         let config = try containers.find(reference)
-        let path = containers.bundle(config.id).logPath
+        let bundle = containers.bundle(config.id)
+        let path = bundle.logPath
+        // The log grows and the state is replaced in the container's directory.
+        let changes = follow ? try FileChangeWatch(bundle.directory) : nil
         var offset: UInt64 = 0
         while true {
             let running = try refreshedState(config).status == .running
@@ -174,7 +178,7 @@ extension Runtime {
                 writeAll(record.stream == "stderr" ? 2 : 1, Data(record.log.utf8))
             }
             if !follow || (!running && records.isEmpty) { return }
-            if records.isEmpty { usleep(100_000) }
+            if records.isEmpty { changes?.wait() }
         }
     }
 

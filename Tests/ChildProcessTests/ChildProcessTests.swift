@@ -27,6 +27,15 @@ import Glibc
         #expect(try ChildProcess.run(["sh", "-c", "kill -TERM $$"]).status == 128 + SIGTERM)
     }
 
+    @Test func waitForOutputReturnsWhenTheLineIsWritten() throws {
+        let child = try ChildProcess(["sh", "-c", "echo starting; exec sleep 30"])
+        defer { _ = child.waitKilling(after: 0) }
+        #expect(child.waitForOutput("starting\n", timeout: 30))
+        #expect(child.wait(timeout: 0) == nil, "it returned while the child still runs")
+        let quiet = try ChildProcess(["true"])
+        #expect(!quiet.waitForOutput("never", timeout: 30), "a child that exits without the line ends the wait")
+    }
+
     @Test func aTimeoutKillsTheChild() throws {
         let started = Date()
         let result = try ChildProcess.run(["sleep", "30"], timeout: 0.3)

@@ -67,4 +67,15 @@ import Testing
         #expect(WaitStatus.terminatingSignal(0) == nil)
         #expect(WaitStatus.terminatingSignal(0x137f) == nil)  // stopped, not ended
     }
+
+    @Test func fileChangeWatchWakesOnChangesAndTimesOutWithout() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let watch = try FileChangeWatch(directory)
+        #expect(!watch.wait(timeout: 0.05), "nothing changed yet")
+        try AtomicFile.write([1, 2], to: "\(directory)/state.json")
+        #expect(watch.wait(timeout: 5), "a file renamed into the directory")
+        #expect(!watch.wait(timeout: 0.05), "the events were drained")
+        #expect(throws: SwiftletError.self) { try FileChangeWatch("\(directory)/missing") }
+    }
 }

@@ -15,15 +15,16 @@ import Testing
         let stderr: String
     }
 
-    /// Runs `swiftlet boot arguments`; `signalAfter` sends SIGTERM after that many seconds.
-    func boot(_ arguments: [String], signalAfter: Double? = nil) throws -> Outcome? {
+    /// Runs `swiftlet boot arguments`; `signalAfter` sends SIGTERM once the guest has
+    /// printed that text.
+    func boot(_ arguments: [String], signalAfter: String? = nil) throws -> Outcome? {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             print("SKIPPED swiftlet boot process test: \(Self.binary) is not built (run swift build)")
             return nil
         }
         let process = try ChildProcess([Self.binary, "boot"] + arguments)
         if let signalAfter {
-            Thread.sleep(forTimeInterval: signalAfter)
+            #expect(process.waitForOutput(signalAfter, timeout: 120), "the guest printed \(signalAfter)")
             process.signal(SIGTERM)
         }
         let (status, timedOut) = process.waitKilling(after: 120)
@@ -74,7 +75,7 @@ import Testing
             return
         }
         guard let outcome = try boot(["--kernel", FirmwareBuild.path("hello64.bzImage"), "--cmdline", "hang", "--memory", "32M"],
-                                     signalAfter: 1.5) else { return }
+                                     signalAfter: "hanging") else { return }
         #expect(outcome.stdout.contains("hanging"))
         #expect(outcome.status == 128 + SIGTERM)
         #expect(outcome.stderr.contains("stopped by signal 15"), "\(outcome.stderr)")

@@ -99,10 +99,9 @@ import Testing
         let script = "trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done"
         #expect(try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox, "sh", "-c", script).status == 0)
         // The trap is set once "ready" is out (a microVM's process may start after `run -d` returns).
-        for _ in 0..<100 {
-            if try !swiftlet("logs", name).stdout.isEmpty { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        let logs = try swiftletInBackground("logs", "-f", name)
+        defer { _ = logs.waitKilling(after: 0) }
+        #expect(logs.waitForOutput("ready\n", timeout: Swiftlet.commandTimeout))
         let started = Date()
         #expect(try swiftlet("stop", "-t", "10", name).status == 0)
         #expect(Date().timeIntervalSince(started) < 10, "the trap ended the container within the grace period")
@@ -235,17 +234,12 @@ import Testing
     @Test(arguments: TestIsolation.available)
     func clientSignalsAreForwarded(isolation: Isolation) throws {
         let name = Swiftlet.name("fg")
-        let process = try ChildProcess([Swiftlet.executable, "run", "--rm", "--name", name, "--root", try Swiftlet.root.get(),
-                                        "--isolation", isolation.rawValue, Swiftlet.busybox,
-                                        "sh", "-c", "trap 'exit 4' INT; touch /tmp/ready; while true; do sleep 0.1; done"])
-        // (A `where` clause would run all 100 execs: it filters iterations, it does not stop the loop.)
-        for _ in 0..<100 {
-            if try swiftlet("exec", name, "test", "-f", "/tmp/ready").status == 0 { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        process.signal(SIGINT)
-        let (status, _) = process.waitKilling(after: Swiftlet.commandTimeout)
-        #expect(status == 4, "\(process.output(2))")
+        let run = try swiftletInBackground("run", "--rm", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
+                                           "sh", "-c", "trap 'exit 4' INT; echo ready; while true; do sleep 0.1; done")
+        #expect(run.waitForOutput("ready\n", timeout: Swiftlet.commandTimeout))
+        run.signal(SIGINT)
+        let (status, _) = run.waitKilling(after: Swiftlet.commandTimeout)
+        #expect(status == 4, "\(run.output(2))")
     }
 }
 

@@ -1,3 +1,4 @@
+import HostSystem
 import ChildProcess
 import Foundation
 import Runtime
@@ -55,27 +56,31 @@ import Testing
         let run = try swiftlet("run", "--rm", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
                                "sh", "-c", "while [ ! -f /go ]; do sleep 0.1; done; exit 9")
         try #require(run.status == 0, "\(run.stderr)")
+        let containers = "\(try Swiftlet.root.get())/containers"
+        let directory = "\(containers)/\(run.stdout.trimmed)"
+        // The waiter is waiting once it holds its shared lock on the container's wait.lock;
+        // it opens the state file after taking it, so every open in the directory is a
+        // moment to look.
+        let opens = try FileChangeWatch(directory, opens: true)
         let waiter = try ChildProcess([Swiftlet.executable, "wait", "--root", try Swiftlet.root.get(), name])
-        // The waiter is waiting once it holds its shared lock on the container's wait.lock.
-        let lock = "\(try Swiftlet.root.get())/containers/\(run.stdout.trimmed)/wait.lock"
-        var waiting = false
-        for _ in 0..<600 where !waiting {
-            waiting = holdsSharedLock(lock)
-            if !waiting { Thread.sleep(forTimeInterval: 0.05) }
+        let deadline = ContinuousClock.now.advanced(by: .seconds(Int(Swiftlet.commandTimeout)))
+        var waiting = holdsSharedLock("\(directory)/wait.lock")
+        while !waiting, ContinuousClock.now < deadline, waiter.wait(timeout: 0) == nil {
+            opens.wait(timeout: 1)
+            waiting = holdsSharedLock("\(directory)/wait.lock")
         }
         #expect(waiting, "swiftlet wait took its lock")
+        let removals = try FileChangeWatch(containers)
         let released = try swiftlet("exec", name, "touch", "/go")
         #expect(released.status == 0, "\(released.stderr)")
         if released.status != 0 { _ = try? swiftlet("rm", "-f", name) }
         let (status, _) = waiter.waitKilling(after: Swiftlet.commandTimeout)
         #expect(status == 0, "\(waiter.output(2))")
         #expect(waiter.output(1) == "9\n")
-        var removed = false
-        for _ in 0..<200 where !removed {
-            removed = try swiftlet("inspect", name).status == 1
-            if !removed { Thread.sleep(forTimeInterval: 0.05) }
+        while FileManager.default.fileExists(atPath: directory), ContinuousClock.now < deadline {
+            removals.wait(timeout: 1)
         }
-        #expect(removed, "the container removed itself after the waiter read its code")
+        #expect(try swiftlet("inspect", name).status == 1, "the container removed itself after the waiter read its code")
     }
 
     /// Whether some process holds a shared flock on `path` (/proc/locks lists

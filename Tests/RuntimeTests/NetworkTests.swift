@@ -1,21 +1,24 @@
 import Foundation
+import HostSystem
 import Runtime
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `--network bridge|none` under every available isolation: the host reaches the
-/// container's address from `inspect` over TCP through the bridge swiftlet0, the host
-/// end and the address go away with the container, and `none` leaves only loopback.
+/// `--network bridge|none` under every available isolation: the container and the host
+/// talk over TCP through the bridge swiftlet0 (the container connects to the gateway, the
+/// address `inspect` gives), the host end and the address go away with the container,
+/// and `none` leaves only loopback.
 @Suite struct NetworkTests {
     @Test(arguments: TestIsolation.available)
-    func hostReachesContainerOverTheBridge(isolation: Isolation) throws {
+    func containerAndHostTalkOverTheBridge(isolation: Isolation) throws {
         let name = Swiftlet.name("net")
+        let listener = try HostListener()
         defer { _ = try? swiftlet("rm", "-f", name) }
-        // The container answers one connection with "pong" and logs what it received.
+        // The container sends "ping" to the host's listener on the gateway and logs the reply.
         let run = try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
-                               "sh", "-c", "echo pong | nc -l -p 7000")
+                               "sh", "-c", "echo ping | nc 10.88.0.1 \(listener.port)")
         try #require(run.status == 0, "\(run.stderr)")
         let network = try #require(try inspect(name)["state"]?["network"] as? [String: Any], "inspect has no network")
         let address = try #require(network["address"] as? String)
@@ -28,10 +31,11 @@ import Glibc
         let hostInterface = try #require(network["hostInterface"] as? String)
         #expect(access("/sys/class/net/\(hostInterface)/master", F_OK) == 0, "\(hostInterface) is not on the bridge")
 
-        let reply = try exchange(address: address, port: 7000, sending: "ping\n", within: 60)
-        #expect(reply == "pong\n")
+        let (peer, received) = try listener.exchange(replying: "pong\n", within: 60)
+        #expect(peer == address)
+        #expect(received == "ping\n")
         #expect(try swiftlet("wait", name).stdout.trimmed == "0")
-        #expect(try swiftlet("logs", name).stdout == "ping\n")
+        #expect(try swiftlet("logs", name).stdout == "pong\n")
         #expect(try inspect(name)["state"]?["network"] == nil, "a stopped container keeps no address")
         #expect(try swiftlet("rm", name).status == 0)
         #expect(access("/sys/class/net/\(hostInterface)", F_OK) != 0, "\(hostInterface) outlived the container")
@@ -75,38 +79,51 @@ import Glibc
         let list = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         return try #require(list.first as? [String: [String: Any]])
     }
+}
 
-    /// Connects to `address:port` (retrying while the container starts to listen), sends
-    /// `text`, closes the write side and returns everything read back.
-    func exchange(address: String, port: UInt16, sending text: String, within seconds: Double) throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        var peer = sockaddr_in()
-        peer.sin_family = sa_family_t(AF_INET)
-        peer.sin_port = port.bigEndian
-        try #require(inet_pton(AF_INET, address, &peer.sin_addr) == 1)
-        while true {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(fd >= 0)
-            defer { close(fd) }
-            let connected = withUnsafePointer(to: &peer) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+/// A TCP listener on every host address, on a port of its own, that takes one
+/// connection: reads one line, answers, closes.
+final class HostListener {
+    let fd: Int32
+    let port: UInt16
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, pointer, &length) == 0
             }
-            if connected < 0 {
-                let error = errno
-                try #require(Date() < deadline, "cannot connect to \(address):\(port): \(String(cString: strerror(error)))")
-                usleep(100_000)
-                continue
-            }
-            _ = text.withCString { write(fd, $0, strlen($0)) }
-            shutdown(fd, Int32(SHUT_WR))
-            var reply: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 512)
-            while true {
-                let count = read(fd, &buffer, buffer.count)
-                if count <= 0 { break }
-                reply += buffer[0..<count]
-            }
-            return String(decoding: reply, as: UTF8.self)
         }
+        guard fd >= 0, bound else { throw SwiftletError.last("listen on a host port") }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    deinit { close(fd) }
+
+    /// Waits (up to `seconds`) for the connection, reads until a newline, sends `reply`
+    /// and closes; the peer's address and what it sent.
+    func exchange(replying reply: String, within seconds: Double) throws -> (peer: String, received: String) {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        try #require(poll(&poller, 1, Int32(seconds * 1000)) == 1, "no connection within \(seconds) s")
+        var peer = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let connection = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &length) }
+        }
+        try #require(connection >= 0)
+        defer { close(connection) }
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var byte: UInt8 = 0
+        while received.last != UInt8(ascii: "\n"), read(connection, &byte, 1) == 1 { received.append(byte) }
+        _ = reply.withCString { write(connection, $0, strlen($0)) }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        inet_ntop(AF_INET, &peer.sin_addr, &text, socklen_t(text.count))
+        return (String(cString: text), String(decoding: received, as: UTF8.self))
     }
 }

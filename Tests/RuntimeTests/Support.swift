@@ -88,6 +88,13 @@ enum Swiftlet {
     static func name(_ base: String) -> String { "\(base)-\(UUID().uuidString.prefix(8).lowercased())" }
 }
 
+/// `swiftlet ARGS…` started in the background with the test root (stdout and stderr
+/// captured: `waitForOutput` waits for a line as it is written).
+func swiftletInBackground(_ arguments: String...) throws -> ChildProcess {
+    let environment = ProcessInfo.processInfo.environment.merging(["SWIFTLET_ROOT": try Swiftlet.root.get()]) { $1 }
+    return try ChildProcess([Swiftlet.executable] + arguments, environment: environment)
+}
+
 /// `swiftlet ARGS…` with `SWIFTLET_ROOT` set to the test root (stdin: /dev/null or `stdin`).
 @discardableResult
 func swiftlet(_ arguments: String..., stdin: String? = nil) throws -> CommandResult {
