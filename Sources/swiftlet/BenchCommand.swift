@@ -7,7 +7,8 @@ import Images
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark microVM containers, namespace containers and peers (QEMU -M microvm, crun/runc) on one image.")
+        abstract: "Benchmark microVM containers, namespace containers and peers (QEMU -M microvm, crun/runc) on one image.",
+        subcommands: [BenchBootCommand.self])
 
     @Flag(help: "The reduced set (fewer runs, smaller workloads; under two minutes).")
     var quick = false
