@@ -3,12 +3,34 @@ import Bench
 import Foundation
 import Images
 
-/// `swiftlet bench`: KVM microVM containers vs namespace containers vs peers, on one image.
+/// `swiftlet bench`: the benchmarks. `swiftlet bench [suite] …` is the container suite (the
+/// default subcommand, so `swiftlet bench --quick` runs it), `swiftlet bench boot` the VMMs
+/// alone.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark microVM containers, namespace containers and peers (QEMU -M microvm, crun/runc) on one image.",
-        subcommands: [BenchBootCommand.self])
+        abstract: "Benchmarks: the container suite (default) and the VMM boot comparison.",
+        subcommands: [BenchSuiteCommand.self, BenchBootCommand.self], defaultSubcommand: BenchSuiteCommand.self)
+
+    /// `relative` below the first ancestor of the executable's or working directory that has it.
+    static func find(_ relative: String, from executable: String) -> String? {
+        for start in [URL(fileURLWithPath: executable).deletingLastPathComponent().path, FileManager.default.currentDirectoryPath] {
+            var directory = URL(fileURLWithPath: start)
+            while directory.path != "/" {
+                let candidate = directory.appendingPathComponent(relative).path
+                if FileManager.default.fileExists(atPath: candidate) { return candidate }
+                directory.deleteLastPathComponent()
+            }
+        }
+        return nil
+    }
+}
+
+/// `swiftlet bench suite`: KVM microVM containers vs namespace containers vs peers, on one image.
+struct BenchSuiteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suite",
+        abstract: "Benchmark microVM containers, namespace containers and peers (QEMU -M microvm, crun/runc) on one image.")
 
     @Flag(help: "The reduced set (fewer runs, smaller workloads; under two minutes).")
     var quick = false
@@ -58,8 +80,8 @@ struct BenchCommand: ParsableCommand {
             settings: settings, quick: quick, systems: selectedSystems, swiftlet: swiftlet ?? executable, benchExecutable: executable,
             root: ContentStore.defaultRoot(root), work: work,
             guestImages: guestImages ?? ProcessInfo.processInfo.environment["SWIFTLET_GUEST_IMAGES"]
-                ?? Self.find("guest-images/out", from: executable) ?? "guest-images/out",
-            rig: rig ?? Self.find("scripts/kvm-rig", from: executable), insideRig: insideRig, artifacts: artifacts)
+                ?? BenchCommand.find("guest-images/out", from: executable) ?? "guest-images/out",
+            rig: rig ?? BenchCommand.find("scripts/kvm-rig", from: executable), insideRig: insideRig, artifacts: artifacts)
         // The swiftlet runs measured boot from the same guest images as the QEMU peer.
         setenv("SWIFTLET_GUEST_IMAGES", options.guestImages, 1)
         defer { if self.work == nil { try? FileManager.default.removeItem(atPath: work) } }
@@ -84,18 +106,5 @@ struct BenchCommand: ParsableCommand {
             try MarkdownReport.write(results, to: report)
             print("report: \(report)/report.md")
         }
-    }
-
-    /// `relative` below the first ancestor of the executable's or working directory that has it.
-    static func find(_ relative: String, from executable: String) -> String? {
-        for start in [URL(fileURLWithPath: executable).deletingLastPathComponent().path, FileManager.default.currentDirectoryPath] {
-            var directory = URL(fileURLWithPath: start)
-            while directory.path != "/" {
-                let candidate = directory.appendingPathComponent(relative).path
-                if FileManager.default.fileExists(atPath: candidate) { return candidate }
-                directory.deleteLastPathComponent()
-            }
-        }
-        return nil
     }
 }
