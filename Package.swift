@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Virtio", dependencies: ["CLinux", "KVM", "HostSystem"]),
         // The launch contract between whoever starts a VM and swiftlet-vmm: no Foundation.
         .target(name: "VMLaunch"),
-        .target(name: "Machine", dependencies: ["CLinux", "KVM", "X86", "Virtio", "Units", "VMLaunch"]),
+        .target(name: "Machine", dependencies: ["CLinux", "HostSystem", "KVM", "X86", "Virtio", "Units", "VMLaunch"]),
         // `swiftlet bench`: microVM vs namespace containers vs peers, table/JSON/report.
         .target(name: "Bench", dependencies: ["ChildProcess", "HostSystem", "KVM", "Images", "VMLaunch"], resources: [.embedInCode("Workload/bench-workload.c")]),
         // OCI images: content store, formats, load/pull/push, layer unpacking, rootfs images.
@@ -102,7 +102,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + staticFoundation.flatMap { ["-Xlinker", $0] })]
         ),
         // Drives one agent-protocol session by hand or from the integration tests.
-        .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux"]),
+        .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux", "HostSystem"]),
         .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "HostSystem"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CLinux"]),
         .testTarget(name: "X86Tests", dependencies: ["X86"]),

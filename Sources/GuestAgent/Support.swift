@@ -30,22 +30,10 @@ public func consoleLog(_ line: String) {
 
 /// Starts a detached POSIX thread running `body` (the agent links no Foundation).
 func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { raw in
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-        box.body()
-        return nil
-    }, context)
-    if result == 0 {
-        pthread_detach(thread)
-    } else {
-        Unmanaged<Box>.fromOpaque(context).release()
-        consoleLog("cannot start a thread: \(String(cString: strerror(result)))")
+    do {
+        try PosixThread.detached(body)
+    } catch {
+        consoleLog("cannot start a thread: \(error)")
     }
 }
 

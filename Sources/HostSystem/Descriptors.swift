@@ -25,4 +25,19 @@ public enum Descriptors {
     }
 }
 
+extension Descriptors {
+    /// Reads exactly `buffer.count` bytes, retrying EINTR and short reads; false on end of
+    /// file or an error first.
+    public static func readFully(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
+        var offset = 0
+        while offset < buffer.count {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return false }
+            offset += count
+        }
+        return true
+    }
+}
+
 func currentErrno() -> Int32 { errno }

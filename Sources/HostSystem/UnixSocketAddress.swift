@@ -52,4 +52,21 @@ public struct UnixSocketAddress {
     public func bind(_ fd: Int32) throws(SwiftletError) {
         if withSockaddr({ Glibc.bind(fd, $0, $1) }) < 0 { throw .last("bind \(path)") }
     }
+
+    /// A new AF_UNIX stream socket, close-on-exec (and non-blocking when asked).
+    public static func streamSocket(nonBlocking: Bool = false) throws(SwiftletError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+                        | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0), 0)
+        guard fd >= 0 else { throw .last("socket(AF_UNIX)") }
+        return fd
+    }
+
+    /// Makes blocking receives and/or sends (`SO_RCVTIMEO`, `SO_SNDTIMEO`) on `fd` fail
+    /// with EAGAIN after `seconds` (0: block for ever).
+    public static func setTimeout(_ fd: Int32, seconds: Int, for options: [Int32]) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        for option in options {
+            _ = setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
 }

@@ -4,50 +4,35 @@ import Glibc
 import Musl
 #endif
 import CLinux
+import HostSystem
 import KVM
 
-/// A POSIX thread running one blocking loop (a vCPU's `KVM_RUN` loop, the console
-/// reader), kept off the Swift concurrency pool as the house rules require.
+/// A vCPU's or the console reader's thread: a ``PosixThread`` in which ``wakeupSignal``
+/// (which kicks it out of `KVM_RUN`) is unblocked.
 struct HostThread: Sendable {
     /// The signal used to kick a thread out of a blocking call (`KVM_RUN`).
     static let wakeupSignal = SIGUSR1
 
-    private final class Body {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
+    private let thread: PosixThread
 
-    let handle: pthread_t
+    var handle: pthread_t { thread.handle }
 
-    /// Starts `body` on a new thread. The thread inherits its creator's signal mask
-    /// (which blocks everything when the creator is a dispatch worker), so it
-    /// unblocks ``wakeupSignal`` first.
+    /// Starts `body` on a new thread.
     init(_ body: @escaping @Sendable () -> Void) throws(KVMError) {
-        let context = Unmanaged.passRetained(Body(body)).toOpaque()
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { raw in
-            guard let raw else { return nil }
-            var wakeup = sigset_t()
-            sigemptyset(&wakeup)
-            sigaddset(&wakeup, HostThread.wakeupSignal)
-            pthread_sigmask(SIG_UNBLOCK, &wakeup, nil)
-            Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<Body>.fromOpaque(context).release()
-            throw KVMError(call: "pthread_create", code: result)
+        do {
+            thread = try PosixThread(unblocking: [Self.wakeupSignal], body)
+        } catch {
+            throw KVMError(call: "pthread_create", code: error.errno?.rawValue ?? EAGAIN)
         }
-        self.handle = handle
     }
 
     /// Interrupts a blocking system call in the thread.
     func wake() {
-        pthread_kill(handle, Self.wakeupSignal)
+        thread.signal(Self.wakeupSignal)
     }
 
     func join() {
-        pthread_join(handle, nil)
+        thread.join()
     }
 
     /// Makes ``wakeupSignal`` interrupt system calls instead of killing the process.

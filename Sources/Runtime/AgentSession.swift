@@ -54,7 +54,7 @@ final class AgentSession: ContainerProcess {
             return error
         }
         // The agent answers at once; a guest that does not is not left to block us.
-        UnixSocket.setTimeout(fd, seconds: Self.helloTimeout, for: [SO_RCVTIMEO])
+        UnixSocketAddress.setTimeout(fd, seconds: Self.helloTimeout, for: [SO_RCVTIMEO])
         try onChannel { () throws(SwiftletError) in try channel.send(.hello(version: AgentProtocol.version)) }
         let asked = ContinuousClock.now
         let reception = Result { () throws(SwiftletError) in try channel.receive() }
@@ -62,7 +62,7 @@ final class AgentSession: ContainerProcess {
             throw refuse(SwiftletError("the guest agent did not answer within \(Self.helloTimeout) s", code: .unavailable))
         }
         let answer = try onChannel { () throws(SwiftletError) in try reception.get() }
-        UnixSocket.setTimeout(fd, seconds: 0, for: [SO_RCVTIMEO])
+        UnixSocketAddress.setTimeout(fd, seconds: 0, for: [SO_RCVTIMEO])
         switch answer {
         case .hello(let version) where version == AgentProtocol.version:
             break

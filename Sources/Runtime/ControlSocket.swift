@@ -17,7 +17,7 @@ final class ControlSocket: Sendable {
     init(path: String, deliver: @escaping @Sendable (Int32) -> Bool) throws {
         self.path = path
         unlink(path)
-        listener = try UnixSocket.make()
+        listener = try UnixSocketAddress.streamSocket()
         do {
             try UnixSocketAddress(path).bind(listener)
             try sys("listen \(path)") { listen(listener, 8) }
@@ -34,7 +34,7 @@ final class ControlSocket: Sendable {
                 }
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 var request = [UInt8](repeating: 0, count: 4)
-                if UnixSocket.readFully(client, &request) {
+                if Descriptors.readFully(client, &request) {
                     let number = Int32(bitPattern: UInt32(request[0]) | UInt32(request[1]) << 8
                         | UInt32(request[2]) << 16 | UInt32(request[3]) << 24)
                     var reply: UInt8 = deliver(number) ? 0 : 1
@@ -58,47 +58,19 @@ final class ControlSocket: Sendable {
 
     /// Asks the monitor listening on `path` to deliver `signal`.
     static func request(_ signal: Int32, path: String) throws {
-        let fd = try UnixSocket.make()
+        let fd = try UnixSocketAddress.streamSocket()
         defer { Glibc.close(fd) }
-        UnixSocket.setTimeout(fd, seconds: replyTimeout, for: [SO_RCVTIMEO, SO_SNDTIMEO])
+        UnixSocketAddress.setTimeout(fd, seconds: replyTimeout, for: [SO_RCVTIMEO, SO_SNDTIMEO])
         try UnixSocketAddress(path).connect(fd)
         let value = UInt32(bitPattern: signal)
         var request: [UInt8] = [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
         try sys("send to \(path)") { send(fd, &request, 4, Int32(MSG_NOSIGNAL)) }
         var reply = [UInt8](repeating: 1, count: 1)
-        guard UnixSocket.readFully(fd, &reply) else {
+        guard Descriptors.readFully(fd, &reply) else {
             throw SwiftletError("the container's monitor did not answer a request for signal \(signal) (it stopped, or took over \(replyTimeout) s)")
         }
         guard reply[0] == 0 else {
             throw SwiftletError("the container's monitor could not deliver signal \(signal)")
         }
-    }
-}
-
-/// AF_UNIX stream socket helpers.
-enum UnixSocket {
-    static func make() throws -> Int32 {
-        try sys("socket(AF_UNIX)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-    }
-
-    /// Makes blocking receives and/or sends (`SO_RCVTIMEO`, `SO_SNDTIMEO`) on `fd` fail
-    /// with EAGAIN after `seconds` (0: block for ever).
-    static func setTimeout(_ fd: Int32, seconds: Int, for options: [Int32]) {
-        var limit = timeval(tv_sec: seconds, tv_usec: 0)
-        for option in options {
-            _ = setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
-        }
-    }
-
-    /// Reads exactly `buffer.count` bytes; false on EOF or error first.
-    static func readFully(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
-        var offset = 0
-        while offset < buffer.count {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return false }
-            offset += count
-        }
-        return true
     }
 }

@@ -69,7 +69,7 @@ public final class VsockDevice: VirtioDevice {
     let listener: Int32
     let state = Mutex(State())
 
-    /// Creates the listening socket at `udsPath` (see ``UnixSocket/listen(path:)``).
+    /// Creates the listening socket at `udsPath` (see ``VsockUnixSocket/listen(path:)``).
     /// `guestCID` must be 3...0xFFFF_FFFE (0–2 are reserved, §5.10.4; -1 is "any").
     public init(guestCID: UInt32, udsPath: String) throws(VirtioError) {
         guard guestCID >= 3, guestCID != UInt32.max else {
@@ -81,7 +81,7 @@ public final class VsockDevice: VirtioDevice {
         }
         self.guestCID = UInt64(guestCID)
         self.udsPath = udsPath
-        listener = try UnixSocket.listen(path: udsPath)
+        listener = try VsockUnixSocket.listen(path: udsPath)
     }
 
     deinit {

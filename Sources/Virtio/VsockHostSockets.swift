@@ -32,7 +32,7 @@ extension VsockDevice {
     }
 
     private func acceptClients(state s: inout State) {
-        while let fd = UnixSocket.accept(listener) {
+        while let fd = VsockUnixSocket.accept(listener) {
             guard s.handshakes.count + s.connections.count < Self.connectionLimit, let context = s.context else {
                 close(fd)
                 continue
@@ -86,7 +86,7 @@ extension VsockDevice {
     /// The guest asked for host port `key.localPort`: connect to `<udsPath>_<port>`.
     func openGuestConnection(_ key: VsockConnectionKey, header: VsockHeader, state s: inout State) {
         guard s.handshakes.count + s.connections.count < Self.connectionLimit, let context = s.context,
-              case .success(let fd) = UnixSocket.connect(path: "\(udsPath)_\(key.localPort)") else {
+              case .success(let fd) = VsockUnixSocket.connect(path: "\(udsPath)_\(key.localPort)") else {
             return queueControl(ControlPacket(key: key, operation: .reset), state: &s)
         }
         do {

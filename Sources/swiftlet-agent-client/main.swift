@@ -1,3 +1,4 @@
+import HostSystem
 import AgentProtocol
 import CLinux
 import Glibc
@@ -119,13 +120,7 @@ func sendOrFail(_ message: AgentMessage) {
 }
 
 func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-    var thread = pthread_t()
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    guard pthread_create(&thread, nil, { Unmanaged<Box>.fromOpaque($0!).takeRetainedValue().body(); return nil }, context) == 0 else {
-        fail("cannot start a thread")
-    }
-    pthread_detach(thread)
+    do { try PosixThread.detached(body) } catch { fail("cannot start a thread: \(error)") }
 }
 
 sendOrFail(.hello(version: AgentProtocol.version))

@@ -7,9 +7,9 @@ import Musl
 
 /// The vsock device's host side Unix stream sockets (unix(7)), all non-blocking and
 /// close-on-exec: listening, accepting, connecting.
-enum UnixSocket {
+enum VsockUnixSocket {
     static func newSocket() -> Int32 {
-        socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        (try? UnixSocketAddress.streamSocket(nonBlocking: true)) ?? -1
     }
 
     /// Connects to the listener at `path`; returns the connected fd or the errno.
