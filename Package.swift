@@ -19,10 +19,13 @@ let package = Package(
         .executable(name: "swiftlet-vmm", targets: ["swiftlet-vmm"]),
         .executable(name: "swiftlet-shim", targets: ["swiftlet-shim"]),
         .executable(name: "swiftlet-init", targets: ["swiftlet-init"]),
+        .executable(name: "swiftletd", targets: ["swiftletd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
@@ -61,6 +64,19 @@ let package = Package(
         .target(name: "AgentProtocol", dependencies: ["HostSystem"]),
         .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "HostSystem", "Images", "KVM", "Units", "VMLaunch"],
                 resources: [.embedInCode("Seccomp/docker-default.json")]),
+        // swiftletd's Engine API: the HTTP server on SwiftNIO and one router per API area.
+        .target(name: "Daemon", dependencies: [
+            "HostSystem", "Images", "Runtime",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(
+            name: "swiftletd",
+            dependencies: ["Daemon", "HostSystem", "Images", "Runtime",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + staticFoundation.flatMap { ["-Xlinker", $0] })]
+        ),
         // The guest agent's logic (PID 1 in a container microVM): no Foundation.
         .target(name: "GuestAgent", dependencies: ["AgentProtocol", "CLinux", "HostSystem"]),
         // The guest agent binary, packed into the container initramfs as /init
@@ -117,6 +133,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess", "VMLaunch"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "HostSystem", "ChildProcess", .product(name: "NIOHTTP1", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,68 @@
+import Foundation
+import HostSystem
+import NIOCore
+import NIOHTTP1
+
+/// One Engine API request as the routers see it: the method, the path without its
+/// `/vX.Y` prefix, the API version the client asked for (nil without a prefix), the query
+/// and the body.
+public struct APIRequest: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    public var version: String?
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    /// Splits `uri` (`/v1.44/containers/json?all=1`) into version, path and query.
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+        self.method = method
+        self.headers = headers
+        self.body = body
+        let components = URLComponents(string: uri)
+        var path = components?.percentEncodedPath ?? uri
+        if path.hasPrefix("/v"), let slash = path.dropFirst(2).firstIndex(of: "/"),
+           path[path.index(path.startIndex, offsetBy: 2)..<slash].allSatisfy({ $0.isNumber || $0 == "." }) {
+            version = String(path[path.index(path.startIndex, offsetBy: 2)..<slash])
+            path = String(path[slash...])
+        } else {
+            version = nil
+        }
+        self.path = path.removingPercentEncoding ?? path
+        query = Dictionary((components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { _, last in last }
+    }
+
+    /// A query flag as moby reads one: `1`, `true` (any case) and `True` are true.
+    public func flag(_ name: String) -> Bool {
+        guard let value = query[name] else { return false }
+        return ["1", "true"].contains(value.lowercased())
+    }
+}
+
+/// One Engine API response: status, extra headers and a body (JSON, text or nothing).
+public struct APIResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: [(String, String)]
+    public var body: ByteBuffer
+
+    public init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [], body: ByteBuffer = ByteBuffer()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// `value` encoded as JSON (Docker's field names are the Codable keys).
+    public static func json<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) throws -> APIResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let data = try encoder.encode(value)
+        return APIResponse(status: status, headers: [("Content-Type", "application/json")], body: ByteBuffer(bytes: data))
+    }
+
+    /// moby's error body, `{"message": …}`, with the status of the error's code.
+    public static func error(_ error: SwiftletError) -> APIResponse {
+        let body = (try? JSONEncoder().encode(["message": error.description])) ?? Data()
+        return APIResponse(status: HTTPResponseStatus(statusCode: error.code.httpStatus),
+                           headers: [("Content-Type", "application/json")], body: ByteBuffer(bytes: body))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HostSystem
+import Runtime
+
+/// The container endpoints (moby's `api/server/router/container`): so far the list,
+/// `GET /containers/json` (`all`, `limit`), in dockerd's shape (`docker ps`).
+public enum ContainerRoutes {
+    public static func add(to router: inout Router, engine: Engine) {
+        router.add(.GET, "/containers/json") { request, _ in
+            let all = request.flag("all")
+            var containers = try await blocking { engine.runtime.list(all: all) }
+                .sorted { $0.config.created > $1.config.created }
+            if let limit = request.query["limit"].flatMap(Int.init), limit > 0 { containers = Array(containers.prefix(limit)) }
+            return try .json(containers.map { Summary($0, now: Date()) })
+        }
+    }
+
+    struct Summary: Encodable {
+        struct Network: Encodable { var NetworkMode: String }
+        var Id: String
+        var Names: [String]
+        var Image: String
+        var ImageID: String
+        var Command: String
+        var Created: Int
+        var Ports: [String] = []
+        var Labels: [String: String] = [:]
+        var State: String
+        var Status: String
+        var HostConfig: Network
+        var Mounts: [String] = []
+
+        init(_ container: ContainerInfo, now: Date) {
+            let config = container.config, state = container.state
+            Id = config.id
+            Names = ["/\(config.name)"]
+            Image = ImageRoutes.familiar(config.image)
+            ImageID = config.imageID
+            Command = Self.command(config.process.args)
+            Created = Int(config.created.timeIntervalSince1970)
+            State = state.status.rawValue
+            Status = Self.status(state, now: now)
+            HostConfig = Network(NetworkMode: config.network?.rawValue ?? "default")
+        }
+
+        /// moby's list form of the command: arguments with a space in single quotes.
+        static func command(_ args: [String]) -> String {
+            guard let path = args.first else { return "" }
+            return ([path] + args.dropFirst().map { $0.contains(" ") ? "'\($0)'" : $0 }).joined(separator: " ")
+        }
+
+        /// moby's `State.String()`: "Up 5 seconds", "Exited (0) 3 seconds ago", "Created".
+        static func status(_ state: ContainerState, now: Date) -> String {
+            switch state.status {
+            case .created: return "Created"
+            case .running: return "Up \(humanDuration(now.timeIntervalSince(state.startedAt ?? now)))"
+            case .exited:
+                let ago = state.finishedAt.map { " \(humanDuration(now.timeIntervalSince($0))) ago" } ?? ""
+                return "Exited (\(state.exitCode ?? 0))\(ago)"
+            }
+        }
+    }
+
+    /// go-units' HumanDuration, which `docker ps` statuses use.
+    static func humanDuration(_ seconds: Double) -> String {
+        let s = Int(seconds)
+        switch s {
+        case ..<1: return "Less than a second"
+        case 1: return "1 second"
+        case ..<60: return "\(s) seconds"
+        case ..<120: return "About a minute"
+        case ..<3600: return "\(s / 60) minutes"
+        case ..<7200: return "About an hour"
+        case ..<(48 * 3600): return "\(s / 3600) hours"
+        case ..<(7 * 24 * 3600 * 2): return "\(s / (24 * 3600)) days"
+        case ..<(30 * 24 * 3600 * 3): return "\(s / (7 * 24 * 3600)) weeks"
+        case ..<(365 * 24 * 3600 * 2): return "\(s / (30 * 24 * 3600)) months"
+        default: return "\(s / (365 * 24 * 3600)) years"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import HostSystem
+import Images
+
+/// The image endpoints (moby's `api/server/router/image`): so far the list, `GET
+/// /images/json`, in dockerd's shape (`docker images` prints it).
+public enum ImageRoutes {
+    public static func add(to router: inout Router, engine: Engine) {
+        router.add(.GET, "/images/json") { _, _ in
+            try .json(try await blocking { try engine.images().list().map(Summary.init) })
+        }
+    }
+
+    struct Summary: Encodable {
+        var Id: String
+        var ParentId = ""
+        var RepoTags: [String]
+        var RepoDigests: [String]
+        var Created: Int
+        var Size: Int64
+        var SharedSize = -1
+        var Labels: [String: String]? = nil
+        var Containers = -1
+
+        init(_ image: ImageSummary) {
+            Id = image.id.description
+            RepoTags = image.references.map(familiar)
+            let repositories = Set(image.references.map { String(familiar($0).prefix { $0 != ":" && $0 != "@" }) })
+            RepoDigests = repositories.sorted().map { "\($0)@\(image.digest)" }
+            Created = image.created.flatMap { CreatedTime.parse($0) } ?? 0
+            Size = image.size
+        }
+    }
+
+    /// A reference as Docker prints it: without `docker.io/` and `library/`.
+    static func familiar(_ reference: String) -> String {
+        var name = reference
+        if name.hasPrefix("docker.io/") { name.removeFirst("docker.io/".count) }
+        if name.hasPrefix("library/") { name.removeFirst("library/".count) }
+        return name
+    }
+}
+
+/// An image config's RFC 3339 `created` time as Unix seconds.
+enum CreatedTime {
+    static func parse(_ text: String) -> Int? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int(date.timeIntervalSince1970) }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text).map { Int($0.timeIntervalSince1970) }
+    }
+}

@@ -1,0 +1,9 @@
+/// The whole Engine API router: every area's routes over one engine.
+public func engineRouter(_ engine: Engine) -> Router {
+    var router = Router()
+    SystemRoutes.add(to: &router, engine: engine)
+    ContainerRoutes.add(to: &router, engine: engine)
+    ImageRoutes.add(to: &router, engine: engine)
+    VolumeRoutes.add(to: &router, engine: engine)
+    return router
+}

@@ -1,0 +1,140 @@
+import Foundation
+import HostSystem
+import NIOCore
+import Runtime
+
+/// `/_ping`, `/version` and `/info` (moby's `api/server/router/system`): what the docker
+/// CLI asks before every command, and what `docker version`/`docker info` print.
+public enum SystemRoutes {
+    public static let engineVersion = "0.1.0"
+
+    public static func add(to router: inout Router, engine: Engine) {
+        router.add(.GET, "/_ping") { request, _ in
+            // GET answers "OK"; HEAD the same headers without it (the server drops the body).
+            APIResponse(headers: [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-cache, no-store, must-revalidate"),
+                                  ("Pragma", "no-cache"), ("Swarm", "inactive")],
+                        body: ByteBuffer(string: "OK"))
+        }
+        router.add(.GET, "/version") { _, _ in try .json(version()) }
+        router.add(.GET, "/info") { _, _ in try .json(try await blocking { try info(engine) }) }
+    }
+
+    struct Version: Encodable {
+        struct Component: Encodable {
+            var Name: String
+            var Version: String
+            var Details: [String: String]
+        }
+        var Platform = ["Name": "Swiftlet"]
+        var Components: [Component]
+        var Version = engineVersion
+        var ApiVersion = APIVersion.maximum.description
+        var MinAPIVersion = APIVersion.minimum.description
+        var GitCommit = ""
+        var GoVersion = "swift"
+        var Os = "linux"
+        var Arch = "amd64"
+        var KernelVersion = HostFacts.kernelVersion
+        var BuildTime = ""
+    }
+
+    static func version() -> Version {
+        let details = ["ApiVersion": APIVersion.maximum.description, "MinAPIVersion": APIVersion.minimum.description,
+                       "Os": "linux", "Arch": "amd64", "KernelVersion": HostFacts.kernelVersion, "GitCommit": "",
+                       "GoVersion": "swift", "Experimental": "false", "BuildTime": ""]
+        return Version(Components: [Version.Component(Name: "Engine", Version: engineVersion, Details: details)])
+    }
+
+    /// `/info`: the fields the 28.2 CLI prints (ENGINE-API notes §1, `docker info`).
+    struct Info: Encodable {
+        struct Plugins: Encodable {
+            var Volume = ["local"]
+            var Network = ["bridge", "none"]
+            var Authorization: [String]? = nil
+            var Log = ["json-file"]
+        }
+        struct Swarm: Encodable { var LocalNodeState = "inactive"; var NodeID = ""; var NodeAddr = "" }
+        struct Commit: Encodable { var ID = "" }
+        struct RuntimeEntry: Encodable { var path: String }
+        var ID: String
+        var Containers: Int
+        var ContainersRunning: Int
+        var ContainersPaused = 0
+        var ContainersStopped: Int
+        var Images: Int
+        var Driver = "swiftlet"
+        var DriverStatus: [[String]]
+        var Plugins = Plugins()
+        var MemoryLimit = true
+        var SwapLimit = false
+        var CpuCfsPeriod = true
+        var CpuCfsQuota = true
+        var PidsLimit = true
+        var IPv4Forwarding: Bool
+        var Debug: Bool
+        var NFd: Int
+        var NGoroutines = 0
+        var SystemTime: String
+        var LoggingDriver = "json-file"
+        var CgroupDriver = "cgroupfs"
+        var CgroupVersion: String
+        var NEventsListener = 0
+        var KernelVersion = HostFacts.kernelVersion
+        var OperatingSystem = HostFacts.operatingSystem
+        var OSVersion = ""
+        var OSType = "linux"
+        var Architecture = "x86_64"
+        var IndexServerAddress = "https://index.docker.io/v1/"
+        var NCPU = ProcessInfo.processInfo.activeProcessorCount
+        var MemTotal = Int(ProcessInfo.processInfo.physicalMemory)
+        var DockerRootDir: String
+        var Name = ProcessInfo.processInfo.hostName
+        var Labels: [String] = []
+        var ExperimentalBuild = false
+        var ServerVersion = engineVersion
+        var Runtimes: [String: RuntimeEntry]
+        var DefaultRuntime: String
+        var Swarm = Swarm()
+        var LiveRestoreEnabled = false
+        var Isolation: String
+        var InitBinary = ""
+        var ContainerdCommit = Commit()
+        var RuncCommit = Commit()
+        var InitCommit = Commit()
+        var SecurityOptions = ["name=seccomp,profile=builtin", "name=cgroupns"]
+        var Warnings: [String] = []
+    }
+
+    static func info(_ engine: Engine) throws -> Info {
+        let containers = engine.runtime.list(all: true)
+        let running = containers.filter { $0.state.status == .running }.count
+        let images = (try? engine.images().list().count) ?? 0
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+        let forwarding = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8))?.hasPrefix("1") ?? false
+        return Info(
+            ID: engine.id, Containers: containers.count, ContainersRunning: running, ContainersStopped: containers.count - running,
+            Images: images, DriverStatus: [["Root Dir", engine.root], ["Rootfs", "EROFS image + writable layer"]],
+            IPv4Forwarding: forwarding, Debug: engine.debug, NFd: fds,
+            SystemTime: ISO8601DateFormatter().string(from: Date()),
+            CgroupVersion: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") ? "2" : "1",
+            DockerRootDir: engine.root,
+            Runtimes: ["swiftlet-microvm": Info.RuntimeEntry(path: "swiftlet-vmm"), "swiftlet-namespace": Info.RuntimeEntry(path: "swiftlet-shim")],
+            DefaultRuntime: "swiftlet-\(engine.defaultIsolation.rawValue)", Isolation: engine.defaultIsolation.rawValue)
+    }
+}
+
+/// Facts about the host `/version` and `/info` report.
+enum HostFacts {
+    static let kernelVersion: String = {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }()
+
+    /// PRETTY_NAME from /etc/os-release.
+    static let operatingSystem: String = {
+        let text = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
+        return line.map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: ["\""]) } ?? "Linux"
+    }()
+}

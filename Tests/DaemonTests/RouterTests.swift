@@ -1,0 +1,54 @@
+import Daemon
+import HostSystem
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The router alone: version prefixes, moby's 400/404 answers, errors as `{"message"}`
+/// with the status of their code.
+@Suite struct RouterTests {
+    func router() -> Router {
+        var router = Router()
+        router.add(.GET, "/things/{id}/json") { _, parameters in
+            guard parameters["id"] == "a" else { throw SwiftletError("No such thing: \(parameters["id"] ?? "")", code: .notFound) }
+            return APIResponse(body: ByteBuffer(string: "thing a"))
+        }
+        return router
+    }
+
+    func body(_ response: APIResponse) -> String { String(buffer: response.body) }
+
+    @Test func versionPrefixIsOptionalAndQueriesAreParsed() async {
+        let request = APIRequest(method: .GET, uri: "/v1.44/things/a/json?all=1&name=x%20y")
+        #expect(request.version == "1.44" && request.path == "/things/a/json")
+        #expect(request.flag("all") && request.query["name"] == "x y")
+        for uri in ["/things/a/json", "/v1.41/things/a/json", "/v1.24/things/a/json"] {
+            let response = await router().respond(to: APIRequest(method: .GET, uri: uri))
+            #expect(response.status == .ok && body(response) == "thing a", "\(uri)")
+        }
+    }
+
+    @Test func outOfRangeVersionsUnknownPathsAndErrorsAnswerAsMoby() async {
+        let tooNew = await router().respond(to: APIRequest(method: .GET, uri: "/v1.99/things/a/json"))
+        #expect(tooNew.status == .badRequest && body(tooNew).contains("client version 1.99 is too new. Maximum supported API version is 1.44"))
+        let tooOld = await router().respond(to: APIRequest(method: .GET, uri: "/v1.11/things/a/json"))
+        #expect(tooOld.status == .badRequest && body(tooOld).contains("is too old"))
+        let unknown = await router().respond(to: APIRequest(method: .GET, uri: "/v1.44/nothing"))
+        #expect(unknown.status == .notFound && body(unknown) == #"{"message":"page not found"}"#)
+        let missing = await router().respond(to: APIRequest(method: .GET, uri: "/things/b/json"))
+        #expect(missing.status == .notFound && body(missing) == #"{"message":"No such thing: b"}"#)
+        let wrongMethod = await router().respond(to: APIRequest(method: .DELETE, uri: "/things/a/json"))
+        #expect(wrongMethod.status == .badRequest)
+        let head = await router().respond(to: APIRequest(method: .HEAD, uri: "/things/a/json"))
+        #expect(head.status == .ok, "HEAD is answered by the GET route (the server drops the body)")
+    }
+
+    @Test func listenAddressesFollowDockerdAndRefusePlainRemoteTCP() throws {
+        #expect(try ListenAddress(parsing: "unix:///run/x.sock") == .unix("/run/x.sock"))
+        #expect(try ListenAddress(parsing: "tcp://127.0.0.1:2375") == .tcp(host: "127.0.0.1", port: 2375))
+        #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "tcp://0.0.0.0:2375") }
+        #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "tcp://127.0.0.1:99999") }
+        #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "unix://relative.sock") }
+        #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "fd://") }
+    }
+}
