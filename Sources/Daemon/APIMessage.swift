@@ -39,17 +39,25 @@ public struct APIRequest: Sendable {
     }
 }
 
-/// One Engine API response: status, extra headers and a body (JSON, text or nothing).
+/// One Engine API response: status, extra headers and a body (JSON, text or nothing), or
+/// a streamed body: the head goes out at once (moby flushes it before `wait` blocks, and
+/// the client waits for it), then whatever `stream` writes, chunked.
 public struct APIResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: [(String, String)]
     public var body: ByteBuffer
+    public var stream: (@Sendable (BodyWriter) async throws -> Void)?
 
-    public init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [], body: ByteBuffer = ByteBuffer()) {
+    public init(status: HTTPResponseStatus = .ok, headers: [(String, String)] = [], body: ByteBuffer = ByteBuffer(),
+                stream: (@Sendable (BodyWriter) async throws -> Void)? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
+
+    /// A 204 without a body (moby's answer to start, stop, kill, remove).
+    public static let noContent = APIResponse(status: .noContent)
 
     /// `value` encoded as JSON (Docker's field names are the Codable keys).
     public static func json<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) throws -> APIResponse {
@@ -64,5 +72,21 @@ public struct APIResponse: Sendable {
         let body = (try? JSONEncoder().encode(["message": error.description])) ?? Data()
         return APIResponse(status: HTTPResponseStatus(statusCode: error.code.httpStatus),
                            headers: [("Content-Type", "application/json")], body: ByteBuffer(bytes: body))
+    }
+}
+
+/// Writes the parts of a streamed response body to the client as they are produced.
+public struct BodyWriter: Sendable {
+    let channel: any Channel
+
+    public func write(_ buffer: ByteBuffer) async throws {
+        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).get()
+    }
+
+    /// `value` as one line of JSON (moby's streams are newline-separated JSON objects).
+    public func writeJSON<T: Encodable>(_ value: T) async throws {
+        var data = try JSONEncoder().encode(value)
+        data.append(UInt8(ascii: "\n"))
+        try await write(ByteBuffer(bytes: data))
     }
 }

@@ -112,8 +112,25 @@ private final class APIHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(_ response: APIResponse, for request: HTTPRequestHead, context: ChannelHandlerContext) {
         var headers = HTTPHeaders(APIServer.commonHeaders + response.headers)
-        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.readableBytes)")
         let keepAlive = request.isKeepAlive
+        if let stream = response.stream {
+            // No Content-Length: the encoder sends the body chunked.
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: response.status,
+                                                                         headers: headers))), promise: nil)
+            let channel = context.channel
+            let logger = logger
+            Task {
+                do {
+                    try await stream(BodyWriter(channel: channel))
+                } catch {
+                    logger.debug("\(request.method) \(request.uri): stream ended: \(error)")
+                }
+                try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+                if !keepAlive { try? await channel.close() }
+            }
+            return
+        }
+        headers.replaceOrAdd(name: "Content-Length", value: "\(response.body.readableBytes)")
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers))),
                       promise: nil)

@@ -3,6 +3,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     var router = Router()
     SystemRoutes.add(to: &router, engine: engine)
     ContainerRoutes.add(to: &router, engine: engine)
+    ContainerLifecycleRoutes.add(to: &router, engine: engine)
     ImageRoutes.add(to: &router, engine: engine)
     VolumeRoutes.add(to: &router, engine: engine)
     return router

@@ -37,17 +37,9 @@ struct KillCommand: ParsableCommand {
     var signal = "KILL"
     @Argument var containers: [String]
 
-    static let signals: [String: Int32] = [
-        "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "KILL": SIGKILL, "USR1": SIGUSR1, "USR2": SIGUSR2,
-        "TERM": SIGTERM, "CONT": SIGCONT, "STOP": SIGSTOP, "WINCH": SIGWINCH, "ALRM": SIGALRM, "PIPE": SIGPIPE,
-    ]
-
     func run() throws {
         try reportingErrors {
-            let name = signal.uppercased().hasPrefix("SIG") ? String(signal.uppercased().dropFirst(3)) : signal.uppercased()
-            guard let number = Int32(signal) ?? Self.signals[name], number > 0, number < 65 else {
-                throw SwiftletError("invalid signal: \(signal)", code: .invalidArgument)
-            }
+            let number = try parsedOption(signal, "-s, --signal", SignalName.parse)
             let runtime = try runtime.open()
             for container in containers {
                 try runtime.kill(container, signal: number)

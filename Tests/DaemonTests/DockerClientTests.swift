@@ -90,6 +90,35 @@ import Testing
         #expect(volumes.stdout == "local dc-volume\n")
     }
 
+    /// `run -d`, `stop`, `wait`, `start`, `kill`, `rm` through the daemon, with dockerd's
+    /// answers for a stopped container, a missing one and a bad runtime name.
+    @Test func lifeCycleThroughTheDaemon() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        let run = try daemon.docker("run", "-d", "--name", "dc-running", "swiftlet-test/busybox", "sh", "-c",
+                                    "trap 'exit 7' TERM; echo ready; while true; do sleep 0.1; done")
+        #expect(run.status == 0, "\(run.stderr)")
+        let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64)
+        let logs = try ChildProcess([DockerClientTests.swiftlet, "logs", "-f", "--root", daemon.root, "dc-running"])
+        #expect(logs.waitForOutput("ready\n", timeout: 60))
+        #expect(try daemon.docker("ps", "--format", "{{.ID}} {{.Names}}").stdout == "\(id.prefix(12)) dc-running\n")
+        #expect(try daemon.docker("stop", "-t", "10", "dc-running").stdout == "dc-running\n")
+        #expect(try daemon.docker("wait", "dc-running").stdout == "7\n")
+        #expect(try daemon.docker("stop", "dc-running").status == 0, "stopping a stopped container is not an error")
+        #expect(try daemon.docker("start", "dc-running").status == 0)
+        #expect(try daemon.docker("kill", "dc-running").status == 0)
+        #expect(try daemon.docker("wait", "dc-running").stdout == "137\n")
+        let killStopped = try daemon.docker("kill", "dc-running")
+        #expect(killStopped.status == 1 && killStopped.stderr.contains("is not running"), "\(killStopped.stderr)")
+        #expect(try daemon.docker("rm", "dc-running").status == 0)
+        let missing = try daemon.docker("rm", "dc-running")
+        #expect(missing.status == 1 && missing.stderr.contains("No such container: dc-running"), "\(missing.stderr)")
+        let badRuntime = try daemon.docker("run", "-d", "--runtime", "swiftlet-bogus", "swiftlet-test/busybox", "true")
+        #expect(badRuntime.status == 125 && badRuntime.stderr.contains("unknown or invalid runtime name: swiftlet-bogus"))
+        _ = logs.waitKilling(after: 0)
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
