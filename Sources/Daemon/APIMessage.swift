@@ -83,6 +83,11 @@ public struct BodyWriter: Sendable {
         try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).get()
     }
 
+    /// ``write(_:)`` from a thread outside the event loop that may block (a log follower).
+    public func writeBlocking(_ buffer: ByteBuffer) throws {
+        try channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).wait()
+    }
+
     /// `value` as one line of JSON (moby's streams are newline-separated JSON objects).
     public func writeJSON<T: Encodable>(_ value: T) async throws {
         var data = try JSONEncoder().encode(value)

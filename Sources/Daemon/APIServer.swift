@@ -11,24 +11,34 @@ import NIOPosix
 /// headers (`Api-Version`, `Ostype`, `Server`, `Docker-Experimental`).
 public final class APIServer: Sendable {
     private let router: Router
+    private let engine: Engine
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
 
-    public init(router: Router, logger: Logger) {
-        self.router = router
+    public init(engine: Engine, logger: Logger) {
+        router = engineRouter(engine)
+        self.engine = engine
         self.logger = logger
         group = MultiThreadedEventLoopGroup.singleton
     }
 
-    /// Listens on `address`; the channel to close to stop.
+    /// Listens on `address`; the channel to close to stop. A connection the client
+    /// upgrades to a raw stream (attach) leaves HTTP: the request handler goes too. A
+    /// client may half-close (the docker CLI does after an attach without stdin).
     public func listen(on address: ListenAddress) async throws -> any Channel {
-        let router = router, logger = logger
+        let router = router, logger = logger, engine = engine
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(APIHandler(router: router, logger: logger))
+                    let upgrade: NIOHTTPServerUpgradeSendableConfiguration = (
+                        upgraders: [AttachUpgrader(engine: engine)],
+                        completionHandler: { context in
+                            _ = context.pipeline.syncOperations.removeHandler(name: APIHandler.name)
+                        })
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withServerUpgrade: upgrade, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(APIHandler(router: router, logger: logger), name: APIHandler.name)
                 }
             }
         switch address {
@@ -70,9 +80,23 @@ public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) as
     try await NIOThreadPool.singleton.runIfActive(body)
 }
 
+/// Runs blocking work that may last as long as a container (waiting for its exit,
+/// following its log) on a thread of its own, so it never holds one of the thread pool's
+/// few threads (docs/architecture.md, the concurrency rule).
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        do {
+            try PosixThread.detached { continuation.resume(with: Result { try body() }) }
+        } catch {
+            continuation.resume(throwing: error)
+        }
+    }
+}
+
 /// Reads one request (head, body, end), hands it to the router in a task and writes the
 /// response on the channel's event loop.
 private final class APIHandler: ChannelInboundHandler, RemovableChannelHandler {
+    static let name = "swiftletd-api"
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

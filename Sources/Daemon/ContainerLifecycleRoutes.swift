@@ -53,7 +53,7 @@ public enum ContainerLifecycleRoutes {
             // A missing container is a 404 before the head goes out.
             _ = try await blocking { try engine.runtime.info(id) }
             return APIResponse(headers: [("Content-Type", "application/json")]) { writer in
-                let status = try await blocking { try engine.runtime.wait(id) }
+                let status = try await onOwnThread { try engine.runtime.wait(id) }
                 try await writer.writeJSON(WaitResult(StatusCode: Int(status)))
             }
         }

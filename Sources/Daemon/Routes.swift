@@ -4,6 +4,8 @@ public func engineRouter(_ engine: Engine) -> Router {
     SystemRoutes.add(to: &router, engine: engine)
     ContainerRoutes.add(to: &router, engine: engine)
     ContainerLifecycleRoutes.add(to: &router, engine: engine)
+    ContainerOutputRoutes.add(to: &router, engine: engine)
+    ContainerInspectRoute.add(to: &router, engine: engine)
     ImageRoutes.add(to: &router, engine: engine)
     VolumeRoutes.add(to: &router, engine: engine)
     return router

@@ -11,6 +11,14 @@ public struct ContainerInfo: Codable, Sendable {
     public var state: ContainerState
 }
 
+/// One chunk of a container's output as its log recorded it: the stream (1 stdout,
+/// 2 stderr), the text and when it was written (RFC 3339, nanoseconds).
+public struct LogEntry: Sendable {
+    public let stream: Int32
+    public let text: String
+    public let time: String
+}
+
 /// Options of `exec` (Docker's ExecConfig subset).
 public struct ExecOptions: Sendable {
     public var command: [String]
@@ -164,18 +172,38 @@ extension Runtime {
     /// Copies the container's log to stdout/stderr (by stream); with `follow`, keeps
     /// copying new output until the container is no longer running.
     public func logs(_ reference: String, follow: Bool) throws {
+        try logs(reference, follow: follow, tail: nil) { entry in
+            writeAll(entry.stream, Data(entry.text.utf8))
+        }
+    }
+
+    /// Hands the container's log to `deliver`, entry by entry: the last `tail` entries
+    /// (all when nil; 0 for only what comes next), then, with `follow`, new ones as they are written until the
+    /// container is no longer running, or until `deliver` returns false (its reader left).
+    /// With `untilExit` a container that has not started yet is waited for as well (an
+    /// attach made before the start).
+    public func logs(_ reference: String, follow: Bool, tail: Int?, untilExit: Bool = false,
+                     _ deliver: (LogEntry) -> Bool) throws {
         let config = try containers.find(reference)
         let bundle = containers.bundle(config.id)
         let path = bundle.logPath
-        // The log grows and the state is replaced in the container's directory.
+        // The log grows and the state is replaced in the container's directory. A
+        // follower holds the waiters' lock, so an `--rm` container's monitor leaves the
+        // log in place until the follower has read the end of it.
         let changes = follow ? try FileChangeWatch(bundle.directory) : nil
+        let hold = follow ? try bundle.holdForWaiter() : -1
+        defer { if hold >= 0 { close(hold) } }
         var offset: UInt64 = 0
+        var first = true
         while true {
-            let running = try refreshedState(config).status == .running
-            let (records, next) = ContainerLog.read(path, from: offset)
+            let status = try refreshedState(config).status
+            let running = status == .running || (untilExit && status == .created)
+            var (records, next) = ContainerLog.read(path, from: offset)
             offset = next
+            if first, let tail { records = Array(records.suffix(max(tail, 0))) }
+            first = false
             for record in records {
-                writeAll(record.stream == "stderr" ? 2 : 1, Data(record.log.utf8))
+                guard deliver(LogEntry(stream: record.stream == "stderr" ? 2 : 1, text: record.log, time: record.time)) else { return }
             }
             if !follow || (!running && records.isEmpty) { return }
             if records.isEmpty { changes?.wait() }

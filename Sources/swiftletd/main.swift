@@ -43,7 +43,7 @@ struct SwiftletDaemon: AsyncParsableCommand {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let engine = try Engine(root: ContentStore.defaultRoot(root), executable: Self.cliBeside(executable),
                                 defaultIsolation: isolation, debug: debug)
-        let server = APIServer(router: engineRouter(engine), logger: logger)
+        let server = APIServer(engine: engine, logger: logger)
         var channels: [any Channel] = []
         for address in addresses {
             if case .unix(let path) = address {

@@ -119,6 +119,25 @@ import Testing
         _ = logs.waitKilling(after: 0)
     }
 
+    /// `docker run` in the foreground: the output over the hijacked attach (stdout and
+    /// stderr apart), the exit status, 127 for a missing command; `logs` afterwards.
+    @Test func foregroundRunAttachesAndReportsTheExitStatus() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        let hello = try daemon.docker("run", "--rm", "swiftlet-test/busybox", "echo", "hi")
+        #expect(hello.status == 0 && hello.stdout == "hi\n", "\(hello.stdout) \(hello.stderr)")
+        let three = try daemon.docker("run", "--name", "dc-exited", "swiftlet-test/busybox", "sh", "-c",
+                                      "echo out; echo err >&2; exit 3")
+        #expect(three.status == 3 && three.stdout == "out\n" && three.stderr == "err\n", "\(three.stdout) \(three.stderr)")
+        let logs = try daemon.docker("logs", "dc-exited")
+        #expect(logs.stdout == "out\n" && logs.stderr == "err\n")
+        let inspect = try daemon.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.Name}}", "dc-exited")
+        #expect(inspect.stdout == "exited 3 /dc-exited\n", "\(inspect.stdout) \(inspect.stderr)")
+        let missing = try daemon.docker("run", "--rm", "swiftlet-test/busybox", "nosuchcommand")
+        #expect(missing.status == 127, "\(missing.stderr)")
+        #expect(try daemon.docker("ps", "-a", "--format", "{{.Names}}").stdout == "dc-exited\n", "--rm containers are gone")
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()

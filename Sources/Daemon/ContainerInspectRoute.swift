@@ -1,0 +1,133 @@
+import Foundation
+import HostSystem
+import Runtime
+
+/// `GET /containers/{id}/json`: a container as `docker inspect` shows it, in dockerd's
+/// shape (the fields Swiftlet has; the CLI's `logs`, `attach` and `exec` read `Id`,
+/// `Config.Tty` and `State.Running` from it).
+public enum ContainerInspectRoute {
+    public static func add(to router: inout Router, engine: Engine) {
+        router.add(.GET, "/containers/{id}/json") { _, parameters in
+            let id = parameters["id"] ?? ""
+            return try .json(Inspect(try await blocking { try engine.runtime.info(id) }, root: engine.root))
+        }
+    }
+
+    /// moby's zero time, for a container that has not started or finished.
+    static let zeroTime = "0001-01-01T00:00:00Z"
+
+    static func timestamp(_ date: Date?) -> String {
+        guard let date else { return zeroTime }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    struct Inspect: Encodable {
+        struct State: Encodable {
+            var Status: String
+            var Running: Bool
+            var Paused = false
+            var Restarting = false
+            var OOMKilled: Bool
+            var Dead = false
+            var Pid: Int32
+            var ExitCode: Int32
+            var Error: String
+            var StartedAt: String
+            var FinishedAt: String
+        }
+        struct Config: Encodable {
+            var Hostname: String
+            var Domainname = ""
+            var User: String
+            var AttachStdin = false
+            var AttachStdout = false
+            var AttachStderr = false
+            var Tty: Bool
+            var OpenStdin: Bool
+            var StdinOnce = false
+            var Env: [String]
+            var Cmd: [String]
+            var Image: String
+            var WorkingDir: String
+            var Entrypoint: [String]? = nil
+            var Labels: [String: String] = [:]
+        }
+        struct HostConfig: Encodable {
+            var NetworkMode: String
+            var AutoRemove: Bool
+            var Memory: Int64
+            var NanoCpus: Int64
+            var PidsLimit: Int?
+            var Privileged: Bool
+            var ReadonlyRootfs: Bool
+            var CapAdd: [String]?
+            var CapDrop: [String]?
+            var Isolation: String
+            var Runtime: String
+        }
+        struct Mount: Encodable {
+            var `Type`: String
+            var Name: String?
+            var Source: String
+            var Destination: String
+            var Mode = ""
+            var RW: Bool
+            var Propagation = ""
+        }
+        struct Network: Encodable {
+            var IPAddress: String
+            var IPPrefixLen: Int
+            var Gateway: String
+            var MacAddress: String
+        }
+        var Id: String
+        var Created: String
+        var Path: String
+        var Args: [String]
+        var State: State
+        var Image: String
+        var LogPath: String
+        var Name: String
+        var RestartCount = 0
+        var Driver = "swiftlet"
+        var Platform = "linux"
+        var HostConfig: HostConfig
+        var Mounts: [Mount]
+        var Config: Config
+        var NetworkSettings: Network
+
+        init(_ container: ContainerInfo, root: String) {
+            let config = container.config, state = container.state, security = config.security ?? SecurityOptions()
+            Id = config.id
+            Created = ContainerInspectRoute.timestamp(config.created)
+            Path = config.process.args.first ?? ""
+            Args = Array(config.process.args.dropFirst())
+            self.State = Inspect.State(Status: state.status.rawValue, Running: state.status == .running, OOMKilled: state.oomKilled,
+                          Pid: state.status == .running ? state.pid ?? 0 : 0, ExitCode: state.exitCode ?? 0,
+                          Error: state.error ?? "", StartedAt: ContainerInspectRoute.timestamp(state.startedAt),
+                          FinishedAt: ContainerInspectRoute.timestamp(state.finishedAt))
+            Image = config.imageID
+            LogPath = "\(root)/containers/\(config.id)/container.log"
+            Name = "/\(config.name)"
+            self.HostConfig = Inspect.HostConfig(NetworkMode: config.network?.rawValue ?? "default", AutoRemove: config.autoRemove,
+                               Memory: config.limits.memory ?? 0, NanoCpus: Int64((config.limits.cpus ?? 0) * 1e9),
+                               PidsLimit: config.limits.pids, Privileged: security.privileged,
+                               ReadonlyRootfs: security.readOnlyRootfs,
+                               CapAdd: security.capAdd.isEmpty ? nil : security.capAdd,
+                               CapDrop: security.capDrop.isEmpty ? nil : security.capDrop,
+                               Isolation: config.isolation.rawValue, Runtime: "swiftlet-\(config.isolation.rawValue)")
+            Mounts = config.mounts.map { mount in
+                Inspect.Mount(Type: mount.volume == nil ? "bind" : "volume", Name: mount.volume, Source: mount.source,
+                      Destination: mount.destination, RW: !mount.readOnly)
+            }
+            self.Config = Inspect.Config(Hostname: config.hostname, User: config.process.user, Tty: config.tty, OpenStdin: config.interactive,
+                           Env: config.process.env, Cmd: config.process.args, Image: ImageRoutes.familiar(config.image),
+                           WorkingDir: config.process.cwd)
+            let network = state.network
+            NetworkSettings = Network(IPAddress: network?.address.description ?? "", IPPrefixLen: network?.prefix ?? 0,
+                                    Gateway: network?.gateway.description ?? "", MacAddress: network?.macAddress ?? "")
+        }
+    }
+}
