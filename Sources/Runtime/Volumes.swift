@@ -36,7 +36,7 @@ public struct VolumeStore: Sendable {
     @discardableResult
     public func create(_ name: String) throws -> Volume {
         guard Self.isValid(name) else {
-            throw SwiftletError("\"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed")
+            throw SwiftletError("\"\(name)\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", code: .invalidArgument)
         }
         if let existing = try? inspect(name) { return existing }
         let base = "\(directory)/\(name)"

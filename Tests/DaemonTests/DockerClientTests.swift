@@ -138,6 +138,29 @@ import Testing
         #expect(try daemon.docker("ps", "-a", "--format", "{{.Names}}").stdout == "dc-exited\n", "--rm containers are gone")
     }
 
+    /// A volume made through the daemon keeps data across two containers; removing it
+    /// while a container uses it is refused; prune takes anonymous volumes, `-a` all.
+    @Test func volumesThroughTheDaemon() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        #expect(try daemon.docker("volume", "create", "dc-data").stdout == "dc-data\n")
+        #expect(try daemon.docker("run", "--rm", "-v", "dc-data:/data", "swiftlet-test/busybox", "sh", "-c", "echo kept > /data/f").status == 0)
+        #expect(try daemon.docker("run", "--rm", "-v", "dc-data:/data", "swiftlet-test/busybox", "cat", "/data/f").stdout == "kept\n")
+        #expect(try daemon.docker("volume", "inspect", "-f", "{{.Name}} {{.Driver}}", "dc-data").stdout == "dc-data local\n")
+        #expect(try daemon.docker("run", "-d", "--name", "dc-running", "-v", "dc-data:/data", "swiftlet-test/busybox", "sleep", "60").status == 0)
+        let inUse = try daemon.docker("volume", "rm", "dc-data")
+        #expect(inUse.status == 1 && inUse.stderr.contains("volume is in use"), "\(inUse.stderr)")
+        #expect(try daemon.docker("rm", "-f", "dc-running").status == 0)
+        let anonymous = try daemon.docker("volume", "create").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(anonymous.count == 64)
+        let pruned = try daemon.docker("volume", "prune", "-f")
+        #expect(pruned.stdout.contains(anonymous) && !pruned.stdout.contains("dc-data"), "\(pruned.stdout)")
+        #expect(try daemon.docker("volume", "prune", "-af").stdout.contains("dc-data"))
+        #expect(try daemon.docker("volume", "ls", "-q").stdout == "")
+        let bad = try daemon.docker("volume", "create", "bad name")
+        #expect(bad.status == 1 && bad.stderr.contains("includes invalid characters"))
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
