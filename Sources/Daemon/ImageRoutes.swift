@@ -25,11 +25,18 @@ public enum ImageRoutes {
         init(_ image: ImageSummary) {
             Id = image.id.description
             RepoTags = image.references.map(familiar)
-            let repositories = Set(image.references.map { String(familiar($0).prefix { $0 != ":" && $0 != "@" }) })
-            RepoDigests = repositories.sorted().map { "\($0)@\(image.digest)" }
+            RepoDigests = Set(RepoTags.map(repository)).sorted().map { "\($0)@\(image.digest)" }
             Created = image.created.flatMap { CreatedTime.parse($0) } ?? 0
             Size = image.size
         }
+    }
+
+    /// A reference without its tag or digest: `127.0.0.1:5000/a/b:1` → `127.0.0.1:5000/a/b`.
+    static func repository(_ reference: String) -> String {
+        let name = reference.prefix { $0 != "@" }
+        let lastSlash = name.lastIndex(of: "/") ?? name.startIndex
+        guard let colon = name[lastSlash...].lastIndex(of: ":") else { return String(name) }
+        return String(name[..<colon])
     }
 
     /// A reference as Docker prints it: without `docker.io/` and `library/`.

@@ -61,7 +61,18 @@ public struct Router: Sendable {
         return nil
     }
 
+    /// `{name*}` matches one or more segments (an image name has slashes: moby's
+    /// `{name:.*}`); `{name}` exactly one.
     private static func match(_ pattern: [Substring], _ path: [Substring]) -> [String: String]? {
+        if let greedy = pattern.firstIndex(where: { $0.hasSuffix("*}") }) {
+            let extra = path.count - pattern.count
+            guard extra >= 0 else { return nil }
+            let name = String(pattern[greedy].dropFirst().dropLast(2))
+            let joined = path[greedy...(greedy + extra)].joined(separator: "/")
+            let rest = Array(pattern[..<greedy]) + ["{\(name)}"] + Array(pattern[(greedy + 1)...])
+            let collapsed = Array(path[..<greedy]) + [Substring(joined)] + Array(path[(greedy + extra + 1)...])
+            return match(rest, collapsed)
+        }
         guard pattern.count == path.count else { return nil }
         var parameters: [String: String] = [:]
         for (expected, actual) in zip(pattern, path) {

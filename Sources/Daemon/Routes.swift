@@ -7,6 +7,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     ContainerOutputRoutes.add(to: &router, engine: engine)
     ContainerInspectRoute.add(to: &router, engine: engine)
     ImageRoutes.add(to: &router, engine: engine)
+    ImageChangeRoutes.add(to: &router, engine: engine)
     VolumeRoutes.add(to: &router, engine: engine)
     return router
 }

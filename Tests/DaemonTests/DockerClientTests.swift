@@ -161,6 +161,44 @@ import Testing
         #expect(bad.status == 1 && bad.stderr.contains("includes invalid characters"))
     }
 
+    /// `docker pull` from a local registry (Debian's docker-registry on 127.0.0.1: plain
+    /// HTTP, as dockerd treats loopback registries), `tag`, `image inspect` and `rmi`,
+    /// refused while a container uses the image.
+    @Test func pullTagInspectAndRemoveThroughTheDaemon() throws {
+        guard dockerClient() else { return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
+            print("pullTagInspectAndRemoveThroughTheDaemon: skipped, docker-registry is not installed (scripts/setup installs it)")
+            return
+        }
+        let daemon = try Daemon()
+        let port = Int.random(in: 20000...40000)
+        let registryRoot = "\(daemon.root)/registry"
+        try FileManager.default.createDirectory(atPath: registryRoot, withIntermediateDirectories: true)
+        try "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: \(registryRoot)/data\nhttp:\n  addr: 127.0.0.1:\(port)\n"
+            .write(toFile: "\(registryRoot)/config.yml", atomically: true, encoding: .utf8)
+        let registry = try ChildProcess(["/usr/bin/docker-registry", "serve", "\(registryRoot)/config.yml"])
+        defer { _ = registry.waitKilling(after: 0) }
+        let remote = "127.0.0.1:\(port)/dc/busybox:1"
+        #expect(try daemon.cli("image", "tag", "swiftlet-test/busybox", remote).status == 0)
+        // The registry is up once a push gets through (the CLI retries refused connections).
+        let push = try daemon.cli("image", "push", "--insecure", "--retries", "10", remote)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(try daemon.docker("rmi", remote).stdout == "Untagged: \(remote)\n")
+
+        let pull = try daemon.docker("pull", remote)
+        #expect(pull.status == 0 && pull.stdout.contains("Status: Downloaded newer image for \(remote)"), "\(pull.stdout) \(pull.stderr)")
+        #expect(try daemon.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.contains("\(remote)\n"))
+        #expect(try daemon.docker("tag", remote, "dc/mine:x").status == 0)
+        let inspect = try daemon.docker("image", "inspect", "-f", "{{.Os}} {{len .RepoTags}} {{len .RootFS.Layers}}", "dc/mine:x")
+        #expect(inspect.stdout == "linux 3 1\n", "\(inspect.stdout) \(inspect.stderr)")
+        #expect(try daemon.docker("run", "-d", "--name", "dc-running", "dc/mine:x", "sleep", "60").status == 0)
+        #expect(try daemon.docker("rmi", "dc/mine:x").status == 0, "untagging one of several names is allowed")
+        let inUse = try daemon.docker("rmi", "-f=false", "swiftlet-test/busybox", remote)
+        #expect(inUse.status == 1 && inUse.stderr.contains("is using its referenced image"), "\(inUse.stderr)")
+        let missing = try daemon.docker("pull", "127.0.0.1:\(port)/dc/nothing:1")
+        #expect(missing.status == 1 && missing.stderr.contains("manifest unknown"), "\(missing.stderr)")
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()

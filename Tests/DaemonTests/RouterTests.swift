@@ -9,6 +9,9 @@ import Testing
 @Suite struct RouterTests {
     func router() -> Router {
         var router = Router()
+        router.add(.GET, "/images/{name*}/json") { _, parameters in
+            APIResponse(body: ByteBuffer(string: parameters["name"] ?? ""))
+        }
         router.add(.GET, "/things/{id}/json") { _, parameters in
             guard parameters["id"] == "a" else { throw SwiftletError("No such thing: \(parameters["id"] ?? "")", code: .notFound) }
             return APIResponse(body: ByteBuffer(string: "thing a"))
@@ -26,6 +29,14 @@ import Testing
             let response = await router().respond(to: APIRequest(method: .GET, uri: uri))
             #expect(response.status == .ok && body(response) == "thing a", "\(uri)")
         }
+    }
+
+    @Test func aGreedyParameterTakesAnImageNameWithSlashes() async {
+        for name in ["busybox", "swiftlet-test/busybox", "127.0.0.1:5000/a/b:tag"] {
+            let response = await router().respond(to: APIRequest(method: .GET, uri: "/v1.44/images/\(name)/json"))
+            #expect(body(response) == name)
+        }
+        #expect(await router().respond(to: APIRequest(method: .GET, uri: "/images/json")).status == .notFound)
     }
 
     @Test func outOfRangeVersionsUnknownPathsAndErrorsAnswerAsMoby() async {

@@ -1,0 +1,140 @@
+import Foundation
+import HostSystem
+import Images
+import NIOCore
+import Registry
+import Runtime
+
+/// The image endpoints that read one image or change the store: inspect, tag, remove
+/// (409 while a container uses the image, unless forced) and create, which pulls
+/// (`fromImage`, `tag`) and streams dockerd's JSON progress messages, an error as the
+/// stream's last message. Registries on a loopback address are reached over plain HTTP,
+/// as dockerd treats 127.0.0.0/8 as insecure; `X-Registry-Auth` carries credentials.
+public enum ImageChangeRoutes {
+    public static func add(to router: inout Router, engine: Engine) {
+        router.add(.GET, "/images/{name*}/json") { _, parameters in
+            let name = parameters["name"] ?? ""
+            return try .json(try await blocking { () throws -> ImageInspect in
+                let store = try engine.images()
+                let image = try store.resolve(name)
+                let references = try store.list().first { $0.id == image.id }?.references ?? []
+                return ImageInspect(image, references: references)
+            })
+        }
+        router.add(.POST, "/images/{name*}/tag") { request, parameters in
+            let name = parameters["name"] ?? ""
+            guard let repository = request.query["repo"], !repository.isEmpty else {
+                throw SwiftletError("repository name (repo) not specified", code: .invalidArgument)
+            }
+            let tag = request.query["tag"].flatMap { $0.isEmpty ? nil : $0 } ?? "latest"
+            try await blocking { try engine.images().tag(name, as: "\(repository):\(tag)") }
+            return APIResponse(status: .created)
+        }
+        router.add(.DELETE, "/images/{name*}") { request, parameters in
+            let name = parameters["name"] ?? ""
+            let force = request.flag("force")
+            let removed = try await blocking { () throws -> [[String: String]] in
+                let store = try engine.images()
+                let image = try store.resolve(name)
+                // Untagging one of several names never deletes the image: always allowed.
+                let names = try store.list().first { $0.id == image.id }?.references ?? []
+                let untagOnly = names.count > 1 && (try? ImageReference(parsing: name)) != nil && !name.contains("@")
+                let users = engine.runtime.list(all: true).filter { $0.config.imageID == image.id.description }
+                if !force, !untagOnly, let user = users.first {
+                    throw SwiftletError("conflict: unable to remove repository reference \"\(name)\" (must force) - container \(user.config.id.prefix(12)) is using its referenced image \(image.id.description.dropFirst(7).prefix(12))",
+                                        code: .conflict)
+                }
+                return try store.remove([name]).map { line in
+                    line.hasPrefix("Untagged: ") ? ["Untagged": ImageRoutes.familiar(String(line.dropFirst(10)))]
+                        : ["Deleted": String(line.dropFirst(9))]
+                }
+            }
+            return try .json(removed)
+        }
+        router.add(.POST, "/images/create") { request, _ in
+            guard let from = request.query["fromImage"], !from.isEmpty else {
+                throw SwiftletError("importing images (fromSrc) is not supported; use fromImage", code: .invalidArgument)
+            }
+            let tag = request.query["tag"] ?? ""
+            let name = tag.isEmpty ? from : tag.hasPrefix("sha256:") ? "\(from)@\(tag)" : "\(from):\(tag)"
+            let options = try registryOptions(for: name, auth: request.headers.first(name: "X-Registry-Auth"))
+            return APIResponse(headers: [("Content-Type", "application/json")]) { writer in
+                try await writer.writeJSON(["status": "Pulling from \(ImageRoutes.familiar(from))", "id": tag.isEmpty ? "latest" : tag])
+                do {
+                    let pulled = try await engine.images().pull(name, options: options)
+                    try await writer.writeJSON(["status": "Digest: \(pulled.image.manifestDescriptor.digest)"])
+                    try await writer.writeJSON(["status": "Status: Downloaded newer image for \(ImageRoutes.familiar(pulled.reference?.description ?? name))"])
+                } catch {
+                    let message = (error as? SwiftletError)?.description ?? "\(error)"
+                    try await writer.writeJSON(ErrorMessage(errorDetail: ["message": message], error: message))
+                }
+            }
+        }
+    }
+
+    struct ErrorMessage: Encodable {
+        var errorDetail: [String: String]
+        var error: String
+    }
+
+    /// Plain HTTP for a registry on a loopback address; credentials from the base64url
+    /// JSON `X-Registry-Auth` (`username`, `password`).
+    static func registryOptions(for name: String, auth: String?) throws -> RegistryOptions {
+        var options = RegistryOptions()
+        let host = try ImageReference(parsing: name).host
+        let hostname = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.prefix { $0 != ":" })
+        options.insecure = hostname == "localhost" || hostname == "::1" || hostname.hasPrefix("127.")
+        if let auth, !auth.isEmpty {
+            var base64 = auth.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+            if let data = Data(base64Encoded: base64),
+               let credentials = try? JSONDecoder().decode([String: String].self, from: data) {
+                options.username = credentials["username"].flatMap { $0.isEmpty ? nil : $0 }
+                options.password = credentials["password"]
+            }
+        }
+        return options
+    }
+
+    /// `GET /images/{name}/json` in dockerd's shape.
+    struct ImageInspect: Encodable {
+        struct Config: Encodable {
+            var User: String
+            var Env: [String]?
+            var Cmd: [String]?
+            var Entrypoint: [String]?
+            var WorkingDir: String
+        }
+        struct RootFS: Encodable {
+            var `Type`: String
+            var Layers: [String]
+        }
+        var Id: String
+        var RepoTags: [String]
+        var RepoDigests: [String]
+        var Parent = ""
+        var Comment = ""
+        var Created: String
+        var Config: Config
+        var Architecture: String
+        var Variant: String?
+        var Os: String
+        var Size: Int64
+        var RootFS: RootFS
+
+        init(_ image: ResolvedImage, references: [String]) {
+            Id = image.id.description
+            RepoTags = references.map(ImageRoutes.familiar)
+            RepoDigests = Set(RepoTags.map(ImageRoutes.repository)).sorted().map { "\($0)@\(image.manifestDescriptor.digest)" }
+            Created = image.config.created ?? ContainerInspectRoute.zeroTime
+            let runtime = image.config.config
+            self.Config = ImageInspect.Config(User: runtime?.User ?? "", Env: runtime?.Env, Cmd: runtime?.Cmd,
+                                              Entrypoint: runtime?.Entrypoint, WorkingDir: runtime?.WorkingDir ?? "")
+            Architecture = image.config.architecture
+            Variant = image.config.variant
+            Os = image.config.os
+            Size = image.size
+            self.RootFS = ImageInspect.RootFS(Type: image.config.rootfs.type, Layers: image.config.rootfs.diff_ids.map(\.description))
+        }
+    }
+}
