@@ -46,7 +46,7 @@ public final class Runtime: Sendable {
             image = try images.resolve(options.image)
             imageRoot = try backend.imageRoot(options.image, in: images)
         } catch {
-            throw SwiftletError("Unable to use image '\(options.image)': \(error)")
+            throw SwiftletError.wrap(error, "Unable to use image '\(options.image)'")
         }
         return try containers.whileCreating {
             try create(options, backend: backend, image: image, imageRoot: imageRoot, mounts: mounts)

@@ -185,6 +185,10 @@ import Testing
         #expect(push.status == 0, "\(push.stderr)")
         #expect(try daemon.docker("rmi", remote).stdout == "Untagged: \(remote)\n")
 
+        // run of a missing image pulls it first (the client asks after the create's 404).
+        let run = try daemon.docker("run", "--rm", remote, "echo", "pulled")
+        #expect(run.status == 0 && run.stdout == "pulled\n" && run.stderr.contains("Unable to find image"), "\(run.stdout) \(run.stderr)")
+        #expect(try daemon.docker("rmi", remote).status == 0)
         let pull = try daemon.docker("pull", remote)
         #expect(pull.status == 0 && pull.stdout.contains("Status: Downloaded newer image for \(remote)"), "\(pull.stdout) \(pull.stderr)")
         #expect(try daemon.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.contains("\(remote)\n"))
