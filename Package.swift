@@ -147,7 +147,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("KernelImage", ["X86", "Machine"]),
     ("TarUnpack", ["Images"]),
     ("OCIManifests", ["Images"]),
-    ("AgentFrames", ["AgentProtocol"]),
+    ("AgentFrames", ["AgentProtocol", "HostSystem"]),
     ("Units", ["Units"]),
     ("SecurityOptions", ["Runtime", "AgentProtocol"]),
 ]

@@ -1,4 +1,5 @@
 import AgentProtocol
+import HostSystem
 
 /// Fuzzes the agent protocol's frame codec (Sources/AgentProtocol/FrameCodec.swift), which
 /// reads what a guest sends the host: byte 0 is the chunk size the bytes arrive in, the
@@ -16,7 +17,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let end = min(offset + chunk, stream.endIndex)
         decoder.append(stream[offset..<end])
         offset = end
-        do throws(AgentProtocolError) {
+        do throws(SwiftletError) {
             while let message = try decoder.next() {
                 checkRoundTrip(message)
             }
@@ -34,7 +35,7 @@ func checkRoundTrip(_ message: AgentMessage) {
     var decoder = AgentFrameDecoder()
     decoder.append(message.encode())
     let again: AgentMessage?
-    do throws(AgentProtocolError) { again = try decoder.next() } catch { fatalError("re-encoded \(message) does not decode: \(error)") }
+    do throws(SwiftletError) { again = try decoder.next() } catch { fatalError("re-encoded \(message) does not decode: \(error)") }
     precondition(again == message, "re-encoded \(message) decodes to \(String(describing: again))")
     precondition(decoder.pendingByteCount == 0, "re-encoded \(message) leaves \(decoder.pendingByteCount) bytes")
 }

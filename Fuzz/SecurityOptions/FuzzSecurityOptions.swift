@@ -5,7 +5,7 @@ import Runtime
 /// one, the rest is its input. A seccomp profile (Docker's JSON format) is decoded and, when
 /// valid, compiled to BPF with libseccomp for the default capabilities; `--tmpfs`,
 /// `--sysctl`, `--security-opt` (the forms that read no file) and `--userns` are parsed.
-/// Each must return a value or throw a `RuntimeError`, never crash, and a compiled filter
+/// Each must return a value or throw a `SwiftletError`, never crash, and a compiled filter
 /// is a whole number of 8-byte BPF instructions.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
