@@ -66,7 +66,7 @@ let package = Package(
                 resources: [.embedInCode("Seccomp/docker-default.json")]),
         // swiftletd's Engine API: the HTTP server on SwiftNIO and one router per API area.
         .target(name: "Daemon", dependencies: [
-            "HostSystem", "Images", "Registry", "Runtime", "Units",
+            "CLinux", "HostSystem", "Images", "Registry", "Runtime", "Units",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),

@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOPosix
 import Runtime
 
-/// `POST /containers/{id}/attach` with `Upgrade: tcp` (moby's hijacked attach): the
-/// server answers 101 and the connection carries the container's output from then on,
+/// `POST /containers/{id}/attach` and `POST /exec/{id}/start` with `Upgrade: tcp`
+/// (moby's hijacked streams): the server answers 101 and the connection carries the
+/// container's (or the exec'd process's) output from then on,
 /// multiplexed (`stdcopy` frames) without a TTY, raw with one, until the container ends;
 /// then the server closes it. `docker run` attaches before it starts the container, so
 /// the whole output arrives. Input is not forwarded yet (`-i` needs an input path into
@@ -20,17 +21,24 @@ final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
         self.engine = engine
     }
 
-    /// The container and streams an attach URI names; nil for any other request.
-    struct Target: Sendable {
-        let id: String
-        let streams: Set<Int32>
+    /// What a hijacking URI names: a container's attach (with the streams it wants) or an
+    /// exec instance's start; nil for any other request.
+    enum Target: Sendable {
+        case attach(id: String, streams: Set<Int32>)
+        case exec(id: String)
 
         init?(uri: String) {
             let request = APIRequest(method: .POST, uri: uri)
             let segments = request.path.split(separator: "/")
-            guard segments.count == 3, segments[0] == "containers", segments[2] == "attach" else { return nil }
-            id = String(segments[1])
-            streams = Set([request.flag("stdout") ? 1 : 0, request.flag("stderr") ? 2 : 0].filter { $0 != 0 })
+            guard segments.count == 3 else { return nil }
+            if segments[0] == "containers", segments[2] == "attach" {
+                self = .attach(id: String(segments[1]),
+                               streams: Set([request.flag("stdout") ? 1 : 0, request.flag("stderr") ? 2 : 0].filter { $0 != 0 }))
+            } else if segments[0] == "exec", segments[2] == "start" {
+                self = .exec(id: String(segments[1]))
+            } else {
+                return nil
+            }
         }
     }
 
@@ -41,7 +49,12 @@ final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
         }
         let engine = engine
         return NIOThreadPool.singleton.runIfActive(eventLoop: channel.eventLoop) {
-            try engine.runtime.info(target.id).config.tty
+            switch target {
+            case .attach(let id, _): return try engine.runtime.info(id).config.tty
+            case .exec(let id):
+                _ = try engine.execs.instance(id)
+                return false
+            }
         }.map { tty in
             var headers = initialResponseHeaders
             headers.add(contentsOf: APIServer.commonHeaders)
@@ -60,11 +73,16 @@ final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
         }
         Task {
             _ = try? await onOwnThread {
-                let tty = try engine.runtime.info(target.id).config.tty
-                try engine.runtime.logs(target.id, follow: true, tail: 0, untilExit: true) { entry in
-                    guard target.streams.contains(entry.stream) else { return true }
-                    let frame = ContainerOutputRoutes.frame(Array(entry.text.utf8), stream: entry.stream, raw: tty)
-                    return (try? channel.writeAndFlush(frame).wait()) != nil
+                switch target {
+                case .attach(let id, let streams):
+                    let tty = try engine.runtime.info(id).config.tty
+                    try engine.runtime.logs(id, follow: true, tail: 0, untilExit: true) { entry in
+                        guard streams.contains(entry.stream) else { return true }
+                        let frame = ContainerOutputRoutes.frame(Array(entry.text.utf8), stream: entry.stream, raw: tty)
+                        return (try? channel.writeAndFlush(frame).wait()) != nil
+                    }
+                case .exec(let id):
+                    engine.execs.run(try engine.execs.begin(id), engine: engine, channel: channel)
                 }
             }
             try? await channel.close()

@@ -13,6 +13,8 @@ public final class Engine: Sendable {
     public let debug: Bool
     /// A stable id for `/info`, kept in the state root.
     public let id: String
+    /// The exec instances made through the API (in memory, as moby's).
+    public let execs = ExecSessions()
 
     public init(root: String, executable: String, defaultIsolation: Isolation, debug: Bool) throws {
         self.root = root

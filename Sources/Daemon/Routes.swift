@@ -6,6 +6,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     ContainerLifecycleRoutes.add(to: &router, engine: engine)
     ContainerOutputRoutes.add(to: &router, engine: engine)
     ContainerInspectRoute.add(to: &router, engine: engine)
+    ExecRoutes.add(to: &router, engine: engine)
     ImageRoutes.add(to: &router, engine: engine)
     ImageChangeRoutes.add(to: &router, engine: engine)
     VolumeRoutes.add(to: &router, engine: engine)

@@ -127,9 +127,10 @@ extension Runtime {
         }
     }
 
-    /// Runs another process in a running container with this process's stdio; returns its
-    /// exit code.
-    public func exec(_ reference: String, _ options: ExecOptions) throws -> Int32 {
+    /// Runs another process in a running container with this process's stdio (or, without
+    /// a TTY, with `stdio`: stdin, stdout and stderr descriptors of the caller's); returns
+    /// its exit code.
+    public func exec(_ reference: String, _ options: ExecOptions, stdio given: [Int32]? = nil) throws -> Int32 {
         let config = try containers.find(reference)
         let state = try refreshedState(config)
         guard state.status == .running else {
@@ -142,6 +143,10 @@ extension Runtime {
         if let user = options.user { process.user = user }
         if let directory = options.workingDir { process.cwd = directory }
         if options.tty && !process.env.contains(where: { $0.hasPrefix("TERM=") }) { process.env.append("TERM=xterm") }
+        if let given, given.count == 3, !options.tty {
+            return try Runtime.backend(config.isolation).exec(config, state: state, process: process, stdio: given,
+                                                              tty: false, terminalSize: nil).wait()
+        }
         let stdin = options.interactive ? 0 : try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
         defer { if stdin != 0 { close(stdin) } }
         let started = try Runtime.backend(config.isolation).exec(

@@ -203,6 +203,27 @@ import Testing
         #expect(missing.status == 1 && missing.stderr.contains("manifest unknown"), "\(missing.stderr)")
     }
 
+    /// `docker exec` through the daemon: output on both streams over the hijacked start,
+    /// the exit status from the instance's inspect, 127 for a missing command, `-d`, and a
+    /// clear refusal of `-t`.
+    @Test func execThroughTheDaemon() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        #expect(try daemon.docker("run", "-d", "--name", "dc-running", "swiftlet-test/busybox", "sleep", "60").status == 0)
+        let four = try daemon.docker("exec", "dc-running", "sh", "-c", "echo in-exec; echo to-err >&2; exit 4")
+        #expect(four.status == 4 && four.stdout == "in-exec\n" && four.stderr == "to-err\n", "\(four.stdout) \(four.stderr)")
+        #expect(try daemon.docker("exec", "dc-running", "nosuchcommand").status == 127)
+        #expect(try daemon.docker("exec", "-d", "dc-running", "sh", "-c", "echo detached > /tmp/mark").status == 0)
+        let mark = try ChildProcess([DockerClientTests.swiftlet, "exec", "--root", daemon.root, "dc-running", "sh", "-c",
+                                     "while [ ! -f /tmp/mark ]; do sleep 0.05; done; cat /tmp/mark"])
+        #expect(mark.waitForOutput("detached\n", timeout: 60))
+        _ = mark.waitKilling(after: 10)
+        let tty = try daemon.docker("exec", "-t", "dc-running", "true")
+        #expect(tty.status != 0 && tty.stderr.contains("TTY for exec"), "\(tty.stderr)")
+        #expect(try daemon.docker("rm", "-f", "dc-running").status == 0)
+        #expect(try daemon.docker("exec", "dc-running", "true").stderr.contains("No such container"))
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
