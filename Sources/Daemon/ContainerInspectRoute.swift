@@ -54,7 +54,12 @@ public enum ContainerInspectRoute {
             var Entrypoint: [String]? = nil
             var Labels: [String: String] = [:]
         }
+        struct LogConfig: Encodable {
+            var `Type` = "json-file"
+            var Config: [String: String] = [:]
+        }
         struct HostConfig: Encodable {
+            var LogConfig = Inspect.LogConfig()
             var NetworkMode: String
             var AutoRemove: Bool
             var Memory: Int64

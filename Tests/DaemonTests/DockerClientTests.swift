@@ -224,6 +224,19 @@ import Testing
         #expect(try daemon.docker("exec", "dc-running", "true").stderr.contains("No such container"))
     }
 
+    /// docker-py (scripts/setup installs it) runs containers, reads logs, execs, manages
+    /// volumes and lists images through the daemon (scripts/daemon-checks/docker_py.py).
+    @Test func dockerPySDKWorksAgainstTheDaemon() throws {
+        guard (try? ChildProcess.run(["python3", "-c", "import docker"]).status) == 0 else {
+            print("dockerPySDKWorksAgainstTheDaemon: skipped, the docker Python package is not installed (scripts/setup installs it)")
+            return
+        }
+        let daemon = try Daemon()
+        let script = DockerClientTests.repository.appendingPathComponent("scripts/daemon-checks/docker_py.py").path
+        let result = try ChildProcess.run(["python3", script, "unix://\(daemon.socket)", "swiftlet-test/busybox"], timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
