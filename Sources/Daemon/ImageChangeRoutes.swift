@@ -6,12 +6,13 @@ import Registry
 import Runtime
 
 /// The image endpoints that read one image or change the store: inspect, tag, remove
-/// (409 while a container uses the image, unless forced) and create, which pulls
+/// (409 while a container uses the image, unless forced), push, and create, which pulls
 /// (`fromImage`, `tag`) and streams dockerd's JSON progress messages, an error as the
 /// stream's last message. Registries on a loopback address are reached over plain HTTP,
 /// as dockerd treats 127.0.0.0/8 as insecure; `X-Registry-Auth` carries credentials.
 public enum ImageChangeRoutes {
     public static func add(to router: inout Router, engine: Engine) {
+        addPush(to: &router, engine: engine)
         router.add(.GET, "/images/{name*}/json") { _, parameters in
             let name = parameters["name"] ?? ""
             return try .json(try await blocking { () throws -> ImageInspect in
@@ -64,6 +65,30 @@ public enum ImageChangeRoutes {
                     let pulled = try await engine.images().pull(name, options: options)
                     try await writer.writeJSON(["status": "Digest: \(pulled.image.manifestDescriptor.digest)"])
                     try await writer.writeJSON(["status": "Status: Downloaded newer image for \(ImageRoutes.familiar(pulled.reference?.description ?? name))"])
+                } catch {
+                    let message = (error as? SwiftletError)?.description ?? "\(error)"
+                    try await writer.writeJSON(ErrorMessage(errorDetail: ["message": message], error: message))
+                }
+            }
+        }
+    }
+
+    /// `POST /images/{name}/push` (`tag` names one tag; the CLI sends it): streams status
+    /// messages, then the pushed digest as dockerd's last line, or an error message.
+    static func addPush(to router: inout Router, engine: Engine) {
+        router.add(.POST, "/images/{name*}/push") { request, parameters in
+            let repository = parameters["name"] ?? ""
+            let tag = request.query["tag"] ?? ""
+            let name = tag.isEmpty ? repository : "\(repository):\(tag)"
+            let options = try registryOptions(for: name, auth: request.headers.first(name: "X-Registry-Auth"))
+            _ = try await blocking { try engine.images().resolve(name) }
+            return APIResponse(headers: [("Content-Type", "application/json")]) { writer in
+                try await writer.writeJSON(["status": "The push refers to repository [\(try ImageReference(parsing: name).repository)]"])
+                do {
+                    let store = try engine.images()
+                    try await store.push(name, options: options)
+                    let digest = try store.resolve(name).manifestDescriptor.digest
+                    try await writer.writeJSON(["status": "\(tag.isEmpty ? "latest" : tag): digest: \(digest)"])
                 } catch {
                     let message = (error as? SwiftletError)?.description ?? "\(error)"
                     try await writer.writeJSON(ErrorMessage(errorDetail: ["message": message], error: message))

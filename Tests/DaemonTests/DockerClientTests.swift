@@ -15,7 +15,7 @@ import Testing
     final class Daemon {
         let root = NSTemporaryDirectory() + "swiftletd-test-\(UUID().uuidString.prefix(8))"
         var socket: String { "\(root)/swiftletd.sock" }
-        let process: ChildProcess
+        private(set) var process: ChildProcess
 
         init() throws {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -25,11 +25,23 @@ import Testing
             let load = try ChildProcess.run([DockerClientTests.swiftlet, "image", "load", "--root", root, "-i",
                                              images.appendingPathComponent("out/busybox").path])
             guard load.status == 0 else { throw SwiftletError("image load failed: \(load.stderr)") }
-            process = try ChildProcess([DockerClientTests.products.appendingPathComponent("swiftletd").path, "--root", root,
-                                        "-H", "unix://\(root)/swiftletd.sock", "--default-isolation", "namespace"])
+            process = try Self.start(root: root)
+        }
+
+        static func start(root: String) throws -> ChildProcess {
+            let process = try ChildProcess([DockerClientTests.products.appendingPathComponent("swiftletd").path, "--root", root,
+                                            "-H", "unix://\(root)/swiftletd.sock", "--default-isolation", "namespace"])
             guard process.waitForOutput("API listening on", stream: 2, timeout: 60) else {
                 throw SwiftletError("swiftletd did not start: \(process.output(2))")
             }
+            return process
+        }
+
+        /// Kills the daemon with SIGKILL and starts another on the same state root.
+        func killAndRestart() throws {
+            process.signal(SIGKILL)
+            _ = process.wait()
+            process = try Self.start(root: root)
         }
 
         deinit {
@@ -235,6 +247,25 @@ import Testing
         let script = DockerClientTests.repository.appendingPathComponent("scripts/daemon-checks/docker_py.py").path
         let result = try ChildProcess.run(["python3", script, "unix://\(daemon.socket)", "swiftlet-test/busybox"], timeout: 300)
         #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    /// Live restore: a container started through the daemon keeps running and logging
+    /// across `kill -9` of the daemon; the next daemon follows its log, stops it and
+    /// reports its exit (the container's monitor never depended on the daemon).
+    @Test func containersOutliveAKilledDaemon() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        #expect(try daemon.docker("run", "-d", "--name", "dc-running", "swiftlet-test/busybox", "sh", "-c",
+                                  "trap 'exit 5' TERM; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.2; done").status == 0)
+        try daemon.killAndRestart()
+        #expect(try daemon.docker("ps", "--format", "{{.Names}} {{.State}}").stdout == "dc-running running\n")
+        let follow = try ChildProcess(["docker", "-H", "unix://\(daemon.socket)", "logs", "-f", "--tail", "1", "dc-running"])
+        #expect(follow.waitForOutput("\n", timeout: 60))
+        let first = try #require(Int(follow.output(1).split(separator: "\n")[0].dropFirst("tick-".count)))
+        #expect(follow.waitForOutput("tick-\(first + 2)\n", timeout: 60), "new output arrives after the restart")
+        #expect(try daemon.docker("stop", "dc-running").status == 0)
+        #expect(follow.wait(timeout: 60) == 0, "logs -f ends with the container")
+        #expect(try daemon.docker("wait", "dc-running").stdout == "5\n")
     }
 
     @Test func unsupportedEndpointsAreAClearError() throws {
