@@ -268,6 +268,41 @@ import Testing
         #expect(try daemon.docker("wait", "dc-running").stdout == "5\n")
     }
 
+    /// Load: five rounds of 50 concurrent `docker run -d` and a `docker rm -f` of them
+    /// all, without an error; nothing is left (containers, their state directories, their
+    /// monitors) and the daemon's resident memory, descriptors and threads stay flat.
+    @Test func fiftyConcurrentRunsAndRemovalsLeaveNothingBehind() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        func footprint() -> (rss: Int, fds: Int, threads: Int) {
+            let status = (try? String(contentsOfFile: "/proc/\(daemon.process.pid)/status", encoding: .utf8)) ?? ""
+            let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+                .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? 0
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.process.pid)/fd").count) ?? 0
+            let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.process.pid)/task").count) ?? 0
+            return (rss, fds, threads)
+        }
+        var after: [(rss: Int, fds: Int, threads: Int)] = []
+        for round in 1...5 {
+            let runs = try (1...50).map { index in
+                try ChildProcess(["docker", "-H", "unix://\(daemon.socket)", "run", "-d", "--name", "dc-load-\(index)",
+                                  "swiftlet-test/busybox", "sleep", "120"])
+            }
+            for run in runs { #expect(run.wait(timeout: 120) == 0, "round \(round): \(run.output(2))") }
+            let names = (1...50).map { "dc-load-\($0)" }
+            let removal = try ChildProcess.run(["docker", "-H", "unix://\(daemon.socket)", "rm", "-f"] + names, timeout: 300)
+            #expect(removal.status == 0, "round \(round): \(removal.stderr)")
+            #expect(try daemon.docker("ps", "-aq").stdout == "", "round \(round)")
+            after.append(footprint())
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(daemon.root)/containers").filter { !$0.hasPrefix(".") && $0.count == 64 }.isEmpty)
+        let monitors = try ChildProcess.run(["pgrep", "-f", "swiftlet-shim --root \(daemon.root)"])
+        #expect(monitors.stdout.isEmpty, "monitors left: \(monitors.stdout)")
+        print("fiftyConcurrentRunsAndRemovalsLeaveNothingBehind: daemon RSS KiB per round \(after.map(\.rss)), fds \(after.map(\.fds)), threads \(after.map(\.threads))")
+        #expect(after[4].rss <= after[0].rss + 8 * 1024, "RSS grew from \(after[0].rss) to \(after[4].rss) KiB")
+        #expect(after[4].fds <= after[0].fds + 2 && after[4].threads <= after[0].threads + 2, "fds \(after.map(\.fds)), threads \(after.map(\.threads))")
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
