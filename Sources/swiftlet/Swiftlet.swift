@@ -7,6 +7,6 @@ struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "A KVM microVM monitor with a container layer.",
-        subcommands: [KVMCheck.self, BootLauncher.self, ImageCommand.self, BenchCommand.self] + containerCommands
+        subcommands: [KVMCheck.self, BootLauncher.self, ImageCommand.self, BenchCommand.self] + containerCommands + imageAliases
     )
 }
