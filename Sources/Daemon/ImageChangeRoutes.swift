@@ -105,10 +105,7 @@ public enum ImageChangeRoutes {
     /// Plain HTTP for a registry on a loopback address; credentials from the base64url
     /// JSON `X-Registry-Auth` (`username`, `password`).
     static func registryOptions(for name: String, auth: String?) throws -> RegistryOptions {
-        var options = RegistryOptions()
-        let host = try ImageReference(parsing: name).host
-        let hostname = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.prefix { $0 != ":" })
-        options.insecure = hostname == "localhost" || hostname == "::1" || hostname.hasPrefix("127.")
+        var options = RegistryOptions.defaults(for: try ImageReference(parsing: name))
         if let auth, !auth.isEmpty {
             var base64 = auth.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)

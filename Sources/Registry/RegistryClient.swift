@@ -21,6 +21,16 @@ public struct RegistryOptions: Sendable {
     public var progress = false
 
     public init() {}
+
+    /// The options a reference gets by default: plain HTTP for a registry on a loopback
+    /// address (dockerd treats 127.0.0.0/8 and localhost as insecure registries).
+    public static func defaults(for reference: ImageReference) -> RegistryOptions {
+        var options = RegistryOptions()
+        let host = reference.host
+        let hostname = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.prefix { $0 != ":" })
+        options.insecure = hostname == "localhost" || hostname == "::1" || hostname.hasPrefix("127.")
+        return options
+    }
 }
 
 /// An HTTP client for one registry, speaking the OCI distribution-spec (spec.md: `/v2/`

@@ -2,6 +2,7 @@ import HostSystem
 import ArgumentParser
 import Foundation
 import Images
+import Registry
 import Runtime
 import Units
 
@@ -105,7 +106,21 @@ struct CreateFlags: ParsableArguments {
     }
 }
 
-struct RunCommand: ParsableCommand {
+/// Creates a container; an image that is not in the store is pulled first, as `docker
+/// run` and `docker create` do ("Unable to find image … locally").
+func createPullingIfMissing(_ runtime: Runtime, _ options: CreateOptions) async throws -> ContainerConfig {
+    do {
+        return try runtime.create(options)
+    } catch let error as SwiftletError where error.code == .notFound && error.message.hasPrefix("Unable to use image") {
+        let reference = try ImageReference(parsing: options.image)
+        FileHandle.standardError.write(Data("Unable to find image '\(options.image)' locally\n".utf8))
+        let pulled = try await ImageStore(root: runtime.root).pull(options.image, options: RegistryOptions.defaults(for: reference))
+        FileHandle.standardError.write(Data("Status: Downloaded newer image for \(reference) (\(pulled.image.manifestDescriptor.digest))\n".utf8))
+        return try runtime.create(options)
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Create and start a container.", helpNames: [.long])
 
@@ -114,11 +129,11 @@ struct RunCommand: ParsableCommand {
     var detach = false
     @OptionGroup var flags: CreateFlags
 
-    func run() throws {
-        try reportingErrors(otherwise: 125) {
+    func run() async throws {
+        try await reportingErrors(otherwise: 125) {
             let options = try flags.options()
             let runtime = try runtime.open()
-            let config = try runtime.create(options)
+            let config = try await createPullingIfMissing(runtime, options)
             if detach {
                 _ = try runtime.start(config.id, attach: false)
                 print(config.id)
@@ -129,17 +144,17 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-struct CreateCommand: ParsableCommand {
+struct CreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Create a container.", helpNames: [.long])
 
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var flags: CreateFlags
 
-    func run() throws {
-        try reportingErrors(otherwise: 125) {
+    func run() async throws {
+        try await reportingErrors(otherwise: 125) {
             let options = try flags.options()
-            print(try runtime.open().create(options).id)
+            print(try await createPullingIfMissing(try runtime.open(), options).id)
         }
     }
 }

@@ -201,6 +201,11 @@ import Testing
         let run = try daemon.docker("run", "--rm", remote, "echo", "pulled")
         #expect(run.status == 0 && run.stdout == "pulled\n" && run.stderr.contains("Unable to find image"), "\(run.stdout) \(run.stderr)")
         #expect(try daemon.docker("rmi", remote).status == 0)
+        // So does swiftlet run, without the daemon.
+        let cliRun = try daemon.cli("run", "--rm", "--isolation", "namespace", remote, "echo", "cli-pulled")
+        #expect(cliRun.status == 0 && cliRun.stdout == "cli-pulled\n" && cliRun.stderr.contains("Unable to find image"),
+                "\(cliRun.stdout) \(cliRun.stderr)")
+        #expect(try daemon.docker("rmi", remote).status == 0)
         let pull = try daemon.docker("pull", remote)
         #expect(pull.status == 0 && pull.stdout.contains("Status: Downloaded newer image for \(remote)"), "\(pull.stdout) \(pull.stderr)")
         #expect(try daemon.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.contains("\(remote)\n"))
