@@ -2,6 +2,7 @@
 public func engineRouter(_ engine: Engine) -> Router {
     var router = Router()
     SystemRoutes.add(to: &router, engine: engine)
+    EventRoutes.add(to: &router, engine: engine)
     ContainerRoutes.add(to: &router, engine: engine)
     ContainerLifecycleRoutes.add(to: &router, engine: engine)
     ContainerOutputRoutes.add(to: &router, engine: engine)

@@ -55,6 +55,7 @@ extension Runtime {
             throw SwiftletError("Cannot kill container: \(reference): container \(config.id) is not running", code: .conflict)
         }
         try Runtime.backend(config.isolation).signal(config, state: state, signal)
+        recordEvent("kill", config, ["signal": "\(signal)"])
     }
 
     /// `stop`: SIGTERM, then SIGKILL when the container is still running after `timeout`
@@ -62,6 +63,7 @@ extension Runtime {
     public func stop(_ reference: String, timeout: Double) throws {
         let config = try containers.find(reference)
         guard try refreshedState(config).status == .running else { return }
+        defer { recordEvent("stop", config) }
         try? kill(config.id, signal: SIGTERM)
         if try waitForExit(config, timeout: timeout) { return }
         try killAndWait(config)

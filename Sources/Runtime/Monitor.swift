@@ -76,6 +76,7 @@ struct Monitor {
             state.startedAt = Date()
             state.network = network
         }
+        runtime.recordEvent("start", config)
         if ready >= 0 { close(ready) }
         ready = -1
         var outputs = [(pipes[0][0], "stdout", Int32(1)), (pipes[1][0], "stderr", Int32(2))]
@@ -107,6 +108,7 @@ struct Monitor {
             state.pid = nil
             state.finishedAt = Date()
         }
+        runtime.recordEvent("die", config, ["exitCode": "\(code)"])
         return code
     }
 

@@ -48,9 +48,11 @@ public final class Runtime: Sendable {
         } catch {
             throw SwiftletError.wrap(error, "Unable to use image '\(options.image)'")
         }
-        return try containers.whileCreating {
+        let config = try containers.whileCreating {
             try create(options, backend: backend, image: image, imageRoot: imageRoot, mounts: mounts)
         }
+        recordEvent("create", config)
+        return config
     }
 
     /// The part of `create` that runs under the store's creation lock: the name check,
@@ -201,6 +203,7 @@ public final class Runtime: Sendable {
             throw SwiftletError("cannot remove container \(config.id)", errno: errno)
         }
         network.disconnect(config)
+        recordEvent("destroy", config)
         do {
             try FileManager.default.removeItem(atPath: removing)
         } catch {

@@ -308,6 +308,28 @@ import Testing
         #expect(after[4].fds <= after[0].fds + 2 && after[4].threads <= after[0].threads + 2, "fds \(after.map(\.fds)), threads \(after.map(\.threads))")
     }
 
+    /// `docker events` streams what happens, whoever does it (the daemon or the CLI), and
+    /// replays a time range with filters.
+    @Test func eventsFollowTheDaemonAndTheCLI() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        let started = Int(Date().timeIntervalSince1970) - 1
+        let follow = try ChildProcess(["docker", "-H", "unix://\(daemon.socket)", "events", "--format",
+                                       "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}"])
+        defer { _ = follow.waitKilling(after: 0) }
+        #expect(try daemon.docker("run", "--rm", "--name", "dc-ev-daemon", "swiftlet-test/busybox", "true").status == 0)
+        #expect(try daemon.cli("run", "--rm", "--isolation", "namespace", "--name", "dc-ev-cli", "swiftlet-test/busybox", "true").status == 0)
+        #expect(follow.waitForOutput("container destroy dc-ev-cli\n", timeout: 60), "\(follow.output(1))")
+        let lines = follow.output(1).split(separator: "\n").map(String.init)
+        for name in ["dc-ev-daemon", "dc-ev-cli"] {
+            #expect(lines.filter { $0.hasSuffix(" \(name)") } == ["create", "start", "die", "destroy"].map { "container \($0) \(name)" })
+        }
+        let replay = try daemon.docker("events", "--since", "\(started)", "--until", "\(Int(Date().timeIntervalSince1970) + 1)",
+                                       "--filter", "container=dc-ev-cli", "--filter", "event=die",
+                                       "--format", "{{.Action}} {{.Actor.Attributes.exitCode}}")
+        #expect(replay.stdout == "die 0\n", "\(replay.stdout) \(replay.stderr)")
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
