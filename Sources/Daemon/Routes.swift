@@ -9,6 +9,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     ContainerInspectRoute.add(to: &router, engine: engine)
     ExecRoutes.add(to: &router, engine: engine)
     ImageRoutes.add(to: &router, engine: engine)
+    ImageArchiveRoutes.add(to: &router, engine: engine)
     ImageChangeRoutes.add(to: &router, engine: engine)
     VolumeRoutes.add(to: &router, engine: engine)
     return router

@@ -330,6 +330,20 @@ import Testing
         #expect(replay.stdout == "die 0\n", "\(replay.stdout) \(replay.stderr)")
     }
 
+    /// `docker save` writes a tar that `docker load` (and `swiftlet image load`) reads back.
+    @Test func saveAndLoadThroughTheDaemon() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        let archive = "\(daemon.root)/busybox.tar"
+        #expect(try daemon.docker("save", "-o", archive, "swiftlet-test/busybox").status == 0)
+        #expect(try daemon.docker("rmi", "swiftlet-test/busybox").status == 0)
+        #expect(try daemon.docker("images", "-q").stdout == "")
+        let load = try daemon.docker("load", "-i", archive)
+        #expect(load.status == 0 && load.stdout == "Loaded image: swiftlet-test/busybox:latest\n", "\(load.stdout) \(load.stderr)")
+        #expect(try daemon.docker("run", "--rm", "swiftlet-test/busybox", "echo", "loaded").stdout == "loaded\n")
+        #expect(try daemon.docker("save", "-o", "\(daemon.root)/none.tar", "nosuch:1").status == 1)
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
