@@ -344,6 +344,21 @@ import Testing
         #expect(try daemon.docker("save", "-o", "\(daemon.root)/none.tar", "nosuch:1").status == 1)
     }
 
+    /// `docker system df` counts what the root holds; `container prune` removes the
+    /// stopped containers and keeps the running one.
+    @Test func systemDiskUsageAndContainerPrune() throws {
+        guard dockerClient() else { return }
+        let daemon = try Daemon()
+        #expect(try daemon.docker("run", "--name", "dc-exited", "swiftlet-test/busybox", "true").status == 0)
+        #expect(try daemon.docker("run", "-d", "--name", "dc-running", "swiftlet-test/busybox", "sleep", "60").status == 0)
+        let usage = try daemon.docker("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}")
+        #expect(usage.stdout.contains("Images 1 1\n") && usage.stdout.contains("Containers 2 1\n"), "\(usage.stdout) \(usage.stderr)")
+        let prune = try daemon.docker("container", "prune", "-f")
+        #expect(prune.status == 0 && prune.stdout.contains("Deleted Containers:"), "\(prune.stdout)")
+        #expect(try daemon.docker("ps", "-a", "--format", "{{.Names}}").stdout == "dc-running\n")
+        #expect(try daemon.docker("image", "prune", "-f").status == 0)
+    }
+
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
