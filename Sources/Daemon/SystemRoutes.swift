@@ -17,6 +17,12 @@ public enum SystemRoutes {
         }
         router.add(.GET, "/version") { _, _ in try .json(version()) }
         router.add(.GET, "/info") { _, _ in try .json(try await blocking { try info(engine) }) }
+        // Not offered yet: a clear 501 rather than a 404 that reads like a wrong path.
+        for (path, what) in [("/build", "building images"), ("/commit", "committing containers"), ("/auth", "registry login")] {
+            router.add(.POST, path) { _, _ in
+                throw SwiftletError("\(what) (POST \(path)) is not implemented by swiftletd yet", code: .notImplemented)
+            }
+        }
     }
 
     struct Version: Encodable {

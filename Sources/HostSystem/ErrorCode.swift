@@ -24,6 +24,8 @@ extension SwiftletError {
         case cannotExecute
         /// The container's command does not exist (exit 127).
         case commandNotFound
+        /// An operation Swiftlet does not offer yet (HTTP 501).
+        case notImplemented
         /// Any other failure (HTTP 500).
         case failed
 
@@ -73,6 +75,7 @@ extension SwiftletError {
             case .notFound: 404
             case .conflict: 409
             case .unavailable: 503
+            case .notImplemented: 501
             case .io, .failed: 500
             }
         }
