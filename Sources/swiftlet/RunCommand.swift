@@ -31,6 +31,8 @@ func parsedOption<Value>(_ text: String, _ flag: String, _ parse: (String) throw
 
 /// The `docker create`/`docker run` flags.
 struct CreateFlags: ParsableArguments {
+    @Option(help: "Pull the image before creating: missing (when it is not in the store), always or never.")
+    var pull = "missing"
     @Flag(name: .shortAndLong, help: "Keep STDIN open.")
     var interactive = false
     @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY.")
@@ -106,16 +108,24 @@ struct CreateFlags: ParsableArguments {
     }
 }
 
-/// Creates a container; an image that is not in the store is pulled first, as `docker
-/// run` and `docker create` do ("Unable to find image … locally").
-func createPullingIfMissing(_ runtime: Runtime, _ options: CreateOptions) async throws -> ContainerConfig {
-    do {
-        return try runtime.create(options)
-    } catch let error as SwiftletError where error.code == .notFound && error.message.hasPrefix("Unable to use image") {
+/// Creates a container, pulling its image first as Docker's `--pull` says: `missing`
+/// (the default: only an image not in the store, "Unable to find image … locally"),
+/// `always` or `never`.
+func createPulling(_ runtime: Runtime, _ options: CreateOptions, policy: String) async throws -> ContainerConfig {
+    guard ["missing", "always", "never"].contains(policy) else {
+        throw SwiftletError("invalid pull option: '\(policy)': must be one of \"always\", \"missing\" or \"never\"", code: .invalidArgument)
+    }
+    func pull() async throws {
         let reference = try ImageReference(parsing: options.image)
-        FileHandle.standardError.write(Data("Unable to find image '\(options.image)' locally\n".utf8))
         let pulled = try await ImageStore(root: runtime.root).pull(options.image, options: RegistryOptions.defaults(for: reference))
         FileHandle.standardError.write(Data("Status: Downloaded newer image for \(reference) (\(pulled.image.manifestDescriptor.digest))\n".utf8))
+    }
+    if policy == "always" { try await pull() }
+    do {
+        return try runtime.create(options)
+    } catch let error as SwiftletError where policy == "missing" && error.code == .notFound && error.message.hasPrefix("Unable to use image") {
+        FileHandle.standardError.write(Data("Unable to find image '\(options.image)' locally\n".utf8))
+        try await pull()
         return try runtime.create(options)
     }
 }
@@ -133,7 +143,7 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingErrors(otherwise: 125) {
             let options = try flags.options()
             let runtime = try runtime.open()
-            let config = try await createPullingIfMissing(runtime, options)
+            let config = try await createPulling(runtime, options, policy: flags.pull)
             if detach {
                 _ = try runtime.start(config.id, attach: false)
                 print(config.id)
@@ -154,7 +164,7 @@ struct CreateCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(otherwise: 125) {
             let options = try flags.options()
-            print(try await createPullingIfMissing(try runtime.open(), options).id)
+            print(try await createPulling(try runtime.open(), options, policy: flags.pull).id)
         }
     }
 }

@@ -34,15 +34,16 @@ struct CommandLineInputTests {
         expectOneLine(result, status: 125, saying: "invalid argument \"\(timeout)\" for \"-t, --time\" flag: ")
     }
 
-    /// Boundary values that are valid get past parsing: the image is what is missing.
+    /// Boundary values that are valid get past parsing: the image is what is missing
+    /// (`--pull never`: no attempt to fetch it from a registry).
     @Test(arguments: [
         ["-m", "1gb"], ["-m", "1GiB"], ["-m", "1.5g"], ["-m", "0"], ["--memory", "6m"], ["--cpus", "1024"],
         ["--cpus", "0.000000001"], ["--pids-limit", "-1"], ["--pids-limit", "4194304"], ["--name", "/ok-name"],
     ])
     func aValidBoundaryValueGetsToTheImage(option: [String]) throws {
         let result = try inTemporaryRoot { root in
-            try Swiftlet.execute([Swiftlet.executable, "create", "--root", root, "--isolation", "namespace"] + option
-                                     + ["no-such-image"], root: root)
+            try Swiftlet.execute([Swiftlet.executable, "create", "--root", root, "--isolation", "namespace", "--pull", "never"]
+                                     + option + ["no-such-image"], root: root)
         }
         expectOneLine(result, status: 125, saying: "Unable to use image 'no-such-image'")
     }
