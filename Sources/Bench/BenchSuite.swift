@@ -274,9 +274,7 @@ public enum BenchSuite {
 
     private static func hostFacts(_ kvm: HostKVMKind) -> [String: String] {
         var facts = ["kvm": kvm.summary, "cpus": "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))"]
-        var name = utsname()
-        uname(&name)
-        facts["kernel"] = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        facts["kernel"] = HostIdentity.kernelRelease
         if let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
            let model = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("model name") }) {
             facts["cpu"] = model.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }

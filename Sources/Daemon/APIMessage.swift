@@ -34,8 +34,12 @@ public struct APIRequest: Sendable {
 
     /// A query flag as moby reads one: `1`, `true` (any case) and `True` are true.
     public func flag(_ name: String) -> Bool {
-        guard let value = query[name] else { return false }
-        return ["1", "true"].contains(value.lowercased())
+        query[name].map(Self.isTrue) ?? false
+    }
+
+    /// Whether a query or filter value reads as true: `1`, or `true` in any case.
+    public static func isTrue(_ value: String) -> Bool {
+        value == "1" || value.lowercased() == "true"
     }
 }
 

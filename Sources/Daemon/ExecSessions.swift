@@ -26,7 +26,7 @@ public final class ExecSessions: Sendable {
     public init() {}
 
     public func create(container: String, options: ExecOptions) -> String {
-        let id = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let id = HostIdentity.randomID()
         instances.withLock { $0[id] = Instance(id: id, containerID: container, options: options) }
         return id
     }

@@ -24,6 +24,6 @@ public struct Filters: Sendable {
 
     /// Whether `key` has a value that reads as true (`1`, `true`).
     public func isTrue(_ key: String) -> Bool {
-        values[key]?.contains { ["1", "true"].contains($0.lowercased()) } ?? false
+        values[key]?.contains(where: APIRequest.isTrue) ?? false
     }
 }

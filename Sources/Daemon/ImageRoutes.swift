@@ -18,7 +18,8 @@ public enum ImageRoutes {
         var RepoDigests: [String]
         var Created: Int
         var Size: Int64
-        var SharedSize = -1
+        /// -1 in the list (not computed), as dockerd; `system df` sets it.
+        var SharedSize: Int64 = -1
         var Labels: [String: String]? = nil
         var Containers = -1
 

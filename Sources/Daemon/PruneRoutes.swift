@@ -40,16 +40,6 @@ public enum PruneRoutes {
     }
 
     struct Usage: Encodable {
-        struct Image: Encodable {
-            var Id: String
-            var ParentId = ""
-            var RepoTags: [String]
-            var RepoDigests: [String]
-            var Created: Int
-            var Size: Int64
-            var SharedSize: Int64 = 0
-            var Containers: Int
-        }
         struct Volume: Encodable {
             struct UsageData: Encodable { var Size: Int; var RefCount: Int }
             var Name: String
@@ -59,7 +49,7 @@ public enum PruneRoutes {
             var UsageData: UsageData
         }
         var LayersSize: Int64
-        var Images: [Image]
+        var Images: [ImageRoutes.Summary]
         var Containers: [ContainerRoutes.Summary]
         var Volumes: [Volume]
         var BuildCache: [String] = []
@@ -72,10 +62,10 @@ public enum PruneRoutes {
         return Usage(
             LayersSize: images.reduce(0) { $0 + $1.size },
             Images: images.map { image in
-                let summary = ImageRoutes.Summary(image)
-                return Usage.Image(Id: summary.Id, RepoTags: summary.RepoTags, RepoDigests: summary.RepoDigests,
-                                   Created: summary.Created, Size: summary.Size,
-                                   Containers: containers.filter { $0.config.imageID == image.id.description }.count)
+                var summary = ImageRoutes.Summary(image)
+                summary.SharedSize = 0
+                summary.Containers = containers.filter { $0.config.imageID == image.id.description }.count
+                return summary
             },
             Containers: containers.map { ContainerRoutes.Summary($0, now: now) },
             Volumes: engine.runtime.volumes.list().map { volume in

@@ -40,13 +40,13 @@ public enum SystemRoutes {
         var GoVersion = "swift"
         var Os = "linux"
         var Arch = "amd64"
-        var KernelVersion = HostFacts.kernelVersion
+        var KernelVersion = HostIdentity.kernelRelease
         var BuildTime = ""
     }
 
     static func version() -> Version {
         let details = ["ApiVersion": APIVersion.maximum.description, "MinAPIVersion": APIVersion.minimum.description,
-                       "Os": "linux", "Arch": "amd64", "KernelVersion": HostFacts.kernelVersion, "GitCommit": "",
+                       "Os": "linux", "Arch": "amd64", "KernelVersion": HostIdentity.kernelRelease, "GitCommit": "",
                        "GoVersion": "swift", "Experimental": "false", "BuildTime": ""]
         return Version(Components: [Version.Component(Name: "Engine", Version: engineVersion, Details: details)])
     }
@@ -85,7 +85,7 @@ public enum SystemRoutes {
         var CgroupDriver = "cgroupfs"
         var CgroupVersion: String
         var NEventsListener = 0
-        var KernelVersion = HostFacts.kernelVersion
+        var KernelVersion = HostIdentity.kernelRelease
         var OperatingSystem = HostFacts.operatingSystem
         var OSVersion = ""
         var OSType = "linux"
@@ -131,12 +131,6 @@ public enum SystemRoutes {
 
 /// Facts about the host `/version` and `/info` report.
 enum HostFacts {
-    static let kernelVersion: String = {
-        var names = utsname()
-        uname(&names)
-        return withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }()
-
     /// PRETTY_NAME from /etc/os-release.
     static let operatingSystem: String = {
         let text = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""

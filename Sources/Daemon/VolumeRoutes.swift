@@ -16,7 +16,7 @@ public enum VolumeRoutes {
             if let driver = body?.Driver, !driver.isEmpty, driver != "local" {
                 throw SwiftletError("error looking up volume plugin \(driver): plugin \"\(driver)\" not found", code: .notFound)
             }
-            let name = body?.Name.flatMap { $0.isEmpty ? nil : $0 } ?? anonymousName()
+            let name = body?.Name.flatMap { $0.isEmpty ? nil : $0 } ?? HostIdentity.randomID()
             return try .json(Entry(try await blocking { try engine.runtime.volumes.create(name) }), status: .created)
         }
         router.add(.GET, "/volumes/{name}") { _, parameters in
@@ -69,10 +69,6 @@ public enum VolumeRoutes {
         name.utf8.count == 64 && name.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
-    /// 64 random hex digits, the name Docker gives a volume created without one.
-    static func anonymousName() -> String {
-        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-    }
 
     struct List: Encodable {
         var Volumes: [Entry]

@@ -155,11 +155,6 @@ struct ContainerStore: Sendable {
         throw SwiftletError("No such container: \(reference)", code: .notFound)
     }
 
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }
-
     /// A Docker-style random name, adjective_noun.
     static func randomName(taken: Set<String>) -> String {
         let adjectives = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "quirky", "sharp", "zen"]

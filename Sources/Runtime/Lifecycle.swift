@@ -185,8 +185,9 @@ extension Runtime {
     }
 
     /// Hands the container's log to `deliver`, entry by entry: the last `tail` entries
-    /// (all when nil; 0 for only what comes next), then, with `follow`, new ones as they are written until the
-    /// container is no longer running, or until `deliver` returns false (its reader left).
+    /// (all when nil; 0 for only what comes next), then, with `follow`, new ones as they
+    /// are written until the container is no longer running, or until `deliver` returns
+    /// false (its reader left).
     /// With `untilExit` a container that has not started yet is waited for as well (an
     /// attach made before the start).
     public func logs(_ reference: String, follow: Bool, tail: Int?, untilExit: Bool = false,

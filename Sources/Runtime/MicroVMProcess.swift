@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Synchronization
+import Units
 import HostSystem
 #if canImport(Glibc)
 import Glibc
@@ -96,8 +97,7 @@ final class MicroVMProcess: ContainerProcess {
     /// by itself (one already exiting when killed included: the kernel keeps its first
     /// fatal signal), nil when the kill here ended it.
     private func stopVMM(after grace: Duration) -> Int32? {
-        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
-        if let status = vmm.wait(timeout: seconds) { return status }
+        if let status = vmm.wait(timeout: DurationValue.seconds(grace)) { return status }
         let status = vmm.waitKilling(after: 0).status
         return status == 128 + SIGKILL ? nil : status
     }

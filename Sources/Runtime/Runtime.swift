@@ -68,7 +68,7 @@ public final class Runtime: Sendable {
                 throw SwiftletError("Conflict. The container name \"/\(name)\" is already in use by container \"\(owner.id)\". You have to remove (or rename) that container to be able to reuse that name.", code: .conflict)
             }
         }
-        let id = ContainerStore.newID()
+        let id = HostIdentity.randomID()
         let hostname = options.hostname ?? String(id.prefix(12))
         var config = ContainerConfig(
             id: id,

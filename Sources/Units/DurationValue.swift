@@ -4,6 +4,11 @@
 /// `2h45m`, `1m30s`); `0` alone needs no unit. At most `Int64.max` nanoseconds (about 292
 /// years); negative durations are rejected, as nothing Swiftlet takes is negative.
 public enum DurationValue {
+    /// `duration` in seconds, fractions included (for the APIs that take a `Double`).
+    public static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     public static func parse(_ text: String) throws(ValueError) -> Duration {
         try parse(Array(text.utf8)[...], text: text)
     }

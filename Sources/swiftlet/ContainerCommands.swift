@@ -18,8 +18,7 @@ struct StopCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let grace = try parsedOption(time, "-t, --time", DurationValue.parseTimeout).components
-            let timeout = Double(grace.seconds) + Double(grace.attoseconds) / 1e18
+            let timeout = DurationValue.seconds(try parsedOption(time, "-t, --time", DurationValue.parseTimeout))
             let runtime = try runtime.open()
             for container in containers {
                 try runtime.stop(container, timeout: timeout)
