@@ -150,6 +150,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("AgentFrames", ["AgentProtocol", "HostSystem"]),
     ("Units", ["Units"]),
     ("SecurityOptions", ["Runtime", "AgentProtocol"]),
+    ("EngineRequests", ["Daemon", "HostSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
 ]
 if Context.environment["SWIFTLET_FUZZ"] == "1" {
     // What several targets share: fake guest RAM for the virtio targets.

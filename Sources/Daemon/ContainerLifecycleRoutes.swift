@@ -87,7 +87,7 @@ public enum ContainerLifecycleRoutes {
 
 /// The body of `POST /containers/create` (moby's `container.CreateRequest`): the fields
 /// Swiftlet implements, mapped onto the runtime's `CreateOptions`.
-struct CreateBody: Decodable {
+package struct CreateBody: Decodable {
     struct HostConfigBody: Decodable {
         var Binds: [String]?
         var Memory: Int64?
@@ -116,7 +116,7 @@ struct CreateBody: Decodable {
     var OpenStdin: Bool?
     var HostConfig: HostConfigBody?
 
-    static func decode(_ body: ByteBuffer) throws -> CreateBody {
+    package static func decode(_ body: ByteBuffer) throws -> CreateBody {
         do {
             return try JSONDecoder().decode(CreateBody.self, from: Data(body.readableBytesView))
         } catch {
@@ -126,7 +126,7 @@ struct CreateBody: Decodable {
 
     /// The runtime's options; the isolation from HostConfig.Isolation, else the runtime
     /// name (`swiftlet-microvm`, `swiftlet-namespace`), else the daemon's default.
-    func options(defaultIsolation: Isolation) throws -> CreateOptions {
+    package func options(defaultIsolation: Isolation) throws -> CreateOptions {
         guard let image = Image, !image.isEmpty else { throw SwiftletError("No image specified", code: .invalidArgument) }
         var options = CreateOptions(image: image)
         var command = Cmd ?? []
