@@ -75,16 +75,25 @@ final class MicroVMProcess: ContainerProcess {
             return status
         case .lost:
             if killedByHost.withLock({ $0 }) { return 137 }
-            if let ending, ending > 128 { recordVMMDeath(ending - 128) }
+            recordLostAgent(vmmStatus: ending)
             return 125
         }
     }
 
-    private func recordVMMDeath(_ signal: Int32) {
+    /// Records why the agent's session ended without an exit status: the VMM killed by a
+    /// signal, or the guest gone (a panic, a reboot) — with the console's last lines.
+    private func recordLostAgent(vmmStatus: Int32?) {
         let console = bundle.path("console.log")
-        let name = signal == SIGSYS ? "SIGSYS, a system call its seccomp filter forbids" : String(cString: strsignal(signal))
-        let message = "the microVM's VMM (swiftlet-vmm) was killed by signal \(signal) (\(name)); "
-            + "its console \(console) ends: \(MicroVMBackend.lastLines(of: console))"
+        let cause: String
+        if let status = vmmStatus, status > 128 {
+            let signal = status - 128
+            let name = signal == SIGSYS ? "SIGSYS, a system call its seccomp filter forbids" : String(cString: strsignal(signal))
+            cause = "the microVM's VMM (swiftlet-vmm) was killed by signal \(signal) (\(name))"
+        } else {
+            let ending = vmmStatus.map { "the VMM exited with status \($0)" } ?? "the VMM was stopped"
+            cause = "the microVM's guest agent went away without reporting an exit (\(ending))"
+        }
+        let message = "\(cause); its console \(console) ends: \(MicroVMBackend.lastLines(of: console))"
         _ = try? bundle.updateState { $0.error = message }
     }
 

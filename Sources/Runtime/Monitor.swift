@@ -100,7 +100,7 @@ struct Monitor {
         let oom = backend.cleanup(config, bundle: bundle)
         runtime.network.disconnect(config)
         runtime.volumes.detach(config)
-        _ = try? bundle.updateState { state in
+        let ended = try? bundle.updateState { state in
             state.network = nil
             state.status = .exited
             state.exitCode = code
@@ -108,7 +108,10 @@ struct Monitor {
             state.pid = nil
             state.finishedAt = Date()
         }
-        runtime.recordEvent("die", config, ["exitCode": "\(code)"])
+        // Swiftlet's addition to Docker's attributes: why a container ended abnormally,
+        // which outlives an `--rm` container's state.
+        let why = ended?.error.map { ["error": $0] } ?? [:]
+        runtime.recordEvent("die", config, ["exitCode": "\(code)"].merging(why) { $1 })
         return code
     }
 

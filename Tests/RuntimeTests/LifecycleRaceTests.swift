@@ -16,7 +16,7 @@ import Testing
             #expect(try swiftlet("run", "--rm", "-d", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
                                  "sleep", "100").status == 0)
             let removal = try swiftlet("rm", "-f", name)
-            #expect(removal.status == 0, "\(removal.stderr)")
+            #expect(removal.status == 0, "\(removal.stderr); the container's events: \(Swiftlet.events(of: name))")
             #expect(removal.stderr.isEmpty)
             #expect(try swiftlet("inspect", name).status == 1)
         }

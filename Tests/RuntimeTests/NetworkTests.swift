@@ -124,6 +124,7 @@ final class HostListener {
         _ = reply.withCString { write(connection, $0, strlen($0)) }
         var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &peer.sin_addr, &text, socklen_t(text.count))
-        return (String(cString: text), String(decoding: received, as: UTF8.self))
+        let address = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return (String(decoding: address, as: UTF8.self), String(decoding: received, as: UTF8.self))
     }
 }

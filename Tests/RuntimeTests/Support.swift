@@ -64,6 +64,14 @@ enum Swiftlet {
         return root
     }
 
+    /// The event journal's lines about container `name`, to explain a container that
+    /// ended (and, with `--rm`, removed itself) before a test expected it to.
+    static func events(of name: String) -> String {
+        guard let root = try? root.get(),
+              let journal = try? String(contentsOfFile: "\(root)/events.log", encoding: .utf8) else { return "(no journal)" }
+        return journal.split(separator: "\n").filter { $0.contains("\"\(name)\"") }.joined(separator: "\n")
+    }
+
     static func execute(_ command: [String], root: String, stdin: String? = nil, environment extra: [String: String] = [:],
                         timeout: Double = commandTimeout) throws -> CommandResult {
         let environment = ProcessInfo.processInfo.environment.merging(["SWIFTLET_ROOT": root].merging(extra) { $1 }) { $1 }
