@@ -58,9 +58,14 @@ public enum ContainerInspectRoute {
             var `Type` = "json-file"
             var Config: [String: String] = [:]
         }
+        struct RestartPolicy: Encodable {
+            var Name: String
+            var MaximumRetryCount: Int
+        }
         struct HostConfig: Encodable {
             var LogConfig = Inspect.LogConfig()
             var NetworkMode: String
+            var RestartPolicy: RestartPolicy
             var AutoRemove: Bool
             var Memory: Int64
             var NanoCpus: Int64
@@ -95,7 +100,7 @@ public enum ContainerInspectRoute {
         var Image: String
         var LogPath: String
         var Name: String
-        var RestartCount = 0
+        var RestartCount: Int
         var Driver = "swiftlet"
         var Platform = "linux"
         var HostConfig: HostConfig
@@ -109,14 +114,19 @@ public enum ContainerInspectRoute {
             Created = ContainerInspectRoute.timestamp(config.created)
             Path = config.process.args.first ?? ""
             Args = Array(config.process.args.dropFirst())
-            self.State = Inspect.State(Status: state.status.rawValue, Running: state.status == .running, OOMKilled: state.oomKilled,
+            self.State = Inspect.State(Status: state.status.rawValue, Running: state.isActive, Restarting: state.status == .restarting,
+                          OOMKilled: state.oomKilled,
                           Pid: state.status == .running ? state.pid ?? 0 : 0, ExitCode: state.exitCode ?? 0,
                           Error: state.error ?? "", StartedAt: ContainerInspectRoute.timestamp(state.startedAt),
                           FinishedAt: ContainerInspectRoute.timestamp(state.finishedAt))
             Image = config.imageID
             LogPath = "\(root)/containers/\(config.id)/container.log"
             Name = "/\(config.name)"
-            self.HostConfig = Inspect.HostConfig(NetworkMode: config.network?.rawValue ?? "default", AutoRemove: config.autoRemove,
+            RestartCount = state.restartCount
+            let policy = config.restartPolicy
+            self.HostConfig = Inspect.HostConfig(NetworkMode: config.network?.rawValue ?? "default",
+                               RestartPolicy: .init(Name: policy?.name.rawValue ?? "no", MaximumRetryCount: policy?.maximumRetryCount ?? 0),
+                               AutoRemove: config.autoRemove,
                                Memory: config.limits.memory ?? 0, NanoCpus: Int64((config.limits.cpus ?? 0) * 1e9),
                                PidsLimit: config.limits.pids, Privileged: security.privileged,
                                ReadonlyRootfs: security.readOnlyRootfs,

@@ -21,7 +21,7 @@ public enum ContainerLifecycleRoutes {
         router.add(.POST, "/containers/{id}/start") { _, parameters in
             let id = parameters["id"] ?? ""
             let started = try await blocking { () throws -> Bool in
-                guard try engine.runtime.info(id).state.status != .running else { return false }
+                guard try !engine.runtime.info(id).state.isActive else { return false }
                 _ = try engine.runtime.start(id, attach: false)
                 return true
             }
@@ -34,7 +34,7 @@ public enum ContainerLifecycleRoutes {
                 return Double(seconds)
             } ?? 10
             let stopped = try await blocking { () throws -> Bool in
-                guard try engine.runtime.info(id).state.status == .running else { return false }
+                guard try engine.runtime.info(id).state.isActive else { return false }
                 try engine.runtime.stop(id, timeout: timeout)
                 return true
             }
@@ -88,12 +88,17 @@ public enum ContainerLifecycleRoutes {
 /// The body of `POST /containers/create` (moby's `container.CreateRequest`): the fields
 /// Swiftlet implements, mapped onto the runtime's `CreateOptions`.
 package struct CreateBody: Decodable {
+    struct RestartPolicyBody: Decodable {
+        var Name: String?
+        var MaximumRetryCount: Int?
+    }
     struct HostConfigBody: Decodable {
         var Binds: [String]?
         var Memory: Int64?
         var NanoCpus: Int64?
         var PidsLimit: Int?
         var AutoRemove: Bool?
+        var RestartPolicy: RestartPolicyBody?
         var NetworkMode: String?
         var CapAdd: [String]?
         var CapDrop: [String]?
@@ -144,6 +149,12 @@ package struct CreateBody: Decodable {
         let host = HostConfig
         options.isolation = try Self.isolation(host?.Isolation, runtime: host?.Runtime) ?? defaultIsolation
         options.autoRemove = host?.AutoRemove ?? false
+        if let policy = host?.RestartPolicy, let name = policy.Name, !name.isEmpty {
+            guard let known = RestartPolicy.Name(rawValue: name) else {
+                throw SwiftletError("invalid restart policy '\(name)'", code: .invalidArgument)
+            }
+            options.restartPolicy = try RestartPolicy(name: known, maximumRetryCount: policy.MaximumRetryCount ?? 0)
+        }
         options.volumes = host?.Binds ?? []
         options.limits = ResourceLimits(memory: host?.Memory.flatMap { $0 > 0 ? $0 : nil },
                                         cpus: host?.NanoCpus.flatMap { $0 > 0 ? Double($0) / 1e9 : nil },

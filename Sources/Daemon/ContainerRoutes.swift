@@ -49,11 +49,13 @@ public enum ContainerRoutes {
             return ([path] + args.dropFirst().map { $0.contains(" ") ? "'\($0)'" : $0 }).joined(separator: " ")
         }
 
-        /// moby's `State.String()`: "Up 5 seconds", "Exited (0) 3 seconds ago", "Created".
+        /// moby's `State.String()`: "Up 5 seconds", "Restarting (1) 2 seconds ago", "Exited (0) 3 seconds ago", "Created".
         static func status(_ state: ContainerState, now: Date) -> String {
             switch state.status {
             case .created: return "Created"
             case .running: return "Up \(humanDuration(now.timeIntervalSince(state.startedAt ?? now)))"
+            case .restarting:
+                return "Restarting (\(state.exitCode ?? 0)) \(humanDuration(now.timeIntervalSince(state.finishedAt ?? now))) ago"
             case .exited:
                 let ago = state.finishedAt.map { " \(humanDuration(now.timeIntervalSince($0))) ago" } ?? ""
                 return "Exited (\(state.exitCode ?? 0))\(ago)"

@@ -25,6 +25,8 @@ public struct CreateOptions: Sendable {
     /// `-t`: the process gets a pseudo-terminal as its stdio.
     public var tty = false
     public var autoRemove = false
+    /// `--restart`: nil (or `no`) never restarts.
+    public var restartPolicy: RestartPolicy?
     public var security = SecurityOptions()
 
     public init(image: String) {
@@ -89,6 +91,8 @@ public struct ContainerConfig: Codable, Sendable {
     public var interactive: Bool
     public var tty: Bool
     public var autoRemove: Bool
+    /// Nil in configs written before restart policies existed, and for `no`.
+    public var restartPolicy: RestartPolicy?
     public var created: Date
     /// Privileges and confinement; nil in configs written before they existed (those
     /// containers get the defaults).
@@ -103,7 +107,9 @@ public struct ContainerConfig: Codable, Sendable {
 public struct ContainerState: Codable, Sendable {
     /// Where the container is in its lifecycle.
     public enum Status: String, Codable, Sendable {
-        case created, running, exited
+        /// `restarting`: the process ended and its restart policy starts it again after
+        /// a delay (Docker counts such a container as running for stop, kill and rm).
+        case created, running, restarting, exited
     }
 
     public var status: Status = .created
@@ -120,6 +126,36 @@ public struct ContainerState: Codable, Sendable {
     /// Where the running container sits on the bridge (`--network bridge`); nil when it
     /// is not running or has no network but loopback.
     public var network: NetworkAttachment?
+    /// Restarts by the restart policy since the user's last `start` (Docker's RestartCount).
+    public var restartCount = 0
+    /// Set by the user's `stop` or `kill`, cleared by their `start`: the restart policy
+    /// does not restart the container meanwhile (`unless-stopped` not even when the
+    /// daemon starts; Docker's HasBeenManuallyStopped).
+    public var stoppedByUser = false
 
     public init() {}
+
+    /// Whether the container counts as running for `stop`, `kill`, `rm` and `start`:
+    /// running, or waiting to be restarted.
+    public var isActive: Bool { status == .running || status == .restarting }
+
+    enum CodingKeys: String, CodingKey {
+        case status, pid, shimPid, exitCode, oomKilled, startedAt, finishedAt, error, network, restartCount, stoppedByUser
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        status = try values.decode(Status.self, forKey: .status)
+        pid = try values.decodeIfPresent(Int32.self, forKey: .pid)
+        shimPid = try values.decodeIfPresent(Int32.self, forKey: .shimPid)
+        exitCode = try values.decodeIfPresent(Int32.self, forKey: .exitCode)
+        oomKilled = try values.decodeIfPresent(Bool.self, forKey: .oomKilled) ?? false
+        startedAt = try values.decodeIfPresent(Date.self, forKey: .startedAt)
+        finishedAt = try values.decodeIfPresent(Date.self, forKey: .finishedAt)
+        error = try values.decodeIfPresent(String.self, forKey: .error)
+        network = try values.decodeIfPresent(NetworkAttachment.self, forKey: .network)
+        // Absent in states written before restart policies existed.
+        restartCount = try values.decodeIfPresent(Int.self, forKey: .restartCount) ?? 0
+        stoppedByUser = try values.decodeIfPresent(Bool.self, forKey: .stoppedByUser) ?? false
+    }
 }

@@ -42,19 +42,23 @@ extension Runtime {
     /// Every container (running only unless `all`), newest first.
     public func list(all: Bool) -> [ContainerInfo] {
         containers.all().compactMap { config in
-            guard let state = try? refreshedState(config), all || state.status == .running else { return nil }
+            guard let state = try? refreshedState(config), all || state.isActive else { return nil }
             return ContainerInfo(config: config, state: state)
         }
     }
 
-    /// Sends `signal` to the container's init process (`kill`).
+    /// Sends `signal` to the container's init process (`kill`). As with Docker, the user's
+    /// kill (and so `stop` and `rm -f`) also stops the restart policy until the next
+    /// `start`; a container waiting to be restarted just stays down.
     public func kill(_ reference: String, signal: Int32) throws {
         let config = try containers.find(reference)
-        let state = try refreshedState(config)
-        guard state.status == .running else {
+        guard try refreshedState(config).isActive else {
             throw SwiftletError("Cannot kill container: \(reference): container \(config.id) is not running", code: .conflict)
         }
-        try Runtime.backend(config.isolation).signal(config, state: state, signal)
+        let state = try containers.bundle(config.id).updateState { $0.stoppedByUser = true }
+        if state.status == .running {
+            try Runtime.backend(config.isolation).signal(config, state: state, signal)
+        }
         recordEvent("kill", config, ["signal": "\(signal)"])
     }
 
@@ -62,7 +66,7 @@ extension Runtime {
     /// seconds. Stopping a container that is not running does nothing.
     public func stop(_ reference: String, timeout: Double) throws {
         let config = try containers.find(reference)
-        guard try refreshedState(config).status == .running else { return }
+        guard try refreshedState(config).isActive else { return }
         defer { recordEvent("stop", config) }
         try? kill(config.id, signal: SIGTERM)
         if try waitForExit(config, timeout: timeout) { return }
@@ -96,7 +100,7 @@ extension Runtime {
         do {
             let hold = try bundle.holdForWaiter()
             defer { close(hold) }
-            _ = try waitForExit(config, timeout: nil)
+            _ = try waitForExit(config, timeout: nil, orRestart: true)
             return try refreshedState(config).exitCode ?? 0
         } catch {
             if bundle.exists { throw error }
@@ -104,16 +108,18 @@ extension Runtime {
         }
     }
 
-    /// Waits until the state says exited (the monitor records the exit before it ends);
-    /// false on timeout. Sleeps until the container's process or its monitor ends; once
-    /// the process has ended, until the container's directory changes (the monitor of an
-    /// `--rm` container outlives the exit it records, waiting for waiters to read it).
-    func waitForExit(_ config: ContainerConfig, timeout: Double?) throws -> Bool {
+    /// Waits until the state says exited (the monitor records the exit before it ends),
+    /// with `orRestart` also until the process ended and its restart policy is about to
+    /// start it again (Docker's `wait` returns then); false on timeout. Sleeps until the
+    /// container's process or its monitor ends; once the process has ended, until the
+    /// container's directory changes (the monitor of an `--rm` container outlives the exit
+    /// it records, waiting for waiters to read it).
+    func waitForExit(_ config: ContainerConfig, timeout: Double?, orRestart: Bool = false) throws -> Bool {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         let changes = try FileChangeWatch(containers.bundle(config.id).directory)
         while true {
             let state = try refreshedState(config)
-            if state.status == .exited { return true }
+            if state.status == .exited || (orRestart && state.status == .restarting) { return true }
             let remaining = deadline.map { $0.timeIntervalSinceNow }
             if let remaining, remaining <= 0 { return false }
             let processRuns = state.status == .running && state.pid.map { !hasExited($0) } == true
@@ -215,6 +221,23 @@ extension Runtime {
             }
             if !follow || (!running && records.isEmpty) { return }
             if records.isEmpty { changes?.wait() }
+        }
+    }
+
+    /// Starts the exited containers whose restart policy brings them back when the daemon
+    /// starts (`always`, and `unless-stopped` ones the user had not stopped), as dockerd
+    /// does after its own restart or the host's reboot. Containers never started stay as
+    /// they are. Returns what it started, or tried to: each id with its failure, if any.
+    public func startRestartableContainers() -> [(id: String, failure: (any Error)?)] {
+        containers.all().reversed().compactMap { config in
+            guard let policy = config.restartPolicy, let state = try? refreshedState(config), state.status == .exited,
+                  state.startedAt != nil, policy.restartsWithDaemon(stoppedByUser: state.stoppedByUser) else { return nil }
+            do {
+                _ = try start(config.id, attach: false)
+                return (config.id, nil)
+            } catch {
+                return (config.id, error)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import HostSystem
+import Units
 import CLinux
 import Foundation
 #if canImport(Glibc)
@@ -9,7 +10,10 @@ import Glibc
 /// its own (`swiftlet-shim`), started detached by `start`, that asks the
 /// backend to start the container's process, copies its stdout/stderr into the log (and,
 /// for an attached client, to the monitor's own stdout/stderr, which are the client's),
-/// reaps it, records the exit code and OOM kill, and removes an `--rm` container.
+/// reaps it, records the exit code and OOM kill, and removes an `--rm` container. When the
+/// container's restart policy restarts it, the monitor hands over to a successor (a new
+/// detached monitor that waits out the restart delay), so an attached client gets the
+/// first exit code while the container goes on, as with Docker.
 struct Monitor {
     let runtime: Runtime
     let config: ContainerConfig
@@ -17,12 +21,21 @@ struct Monitor {
 
     /// Runs the container to completion and returns its exit code. `readyFD` (if >= 0) is
     /// closed once the state says running (or the start failed), releasing `start`.
-    func run(readyFD: Int32, attached: Bool) -> Int32 {
+    /// `restartDelay`: this monitor restarts the container after that wait, unless the
+    /// user stops it meanwhile.
+    func run(readyFD: Int32, attached: Bool, restartDelay: Duration? = nil) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         if readyFD >= 0 { _ = fcntl(readyFD, F_SETFD, FD_CLOEXEC) }
         var ready = readyFD
-        let code = supervise(ready: &ready, attached: attached)
+        if let restartDelay, !waitOut(restartDelay) {
+            return (try? bundle.readState().exitCode) ?? 0
+        }
+        let began = ContinuousClock.now
+        let (code, restarts) = supervise(ready: &ready, attached: attached, restarting: restartDelay != nil)
         if ready >= 0 { close(ready) }
+        if restarts {
+            handOver(after: RestartPolicy.delay(after: restartDelay, runLasted: .now - began))
+        }
         if config.autoRemove {
             // A `wait` started before the exit reads the recorded code first.
             let waiters = bundle.awaitWaiters()
@@ -32,12 +45,50 @@ struct Monitor {
         return code
     }
 
-    private func supervise(ready: inout Int32, attached: Bool) -> Int32 {
+    /// Waits `delay` before a restart by the policy; false (the state then says exited)
+    /// when the user stopped the container meanwhile or it cannot be watched.
+    private func waitOut(_ delay: Duration) -> Bool {
+        let deadline = ContinuousClock.now + delay
+        do {
+            let changes = try FileChangeWatch(bundle.directory)
+            while try !bundle.readState().stoppedByUser {
+                let remaining = deadline - .now
+                if remaining <= .zero { return true }
+                changes.wait(timeout: DurationValue.seconds(remaining))
+            }
+        } catch {
+            _ = try? bundle.updateState { $0.error = "cannot restart the container: \(error)" }
+        }
+        _ = try? bundle.updateState { state in
+            state.status = .exited
+            state.shimPid = nil
+        }
+        return false
+    }
+
+    /// Starts a successor monitor that restarts the container after `delay`; if that
+    /// fails, the container stays exited with the reason.
+    private func handOver(after delay: Duration) {
+        do {
+            let successor = try runtime.spawnMonitor(config.id, readyFD: nil, attach: false, stdin: false, restartDelay: delay)
+            _ = try bundle.updateState { $0.shimPid = successor.pid }
+        } catch {
+            _ = try? bundle.updateState { state in
+                state.status = .exited
+                state.error = "cannot restart the container: \(error)"
+            }
+        }
+    }
+
+    /// Runs the container's process once: its exit code, and whether the restart policy
+    /// restarts it (the state then says `restarting`). `restarting`: a restart by the
+    /// policy, which keeps the restart count.
+    private func supervise(ready: inout Int32, attached: Bool, restarting: Bool) -> (code: Int32, restarts: Bool) {
         let log: ContainerLog
         do {
             log = try ContainerLog(path: bundle.logPath)
         } catch {
-            return finish(code: 125, error: "\(error)", attached: attached, log: nil)
+            return (finish(code: 125, error: "\(error)", attached: attached, log: nil), false)
         }
         var pipes: [[Int32]] = []
         defer { pipes.forEach { close($0[0]) } }
@@ -66,17 +117,25 @@ struct Monitor {
             }
         } catch {
             let failure = error as? SwiftletError ?? .wrap(error, "cannot start container \(config.id)")
-            return finish(code: failure.code.exitStatus, error: failure.description, attached: attached, log: log)
+            return (finish(code: failure.code.exitStatus, error: failure.description, attached: attached, log: log), false)
         }
-        _ = try? bundle.updateState { state in
+        let running = try? bundle.updateState { state in
+            let count = restarting ? state.restartCount : 0
+            // A stop that came while the policy's restart was under way still counts.
+            let stopped = restarting && state.stoppedByUser
             state = ContainerState()
             state.status = .running
             state.pid = started.pid
             state.shimPid = getpid()
             state.startedAt = Date()
             state.network = network
+            state.restartCount = count
+            state.stoppedByUser = stopped
         }
         runtime.recordEvent("start", config)
+        if let running, running.stoppedByUser {
+            try? backend.signal(config, state: running, SIGKILL)
+        }
         if ready >= 0 { close(ready) }
         ready = -1
         var outputs = [(pipes[0][0], "stdout", Int32(1)), (pipes[1][0], "stderr", Int32(2))]
@@ -100,9 +159,13 @@ struct Monitor {
         let oom = backend.cleanup(config, bundle: bundle)
         runtime.network.disconnect(config)
         runtime.volumes.detach(config)
+        var restarts = false
         let ended = try? bundle.updateState { state in
+            restarts = config.restartPolicy?.restartsAfter(exitCode: code, restartCount: state.restartCount,
+                                                            stoppedByUser: state.stoppedByUser) ?? false
+            if restarts { state.restartCount += 1 }
             state.network = nil
-            state.status = .exited
+            state.status = restarts ? .restarting : .exited
             state.exitCode = code
             state.oomKilled = oom
             state.pid = nil
@@ -112,7 +175,7 @@ struct Monitor {
         // which outlives an `--rm` container's state.
         let why = ended?.error.map { ["error": $0] } ?? [:]
         runtime.recordEvent("die", config, ["exitCode": "\(code)"].merging(why) { $1 })
-        return code
+        return (code, restarts)
     }
 
     /// Records a start that failed before the container's process ran.

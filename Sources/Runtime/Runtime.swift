@@ -37,6 +37,9 @@ public final class Runtime: Sendable {
         let backend = Runtime.backend(options.isolation)
         try backend.validate(options)
         try options.security.validate()
+        if options.autoRemove, let policy = options.restartPolicy, policy.name != .no {
+            throw SwiftletError("Conflicting options: --restart and --rm (restart policy '\(policy)' with auto-remove)", code: .invalidArgument)
+        }
         let mounts = try options.volumes.map { try volumes.mount($0) }
         let images: ImageStore
         let image: ResolvedImage
@@ -85,6 +88,7 @@ public final class Runtime: Sendable {
             interactive: options.interactive,
             tty: options.tty,
             autoRemove: options.autoRemove,
+            restartPolicy: options.restartPolicy?.name == .no ? nil : options.restartPolicy,
             created: Date(),
             security: options.security)
         if case .auto(let size) = options.security.userNamespace {
@@ -113,7 +117,7 @@ public final class Runtime: Sendable {
         let config = try containers.find(reference)
         let bundle = containers.bundle(config.id)
         let state = try refreshedState(config)
-        if state.status == .running {
+        if state.isActive {
             if attach { throw SwiftletError("container \(config.id) is already running", code: .conflict) }
             return nil
         }
@@ -153,23 +157,26 @@ public final class Runtime: Sendable {
     }
 
     /// Runs the monitor of container `id` in this process (`swiftlet-shim`);
-    /// returns the container's exit code.
-    public func monitor(_ id: String, readyFD: Int32, attached: Bool) throws -> Int32 {
+    /// returns the container's exit code. With `restartDelay` it is the successor of a
+    /// monitor whose container's restart policy restarts it: it waits that long first.
+    public func monitor(_ id: String, readyFD: Int32, attached: Bool, restartDelay: Duration? = nil) throws -> Int32 {
         let config = try containers.find(id)
         return Monitor(runtime: self, config: config, bundle: containers.bundle(config.id))
-            .run(readyFD: readyFD, attached: attached)
+            .run(readyFD: readyFD, attached: attached, restartDelay: restartDelay)
     }
 
-    /// Launches `swiftlet-shim` in a new session: fd 3 is the ready pipe; stdout
-    /// and stderr are ours when attached, else /dev/null.
-    private func spawnMonitor(_ id: String, readyFD: Int32, attach: Bool, stdin: Bool) throws -> ChildProcess {
+    /// Launches `swiftlet-shim` in a new session: fd 3 is the ready pipe (if any); stdout
+    /// and stderr are ours when attached, else /dev/null. `restartDelay` starts the
+    /// successor of a monitor whose container's restart policy restarts it after that wait.
+    func spawnMonitor(_ id: String, readyFD: Int32?, attach: Bool, stdin: Bool, restartDelay: Duration? = nil) throws -> ChildProcess {
         let shim = "\((executable as NSString).deletingLastPathComponent)/swiftlet-shim"
         guard access(shim, X_OK) == 0 else {
             throw SwiftletError("cannot start the container monitor: \(shim) is missing (build it with `swift build`)")
         }
-        let arguments = [shim, "--root", root] + (attach ? ["--attached"] : []) + [id]
+        let delay = restartDelay.map { ["--restart-delay-ms", "\(Int(DurationValue.seconds($0) * 1000))"] } ?? []
+        let arguments = [shim, "--root", root] + (attach ? ["--attached"] : []) + delay + [id]
         return try ChildProcess(arguments, stdin: stdin ? .inherit : .null, stdout: attach ? .inherit : .null,
-                                stderr: attach ? .inherit : .null, descriptors: [3: readyFD], newSession: true)
+                                stderr: attach ? .inherit : .null, descriptors: readyFD.map { [3: $0] } ?? [:], newSession: true)
     }
 
     /// Removes a container; a running one only with `force` (killed first). A container
@@ -178,9 +185,10 @@ public final class Runtime: Sendable {
         let config = try containers.find(reference)
         let bundle = containers.bundle(config.id)
         do {
-            if try refreshedState(config).status == .running {
+            let status = try refreshedState(config).status
+            if status == .running || status == .restarting {
                 guard force else {
-                    throw SwiftletError("You cannot remove a running container \(config.id). Stop the container before attempting removal or force remove", code: .conflict)
+                    throw SwiftletError("You cannot remove a \(status.rawValue) container \(config.id). Stop the container before attempting removal or force remove", code: .conflict)
                 }
                 try killAndWait(config)
             }
@@ -215,13 +223,13 @@ public final class Runtime: Sendable {
     func refreshedState(_ config: ContainerConfig) throws -> ContainerState {
         let bundle = containers.bundle(config.id)
         let state = try bundle.readState()
-        guard state.status == .running, let shim = state.shimPid, hasExited(shim) else {
+        guard state.isActive, let shim = state.shimPid, hasExited(shim) else {
             return state
         }
         _ = Runtime.backend(config.isolation).cleanup(config, bundle: bundle)
         network.disconnect(config)
         return try bundle.updateState { state in
-            guard state.status == .running else { return }
+            guard state.isActive else { return }
             state.network = nil
             state.status = .exited
             state.exitCode = 255

@@ -178,6 +178,7 @@ struct PsCommand: ParsableCommand {
         switch state.status {
         case .created: return "Created"
         case .running: return "Up " + ago(state.startedAt ?? Date())
+        case .restarting: return "Restarting (\(state.exitCode ?? 0)) \(ago(state.finishedAt ?? Date())) ago"
         case .exited: return "Exited (\(state.exitCode ?? 0)) \(ago(state.finishedAt ?? Date())) ago"
         }
     }

@@ -39,6 +39,8 @@ struct CreateFlags: ParsableArguments {
     var tty = false
     @Flag(name: .customLong("rm"), help: "Remove the container when it exits.")
     var autoRemove = false
+    @Option(help: "Restart policy: no, on-failure[:max-retries], always or unless-stopped.")
+    var restart = "no"
     @Option(parsing: .unconditional, help: "Container name: [a-zA-Z0-9][a-zA-Z0-9_.-]+.")
     var name: String?
     @Option(name: [.customShort("e"), .long], help: "Set an environment variable (K=V, or K to copy the host's).")
@@ -103,6 +105,7 @@ struct CreateFlags: ParsableArguments {
         options.interactive = interactive
         options.tty = tty
         options.autoRemove = autoRemove
+        options.restartPolicy = try RestartPolicy(parsing: restart)
         options.security = try security.options()
         return options
     }

@@ -58,6 +58,17 @@ struct SwiftletDaemon: AsyncParsableCommand {
             }
             logger.info("API listening on \(address)")
         }
+        // As dockerd at start-up: containers whose restart policy brings them back (after
+        // this daemon's restart or the host's reboot) are started; running ones are left
+        // to their monitors (live restore).
+        let restarted = await Task.detached { engine.runtime.startRestartableContainers() }.value
+        for (id, failure) in restarted {
+            if let failure {
+                logger.error("cannot restart container \(id.prefix(12)) by its restart policy: \(failure)")
+            } else {
+                logger.info("restarted container \(id.prefix(12)) by its restart policy")
+            }
+        }
         let listening = channels
         let stop: @Sendable (Int32) -> Void = { _ in listening.forEach { $0.close(promise: nil) } }
         let signals = [SIGTERM, SIGINT].map { number in

@@ -3,7 +3,7 @@ import Testing
 
 /// RuntimeTests' behavioural cases (exit codes, overrides and image
 /// defaults, data across stop/start and rm, named volumes, stop/kill/exec, detached logs,
-/// ps and wait, stdin, TTY, OOM, PID 1, races with a container's own end, the bridge
+/// ps and wait, stdin, TTY, OOM, PID 1, races with a container's own end, restarts by policy, the bridge
 /// network) under microVM isolation. Where KVM runs Linux guests
 /// directly those cases run in RuntimeTests itself (its `TestIsolation` includes microvm);
 /// otherwise this test runs the same test binary inside one scripts/kvm-rig run with
@@ -17,7 +17,7 @@ import Testing
     static let testBinary = products.appendingPathComponent("swiftletPackageTests.xctest").path
     static let imagesRoot = NSTemporaryDirectory() + "swiftlet-microvm-test-images"
     /// The RuntimeTests suites and tests that take an isolation and apply to microVMs.
-    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|ConfinementTests)|memoryLimitOOMKillsWith137"
+    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|ConfinementTests)|memoryLimitOOMKillsWith137|onFailureRestartsUpToItsLimit"
 
     @Test func runtimeBehaviourInMicroVMsNeedsKVM() throws {
         let name = "runtimeBehaviourInMicroVMsNeedsKVM"
