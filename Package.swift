@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess", "VMLaunch"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "HostSystem", "ChildProcess", .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "HostSystem", "ChildProcess", "CLinux", .product(name: "NIOHTTP1", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

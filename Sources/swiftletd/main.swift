@@ -43,6 +43,17 @@ struct SwiftletDaemon: AsyncParsableCommand {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let engine = try Engine(root: ContentStore.defaultRoot(root), executable: Self.cliBeside(executable),
                                 defaultIsolation: isolation, debug: debug)
+        // As dockerd at start-up, before it serves: containers whose restart policy brings
+        // them back (after this daemon's restart or the host's reboot) are started; running
+        // ones are left to their monitors (live restore).
+        let restarted = await Task.detached { engine.runtime.startRestartableContainers() }.value
+        for (id, failure) in restarted {
+            if let failure {
+                logger.error("cannot restart container \(id.prefix(12)) by its restart policy: \(failure)")
+            } else {
+                logger.info("restarted container \(id.prefix(12)) by its restart policy")
+            }
+        }
         let server = APIServer(engine: engine, logger: logger)
         var channels: [any Channel] = []
         for address in addresses {
@@ -57,17 +68,6 @@ struct SwiftletDaemon: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             logger.info("API listening on \(address)")
-        }
-        // As dockerd at start-up: containers whose restart policy brings them back (after
-        // this daemon's restart or the host's reboot) are started; running ones are left
-        // to their monitors (live restore).
-        let restarted = await Task.detached { engine.runtime.startRestartableContainers() }.value
-        for (id, failure) in restarted {
-            if let failure {
-                logger.error("cannot restart container \(id.prefix(12)) by its restart policy: \(failure)")
-            } else {
-                logger.info("restarted container \(id.prefix(12)) by its restart policy")
-            }
         }
         let listening = channels
         let stop: @Sendable (Int32) -> Void = { _ in listening.forEach { $0.close(promise: nil) } }

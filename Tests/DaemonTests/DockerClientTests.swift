@@ -37,10 +37,12 @@ import Testing
             return process
         }
 
-        /// Kills the daemon with SIGKILL and starts another on the same state root.
-        func killAndRestart() throws {
+        /// Kills the daemon with SIGKILL and starts another on the same state root, after
+        /// `whileDown` (a simulated reboot, for one).
+        func killAndRestart(whileDown: () throws -> Void = {}) throws {
             process.signal(SIGKILL)
             _ = process.wait()
+            try whileDown()
             process = try Self.start(root: root)
         }
 
