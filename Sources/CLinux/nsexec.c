@@ -309,7 +309,8 @@ static pid_t sl_clone(unsigned long flags) {
 }
 
 /// Join mode: enter the namespaces, then fork so the process is inside the pid namespace;
-/// the intermediate waits and exits with the process's status (128+N for signal N).
+/// the intermediate closes every descriptor, waits and exits with the process's status
+/// (128+N for signal N).
 static void sl_join(const struct sl_spec *spec) {
     for (size_t i = 0; i < spec->n_ns_fds; i++) sl_check(setns(spec->ns_fds[i], 0), "setns");
     pid_t pid = sl_clone(0);
@@ -318,6 +319,10 @@ static void sl_join(const struct sl_spec *spec) {
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         sl_run_process(spec);
     }
+    // The intermediate holds nothing open: a descriptor of the caller's it kept (the
+    // write end of the process's stdin pipe, say) would keep the process from seeing
+    // end of file.
+    syscall(SYS_close_range, 0, ~0U, 0);
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) _exit(SL_EXIT_RUNTIME);

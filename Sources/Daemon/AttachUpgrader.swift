@@ -10,8 +10,10 @@ import Runtime
 /// container's (or the exec'd process's) output from then on,
 /// multiplexed (`stdcopy` frames) without a TTY, raw with one, until the container ends;
 /// then the server closes it. `docker run` attaches before it starts the container, so
-/// the whole output arrives. Input is not forwarded yet (`-i` needs an input path into
-/// the container's monitor); bytes the client sends are discarded.
+/// the whole output arrives. With `stdin=1` (an exec with AttachStdin) what the client
+/// sends goes to the container's stdin through its monitor's input socket
+/// (``AttachInput``), or to the exec'd process; when the client half-closes, a StdinOnce
+/// container's stdin closes.
 final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
     let supportedProtocol = "tcp"
     let requiredUpgradeHeaders: [String] = []
@@ -24,7 +26,7 @@ final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
     /// What a hijacking URI names: a container's attach (with the streams it wants) or an
     /// exec instance's start; nil for any other request.
     enum Target: Sendable {
-        case attach(id: String, streams: Set<Int32>)
+        case attach(id: String, streams: Set<Int32>, stdin: Bool)
         case exec(id: String)
 
         init?(uri: String) {
@@ -33,7 +35,8 @@ final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
             guard segments.count == 3 else { return nil }
             if segments[0] == "containers", segments[2] == "attach" {
                 self = .attach(id: String(segments[1]),
-                               streams: Set([request.flag("stdout") ? 1 : 0, request.flag("stderr") ? 2 : 0].filter { $0 != 0 }))
+                               streams: Set([request.flag("stdout") ? 1 : 0, request.flag("stderr") ? 2 : 0].filter { $0 != 0 }),
+                               stdin: request.flag("stdin"))
             } else if segments[0] == "exec", segments[2] == "start" {
                 self = .exec(id: String(segments[1]))
             } else {
@@ -50,10 +53,8 @@ final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
         let engine = engine
         return NIOThreadPool.singleton.runIfActive(eventLoop: channel.eventLoop) {
             switch target {
-            case .attach(let id, _): return try engine.runtime.info(id).config.tty
-            case .exec(let id):
-                _ = try engine.execs.instance(id)
-                return false
+            case .attach(let id, _, _): return try engine.runtime.info(id).config.tty
+            case .exec(let id): return try engine.execs.instance(id).options.tty
             }
         }.map { tty in
             var headers = initialResponseHeaders
@@ -66,40 +67,46 @@ final class AttachUpgrader: HTTPServerProtocolUpgrader, Sendable {
     func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
         guard let target = Target(uri: upgradeRequest.uri) else { return context.eventLoop.makeSucceededVoidFuture() }
         let channel = context.channel, engine = engine
+        let input: HijackedInput?
+        switch target {
+        case .attach(_, _, let stdin): input = stdin ? HijackedInput() : nil
+        case .exec(let id): input = (try? engine.execs.instance(id).options.interactive) == true ? HijackedInput() : nil
+        }
         do {
-            try context.pipeline.syncOperations.addHandler(DiscardingHandler())
+            try context.pipeline.syncOperations.addHandler(HijackedInputHandler(input: input))
         } catch {
             return context.eventLoop.makeFailedFuture(error)
         }
         Task {
             _ = try? await onOwnThread {
                 switch target {
-                case .attach(let id, let streams):
-                    let tty = try engine.runtime.info(id).config.tty
+                case .attach(let id, let streams, _):
+                    let config = try engine.runtime.info(id).config
+                    let tty = config.tty
+                    if let input {
+                        try PosixThread.detached { Self.forward(input, to: id, closingStdin: config.stdinOnce ?? false, engine: engine) }
+                    }
                     try engine.runtime.logs(id, follow: true, tail: 0, untilExit: true) { entry in
                         guard streams.contains(entry.stream) else { return true }
                         let frame = ContainerOutputRoutes.frame(Array(entry.text.utf8), stream: entry.stream, raw: tty)
                         return (try? channel.writeAndFlush(frame).wait()) != nil
                     }
                 case .exec(let id):
-                    engine.execs.run(try engine.execs.begin(id), engine: engine, channel: channel)
+                    engine.execs.run(try engine.execs.begin(id), engine: engine, channel: channel, input: input)
                 }
             }
             try? await channel.close()
         }
         return context.eventLoop.makeSucceededVoidFuture()
     }
-}
 
-/// After the upgrade: reads and drops what the client sends (its stdin is not forwarded),
-/// and keeps the connection open when the client half-closes it.
-private final class DiscardingHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event { return }
-        context.fireUserInboundEventTriggered(event)
+    /// Feeds an attached client's input to the container's stdin (once it runs: `docker
+    /// run` attaches first); at the client's end of input a StdinOnce container's stdin
+    /// closes.
+    private static func forward(_ input: HijackedInput, to id: String, closingStdin: Bool, engine: Engine) {
+        guard let connection = try? engine.runtime.attachInput(id, waitingForStart: true) else { return }
+        if input.drain(into: { (try? connection.send($0)) != nil }), closingStdin {
+            try? connection.closeStdin()
+        }
     }
 }

@@ -46,7 +46,7 @@ public enum ContainerInspectRoute {
             var AttachStderr = false
             var Tty: Bool
             var OpenStdin: Bool
-            var StdinOnce = false
+            var StdinOnce: Bool
             var Env: [String]
             var Cmd: [String]
             var Image: String
@@ -138,6 +138,7 @@ public enum ContainerInspectRoute {
                       Destination: mount.destination, RW: !mount.readOnly)
             }
             self.Config = Inspect.Config(Hostname: config.hostname, User: config.process.user, Tty: config.tty, OpenStdin: config.interactive,
+                           StdinOnce: config.stdinOnce ?? false,
                            Env: config.process.env, Cmd: config.process.args, Image: ImageRoutes.familiar(config.image),
                            WorkingDir: config.process.cwd)
             let network = state.network

@@ -119,6 +119,7 @@ package struct CreateBody: Decodable {
     var Hostname: String?
     var Tty: Bool?
     var OpenStdin: Bool?
+    var StdinOnce: Bool?
     var HostConfig: HostConfigBody?
 
     package static func decode(_ body: ByteBuffer) throws -> CreateBody {
@@ -146,6 +147,7 @@ package struct CreateBody: Decodable {
         options.hostname = Hostname.flatMap { $0.isEmpty ? nil : $0 }
         options.tty = Tty ?? false
         options.interactive = OpenStdin ?? false
+        options.stdinOnce = StdinOnce ?? false
         let host = HostConfig
         options.isolation = try Self.isolation(host?.Isolation, runtime: host?.Runtime) ?? defaultIsolation
         options.autoRemove = host?.AutoRemove ?? false

@@ -9,6 +9,17 @@ import Runtime
 /// moby's `stdcopy`), with one the bytes go raw.
 public enum ContainerOutputRoutes {
     public static func add(to router: inout Router, engine: Engine) {
+        router.add(.POST, "/containers/{id}/resize") { request, parameters in
+            let size = try TerminalSize(request)
+            let id = parameters["id"] ?? ""
+            try await blocking {
+                guard try engine.runtime.info(id).config.tty else {
+                    throw SwiftletError("container \(id) has no TTY to resize", code: .invalidArgument)
+                }
+                try engine.runtime.attachInput(id).resize(rows: size.rows, columns: size.columns)
+            }
+            return APIResponse()
+        }
         router.add(.GET, "/containers/{id}/logs") { request, parameters in
             let id = parameters["id"] ?? ""
             let wanted: Set<Int32> = Set([request.flag("stdout") ? 1 : 0, request.flag("stderr") ? 2 : 0].filter { $0 != 0 })

@@ -5,8 +5,8 @@ import Runtime
 
 /// The exec endpoints (moby's `api/server/router/container` exec routes): create an
 /// instance in a running container, start it detached (here) or attached (hijacked, in
-/// ``AttachUpgrader``), inspect it for its exit code. A TTY for exec is not offered yet:
-/// it is refused with that reason.
+/// ``AttachUpgrader``, with stdin and a TTY when asked), resize its TTY, inspect it for its
+/// exit code.
 public enum ExecRoutes {
     public static func add(to router: inout Router, engine: Engine) {
         router.add(.POST, "/containers/{id}/exec") { request, parameters in
@@ -18,9 +18,6 @@ public enum ExecRoutes {
                 throw SwiftletError("invalid exec configuration: \(error)", code: .invalidArgument)
             }
             guard let command = body.Cmd, !command.isEmpty else { throw SwiftletError("No exec command specified", code: .invalidArgument) }
-            guard body.Tty != true else {
-                throw SwiftletError("a TTY for exec (-t) is not supported by swiftletd yet; use the swiftlet CLI's exec -it", code: .invalidArgument)
-            }
             let container = try await blocking { try engine.runtime.info(id) }
             guard container.state.status == .running else {
                 throw SwiftletError("Container \(container.config.id) is not running", code: .conflict)
@@ -29,6 +26,8 @@ public enum ExecRoutes {
             options.env = body.Env ?? []
             options.user = body.User.flatMap { $0.isEmpty ? nil : $0 }
             options.workingDir = body.WorkingDir.flatMap { $0.isEmpty ? nil : $0 }
+            options.tty = body.Tty ?? false
+            options.interactive = body.AttachStdin ?? false
             return try .json(["Id": engine.execs.create(container: container.config.id, options: options)], status: .created)
         }
         router.add(.POST, "/exec/{id}/start") { request, parameters in
@@ -40,8 +39,8 @@ public enum ExecRoutes {
             try PosixThread.detached { engine.execs.run(instance, engine: engine, channel: nil) }
             return APIResponse()
         }
-        router.add(.POST, "/exec/{id}/resize") { _, parameters in
-            _ = try engine.execs.instance(parameters["id"] ?? "")
+        router.add(.POST, "/exec/{id}/resize") { request, parameters in
+            try engine.execs.resize(parameters["id"] ?? "", to: try TerminalSize(request).size)
             return APIResponse()
         }
         router.add(.GET, "/exec/{id}/json") { _, parameters in
@@ -56,6 +55,7 @@ public enum ExecRoutes {
         var User: String?
         var WorkingDir: String?
         var Tty: Bool?
+        var AttachStdin: Bool?
     }
 
     struct StartBody: Decodable {
@@ -85,7 +85,8 @@ public enum ExecRoutes {
             ID = instance.id
             Running = instance.running
             ExitCode = instance.exitCode
-            ProcessConfig = Process(entrypoint: instance.options.command.first ?? "",
+            OpenStdin = instance.options.interactive
+            ProcessConfig = Process(tty: instance.options.tty, entrypoint: instance.options.command.first ?? "",
                                     arguments: Array(instance.options.command.dropFirst()), user: instance.options.user ?? "")
             ContainerID = instance.containerID
         }

@@ -22,6 +22,9 @@ public struct CreateOptions: Sendable {
     /// `--network`: the bridge by default, as Docker.
     public var network: NetworkMode = .bridge
     public var interactive = false
+    /// Docker's StdinOnce (`docker run -i` attached): the container's stdin closes when
+    /// the attached client ends its input.
+    public var stdinOnce = false
     /// `-t`: the process gets a pseudo-terminal as its stdio.
     public var tty = false
     public var autoRemove = false
@@ -89,6 +92,8 @@ public struct ContainerConfig: Codable, Sendable {
     /// (those containers have loopback only, as `none`).
     public var network: NetworkMode?
     public var interactive: Bool
+    /// Nil in configs written before it existed (false).
+    public var stdinOnce: Bool?
     public var tty: Bool
     public var autoRemove: Bool
     /// Nil in configs written before restart policies existed, and for `no`.

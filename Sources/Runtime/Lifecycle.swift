@@ -139,26 +139,12 @@ extension Runtime {
     /// a TTY, with `stdio`: stdin, stdout and stderr descriptors of the caller's); returns
     /// its exit code.
     public func exec(_ reference: String, _ options: ExecOptions, stdio given: [Int32]? = nil) throws -> Int32 {
-        let config = try containers.find(reference)
-        let state = try refreshedState(config)
-        guard state.status == .running else {
-            throw SwiftletError("container \(config.id) is not running", code: .conflict)
-        }
-        guard !options.command.isEmpty else { throw SwiftletError("no command specified") }
-        var process = config.process
-        process.args = options.command
-        for entry in options.env where entry.contains("=") { ProcessMerge.set(entry, in: &process.env) }
-        if let user = options.user { process.user = user }
-        if let directory = options.workingDir { process.cwd = directory }
-        if options.tty && !process.env.contains(where: { $0.hasPrefix("TERM=") }) { process.env.append("TERM=xterm") }
         if let given, given.count == 3, !options.tty {
-            return try Runtime.backend(config.isolation).exec(config, state: state, process: process, stdio: given,
-                                                              tty: false, terminalSize: nil).wait()
+            return try startExec(reference, options, stdio: given, terminalSize: nil).wait()
         }
         let stdin = options.interactive ? 0 : try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
         defer { if stdin != 0 { close(stdin) } }
-        let started = try Runtime.backend(config.isolation).exec(
-            config, state: state, process: process, stdio: [stdin, 1, 2], tty: options.tty, terminalSize: Terminal.size(of: [1, 0]))
+        let started = try startExec(reference, options, stdio: [stdin, 1, 2], terminalSize: Terminal.size(of: [1, 0]))
         var output: DispatchSemaphore?
         var restore: () -> Void = {}
         var resizes: (any DispatchSourceSignal)?
@@ -180,6 +166,32 @@ extension Runtime {
         let code = started.wait()
         output?.wait()
         return code
+    }
+
+    /// Starts another process in a running container with `stdio` (stdin, stdout, stderr)
+    /// and, with `options.tty`, a terminal of `terminalSize` (its master is the result's
+    /// `terminal` where the host holds it); the caller relays, resizes and waits.
+    public func startExec(_ reference: String, _ options: ExecOptions, stdio: [Int32], terminalSize: winsize?) throws -> any ContainerProcess {
+        let (config, state, process) = try execTarget(reference, options)
+        return try Runtime.backend(config.isolation).exec(config, state: state, process: process, stdio: stdio,
+                                                          tty: options.tty, terminalSize: terminalSize)
+    }
+
+    /// The running container an exec goes into, its state, and the process to run there.
+    private func execTarget(_ reference: String, _ options: ExecOptions) throws -> (ContainerConfig, ContainerState, ProcessSpec) {
+        let config = try containers.find(reference)
+        let state = try refreshedState(config)
+        guard state.status == .running else {
+            throw SwiftletError("container \(config.id) is not running", code: .conflict)
+        }
+        guard !options.command.isEmpty else { throw SwiftletError("no command specified") }
+        var process = config.process
+        process.args = options.command
+        for entry in options.env where entry.contains("=") { ProcessMerge.set(entry, in: &process.env) }
+        if let user = options.user { process.user = user }
+        if let directory = options.workingDir { process.cwd = directory }
+        if options.tty && !process.env.contains(where: { $0.hasPrefix("TERM=") }) { process.env.append("TERM=xterm") }
+        return (config, state, process)
     }
 
     /// Copies the container's log to stdout/stderr (by stream); with `follow`, keeps

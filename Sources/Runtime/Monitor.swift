@@ -95,6 +95,8 @@ struct Monitor {
         let backend: any IsolationBackend
         let started: any ContainerProcess
         var network: NetworkAttachment?
+        var inputWriter: Int32 = -1
+        defer { if inputWriter >= 0 { close(inputWriter) } }
         do {
             backend = Runtime.backend(config.isolation)
             for _ in 0..<2 {
@@ -102,7 +104,17 @@ struct Monitor {
                 try sys("pipe2") { sl_pipe_cloexec(&pair) }
                 pipes.append(pair)
             }
-            let stdin = attached && config.interactive ? 0 : try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
+            // Detached with `-i`, stdin is a pipe that attached clients write into (AttachInput).
+            let stdin: Int32
+            if attached && config.interactive {
+                stdin = 0
+            } else if config.interactive {
+                var pair: [Int32] = [-1, -1]
+                try sys("pipe2") { sl_pipe_cloexec(&pair) }
+                (stdin, inputWriter) = (pair[0], pair[1])
+            } else {
+                stdin = try sys("open /dev/null") { open("/dev/null", O_RDONLY | O_CLOEXEC) }
+            }
             defer { if stdin != 0 { close(stdin) } }
             defer { pipes.forEach { close($0[1]) } }
             try runtime.volumes.attach(config)
@@ -119,6 +131,20 @@ struct Monitor {
             let failure = error as? SwiftletError ?? .wrap(error, "cannot start container \(config.id)")
             return (finish(code: failure.code.exitStatus, error: failure.description, attached: attached, log: log), false)
         }
+        // Input and window sizes from attached clients (a daemon's `attach`), before the
+        // state says running: whoever sees it running can attach.
+        var input: AttachInput.Listener?
+        if !attached && (config.interactive || config.tty) {
+            let process = started
+            // The listener owns what it writes to: the stdin pipe (closed at a StdinOnce
+            // client's end of input), or a duplicate of the terminal's master.
+            let target = started.terminal.map { SharedDescriptor(dup($0)) } ?? SharedDescriptor(inputWriter)
+            if started.terminal == nil { inputWriter = -1 }
+            input = try? AttachInput.Listener(containerID: config.id, input: target, closable: started.terminal == nil) {
+                process.resize($0)
+            }
+        }
+        defer { input?.stop() }
         let running = try? bundle.updateState { state in
             let count = restarting ? state.restartCount : 0
             // A stop that came while the policy's restart was under way still counts.

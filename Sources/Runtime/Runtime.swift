@@ -86,6 +86,7 @@ public final class Runtime: Sendable {
             isolation: options.isolation,
             network: options.network,
             interactive: options.interactive,
+            stdinOnce: options.stdinOnce,
             tty: options.tty,
             autoRemove: options.autoRemove,
             restartPolicy: options.restartPolicy?.name == .no ? nil : options.restartPolicy,
