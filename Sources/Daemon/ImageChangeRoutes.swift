@@ -62,7 +62,17 @@ public enum ImageChangeRoutes {
             return APIResponse(headers: [("Content-Type", "application/json")]) { writer in
                 try await writer.writeJSON(["status": "Pulling from \(ImageRoutes.familiar(from))", "id": tag.isEmpty ? "latest" : tag])
                 do {
-                    let pulled = try await engine.images().pull(name, options: options)
+                    // Layer progress arrives from the transfer as it goes and is written as
+                    // it comes (the CLI draws a bar per layer from it).
+                    let (events, continuation) = AsyncStream<PullProgress>.makeStream()
+                    var observed = options
+                    observed.observer = { continuation.yield($0) }
+                    let pulling = Task { [observed] () async throws -> LoadedImage in
+                        defer { continuation.finish() }
+                        return try await engine.images().pull(name, options: observed)
+                    }
+                    for await event in events { try? await writer.writeJSON(ProgressMessage(event)) }
+                    let pulled = try await pulling.value
                     try await writer.writeJSON(["status": "Digest: \(pulled.image.manifestDescriptor.digest)"])
                     try await writer.writeJSON(["status": "Status: Downloaded newer image for \(ImageRoutes.familiar(pulled.reference?.description ?? name))"])
                 } catch {
@@ -94,6 +104,50 @@ public enum ImageChangeRoutes {
                     try await writer.writeJSON(ErrorMessage(errorDetail: ["message": message], error: message))
                 }
             }
+        }
+    }
+
+    /// One layer's line of dockerd's pull progress stream.
+    struct ProgressMessage: Encodable {
+        struct Detail: Encodable {
+            var current: Int64?
+            var total: Int64?
+        }
+        var status: String
+        var progressDetail = Detail()
+        var progress: String?
+        var id: String
+
+        init(_ event: PullProgress) {
+            id = event.id
+            switch event {
+            case .waiting: status = "Pulling fs layer"
+            case .exists: status = "Already exists"
+            case .downloaded: status = "Download complete"
+            case .complete: status = "Pull complete"
+            case .downloading(_, let current, let total):
+                status = "Downloading"
+                progressDetail = Detail(current: current, total: total > 0 ? total : nil)
+                progress = Self.bar(current, of: total)
+            }
+        }
+
+        /// moby's JSONProgress text: a 50-column bar and the sizes (go-units' HumanSize).
+        static func bar(_ current: Int64, of total: Int64) -> String {
+            guard total > 0 else { return humanSize(current) }
+            let filled = min(50, Int(50 * Double(current) / Double(total)))
+            let box = String(repeating: "=", count: filled) + (filled < 50 ? ">" + String(repeating: " ", count: 49 - filled) : "")
+            return "[\(box)] \(humanSize(current))/\(humanSize(total))"
+        }
+
+        static func humanSize(_ bytes: Int64) -> String {
+            var size = Double(bytes), unit = 0
+            let units = ["B", "kB", "MB", "GB", "TB"]
+            while size >= 1000 && unit < units.count - 1 {
+                size /= 1000
+                unit += 1
+            }
+            return String(format: "%.4g", size) + units[unit]
         }
     }
 

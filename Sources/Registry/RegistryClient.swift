@@ -19,6 +19,8 @@ public struct RegistryOptions: Sendable {
     public var retries = 3
     /// Draw progress on standard error (set when it is a terminal).
     public var progress = false
+    /// Told each layer's progress during a pull (the daemon's JSON progress stream).
+    public var observer: (@Sendable (PullProgress) -> Void)?
 
     public init() {}
 
@@ -110,7 +112,7 @@ final class RegistryClient: Sendable {
 
     /// GETs `path` and hands each piece of a 200 response's body to `consume` as it
     /// arrives; any other status is returned, with its body, for the caller's error.
-    func download(_ path: String, scope: String, progressLabel: String,
+    func download(_ path: String, scope: String, progressLabel: String, report: ((Int64, Int64) -> Void)? = nil,
                   _ consume: (ByteBuffer) throws -> Void) async throws -> Response {
         let response = try await execute(.GET, path, scope: scope, headers: [:], body: .none)
         guard response.status == .ok else {
@@ -119,14 +121,19 @@ final class RegistryClient: Sendable {
         }
         let progress = options.progress ? ProgressLine(label: progressLabel) : nil
         let expected = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
-        var received: Int64 = 0
+        var received: Int64 = 0, reported: Int64 = -1
         do {
             for try await buffer in response.body {
                 try consume(buffer)
                 let before = received
                 received += Int64(buffer.readableBytes)
-                // Redrawn once per MiB received.
-                if received >> 20 != before >> 20 { progress?.update(received, of: expected) }
+                // Redrawn (and reported) at the start and once per MiB received; reported
+                // at the end too.
+                if received >> 20 != before >> 20 || before == 0 {
+                    progress?.update(received, of: expected)
+                    report?(received, expected)
+                    reported = received
+                }
             }
         } catch let error as SwiftletError {
             throw error
@@ -134,6 +141,7 @@ final class RegistryClient: Sendable {
             throw SwiftletError("GET \(absolute(path)) failed while receiving: \(error)", code: .unavailable)
         }
         progress?.done(received)
+        if reported != received { report?(received, expected) }
         return Response(status: 200, headers: response.headers, body: Data())
     }
 

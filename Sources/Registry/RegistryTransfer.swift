@@ -42,13 +42,21 @@ extension ImageStore {
         }
         let manifest = try decodeJSON(ImageManifest.self, from: data, what: "manifest of \(reference)")
         try manifest.validate()
+        let missing = Set(manifest.layers.map(\.digest).filter { !ingest.has($0) })
+        for layer in manifest.layers {
+            options.observer?(missing.contains(layer.digest) ? .waiting(id: layer.digest.short) : .exists(id: layer.digest.short))
+        }
         for blob in [manifest.config] + manifest.layers where !ingest.has(blob.digest) {
             try await fetchBlob(client, reference, blob, scope: scope, into: ingest, options: options)
+            if missing.contains(blob.digest) { options.observer?(.downloaded(id: blob.digest.short)) }
         }
         let descriptor = Descriptor(mediaType: mediaType, digest: try ingest.add(data, what: "manifest"), size: Int64(data.count))
         let image = try ingest.resolveImage(manifest: descriptor)
         try LayerVerifier.verify(image, path: ingest.path(of:))
         try ingest.commit([(reference, image)])
+        for layer in manifest.layers where missing.contains(layer.digest) {
+            options.observer?(.complete(id: layer.digest.short))
+        }
         return LoadedImage(reference: reference, image: image)
     }
 
@@ -108,8 +116,12 @@ extension ImageStore {
             let what = "blob \(blob.digest) of \(reference)"
             do {
                 let writer = try ingest.makeWriter()
+                let report = options.observer.map { observer in
+                    { (current: Int64, total: Int64) in observer(.downloading(id: blob.digest.short, current: current, total: total)) }
+                }
                 let response = try await client.download("/v2/\(reference.path)/blobs/\(blob.digest)", scope: scope,
-                                                         progressLabel: String(blob.digest.description.prefix(19))) { buffer in
+                                                         progressLabel: String(blob.digest.description.prefix(19)),
+                                                         report: report) { buffer in
                     try buffer.withUnsafeReadableBytes { try writer.write($0) }
                     guard writer.count <= blob.size else {
                         throw SwiftletError("\(what): more than the \(blob.size) bytes its descriptor gives", code: .io)

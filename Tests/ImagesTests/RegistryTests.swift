@@ -1,5 +1,6 @@
 import HostSystem
 import Foundation
+import Synchronization
 import Testing
 @testable import Images
 @testable import Registry
@@ -59,6 +60,35 @@ import Testing
         // A digest reference finds the pulled image too.
         let latest = try #require(pushed["\(registry.host)/swiftlet-test/debian:latest"])
         #expect(try store.resolve("\(registry.host)/swiftlet-test/debian@\(latest)").manifestDescriptor.digest == latest)
+    }
+
+    /// The layer progress a pull reports (the daemon's progress stream): each layer waits,
+    /// downloads (bytes rising to its size), completes its download and its pull; pulled
+    /// again, it already exists.
+    @Test func pullReportsEachLayersProgress() async throws {
+        let registry = try TestRegistry()
+        defer { registry.stop() }
+        let source = try TempDirectory(), target = try TempDirectory()
+        defer { source.cleanup(); target.cleanup() }
+        _ = try await pushBusybox(to: registry, as: "progress/busybox:1", from: source.path)
+        let events = Mutex<[PullProgress]>([])
+        var options = insecure()
+        options.observer = { event in events.withLock { $0.append(event) } }
+        let store = try ImageStore(root: target.path)
+        let pulled = try await store.pull("\(registry.host)/progress/busybox:1", options: options)
+        let layer = try #require(pulled.image.manifest.layers.first)
+        let id = layer.digest.short
+        let seen = events.withLock { $0 }
+        #expect(seen.first == .waiting(id: id))
+        #expect(seen.suffix(2) == [.downloaded(id: id), .complete(id: id)])
+        let downloads = seen.compactMap { event -> Int64? in
+            if case .downloading(id, let current, layer.size) = event { return current }
+            return nil
+        }
+        #expect(!downloads.isEmpty && downloads == downloads.sorted() && downloads.last == layer.size, "\(seen)")
+        events.withLock { $0 = [] }
+        _ = try await store.pull("\(registry.host)/progress/busybox:1", options: options)
+        #expect(events.withLock { $0 } == [.exists(id: id)])
     }
 
     @Test func droppedConnectionMidBlobIsRetried() async throws {

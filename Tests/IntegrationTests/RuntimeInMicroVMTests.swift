@@ -16,8 +16,9 @@ import Testing
     static let swiftlet = products.appendingPathComponent("swiftlet").path
     static let testBinary = products.appendingPathComponent("swiftletPackageTests.xctest").path
     static let imagesRoot = NSTemporaryDirectory() + "swiftlet-microvm-test-images"
-    /// The RuntimeTests suites and tests that take an isolation and apply to microVMs.
-    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|ConfinementTests)|memoryLimitOOMKillsWith137|onFailureRestartsUpToItsLimit"
+    /// The RuntimeTests suites and tests that take an isolation and apply to microVMs, and
+    /// the docker client against swiftletd with microVM containers (DaemonTests).
+    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|ConfinementTests)|memoryLimitOOMKillsWith137|onFailureRestartsUpToItsLimit|MicroVMDaemonTests"
 
     @Test func runtimeBehaviourInMicroVMsNeedsKVM() throws {
         let name = "runtimeBehaviourInMicroVMsNeedsKVM"
