@@ -48,12 +48,16 @@ public enum ContainerLifecycleRoutes {
             try await blocking { try engine.runtime.kill(id, signal: signal) }
             return .noContent
         }
-        router.add(.POST, "/containers/{id}/wait") { _, parameters in
+        router.add(.POST, "/containers/{id}/wait") { request, parameters in
             let id = parameters["id"] ?? ""
+            let text = request.query["condition"] ?? ""
+            guard let condition = text.isEmpty ? .notRunning : WaitCondition(rawValue: text) else {
+                throw SwiftletError("invalid condition: \"\(text)\"", code: .invalidArgument)
+            }
             // A missing container is a 404 before the head goes out.
             _ = try await blocking { try engine.runtime.info(id) }
             return APIResponse(headers: [("Content-Type", "application/json")]) { writer in
-                let status = try await onOwnThread { try engine.runtime.wait(id) }
+                let status = try await onOwnThread { try engine.runtime.wait(id, condition: condition) }
                 try await writer.writeJSON(WaitResult(StatusCode: Int(status)))
             }
         }

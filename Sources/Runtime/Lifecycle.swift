@@ -19,6 +19,11 @@ public struct LogEntry: Sendable {
     public let time: String
 }
 
+/// What `wait` waits for (the Engine API's `condition` of `POST /containers/{id}/wait`).
+public enum WaitCondition: String, Sendable {
+    case notRunning = "not-running", nextExit = "next-exit", removed
+}
+
 /// Options of `exec` (Docker's ExecConfig subset).
 public struct ExecOptions: Sendable {
     public var command: [String]
@@ -91,21 +96,44 @@ extension Runtime {
         _ = try waitForExit(config, timeout: nil)
     }
 
-    /// Blocks until the container has exited and returns its exit code (`wait`). Holds
-    /// the bundle's wait lock meanwhile, so an `--rm` container's monitor leaves the
-    /// recorded exit code in place until it has been read.
-    public func wait(_ reference: String) throws -> Int32 {
+    /// Blocks until `condition` holds and returns the container's exit code (`wait`, the
+    /// Engine API's `condition`): `notRunning` at once for a container that is not
+    /// running, else at its exit; `nextExit` at its next exit (one not running yet is
+    /// waited for through its start); `removed` once it has been removed (after its exit,
+    /// if it runs). Holds the bundle's wait lock while waiting for an exit, so an `--rm`
+    /// container's monitor leaves the recorded exit code in place until it has been read.
+    public func wait(_ reference: String, condition: WaitCondition = .notRunning) throws -> Int32 {
         let config = try containers.find(reference)
         let bundle = containers.bundle(config.id)
         do {
-            let hold = try bundle.holdForWaiter()
-            defer { close(hold) }
-            _ = try waitForExit(config, timeout: nil, orRestart: true)
-            return try refreshedState(config).exitCode ?? 0
+            let code: Int32
+            do {
+                let hold = try bundle.holdForWaiter()
+                defer { close(hold) }
+                let before = try refreshedState(config)
+                if condition == .nextExit && !before.isActive {
+                    try waitForState(config) { $0.isActive || $0.finishedAt != before.finishedAt }
+                }
+                if condition == .nextExit || before.isActive {
+                    _ = try waitForExit(config, timeout: nil, orRestart: true)
+                }
+                code = try refreshedState(config).exitCode ?? 0
+            }
+            if condition == .removed {
+                let changes = try FileChangeWatch(containers.directory)
+                while bundle.exists { changes.wait() }
+            }
+            return code
         } catch {
             if bundle.exists { throw error }
             throw SwiftletError("No such container: \(reference)", code: .notFound)
         }
+    }
+
+    /// Waits, on changes to the container's directory, until its state satisfies `until`.
+    private func waitForState(_ config: ContainerConfig, until: (ContainerState) -> Bool) throws {
+        let changes = try FileChangeWatch(containers.bundle(config.id).directory)
+        while try !until(refreshedState(config)) { changes.wait() }
     }
 
     /// Waits until the state says exited (the monitor records the exit before it ends),
