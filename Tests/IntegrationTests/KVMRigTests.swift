@@ -68,6 +68,19 @@ import Testing
         #expect(!result.stdout.contains("not-stopped"))
     }
 
+    /// With `KVM_RIG_IDLE`, a rig whose command has printed nothing for that long is taken
+    /// for hung (seen: the rig's kernel stopping without a word) and stopped, reported as
+    /// not finished, which KVMTestPath retries, instead of running into the timeout.
+    @Test func silentRigIsStoppedAfterTheIdleTime() throws {
+        guard Self.rigReady("silentRigIsStoppedAfterTheIdleTime") else { return }
+        let result = try CommandResult.run([Self.rig, "--", "sh", "-c", "echo started; sleep 3000; echo not-stopped"],
+                                           environment: ["KVM_RIG_IDLE": "60", "KVM_RIG_TIMEOUT": "900"])
+        #expect(result.status == 125)
+        #expect(result.stdout == "started\n", "stdout: \(result.stdout)")
+        #expect(result.stderr.contains("kvm-rig: the rig VM did not finish: the command printed nothing for 60 s"),
+                "stderr: \(result.stderr)")
+    }
+
     /// A rig kernel that panics (QEMU then exits without a command status) is reported as
     /// not finished, which KVMTestPath and the bench retry. The crash is triggered by
     /// hand here (sysrq); the real one seen was a kernel stack overflow in the rig's KVM.

@@ -39,7 +39,10 @@ import Testing
         // About 25 nested boots, each several seconds under the rig's emulation, plus three
         // Swift process start-ups per container: 460-840 s seen in CI; allow 1200 s (a hung
         // rig is cut off then, and KVMTestPath retries it once).
-        let environment = ["SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root, "KVM_RIG_TIMEOUT": "1200"]
+        // A rig that prints nothing for 420 s has hung (a command is cut off after 300 s and
+        // says so): it is stopped then, not at the timeout, and run again.
+        let environment = ["SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root, "KVM_RIG_TIMEOUT": "1200",
+                           "KVM_RIG_IDLE": "420"]
         var result = try KVMTestPath.current.run(["sh", "-c", script], environment: environment)
         // A command that hung (RuntimeTests cuts it off after `Swiftlet.commandTimeout`)
         // has so far always been the emulation under the rig: a nested VM spinning, or
