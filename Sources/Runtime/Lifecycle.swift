@@ -99,8 +99,8 @@ extension Runtime {
     /// Blocks until `condition` holds and returns the container's exit code (`wait`, the
     /// Engine API's `condition`): `notRunning` at once for a container that is not
     /// running, else at its exit; `nextExit` at its next exit (one not running yet is
-    /// waited for through its start); `removed` once it has been removed (after its exit,
-    /// if it runs). Holds the bundle's wait lock while waiting for an exit, so an `--rm`
+    /// waited for through its start); `removed` once it has been removed, with the code of
+    /// its exit if it has not exited yet. Holds the bundle's wait lock while waiting for an exit, so an `--rm`
     /// container's monitor leaves the recorded exit code in place until it has been read.
     public func wait(_ reference: String, condition: WaitCondition = .notRunning) throws -> Int32 {
         let config = try containers.find(reference)
@@ -111,10 +111,12 @@ extension Runtime {
                 let hold = try bundle.holdForWaiter()
                 defer { close(hold) }
                 let before = try refreshedState(config)
-                if condition == .nextExit && !before.isActive {
+                if condition == .nextExit && before.status == .exited {
                     try waitForState(config) { $0.isActive || $0.finishedAt != before.finishedAt }
                 }
-                if condition == .nextExit || before.isActive {
+                // Waiting for the removal of a container that has not exited yet takes the
+                // code of its exit (the monitor of an `--rm` one removes it right after).
+                if before.isActive || condition == .nextExit || (condition == .removed && before.status == .created) {
                     _ = try waitForExit(config, timeout: nil, orRestart: true)
                 }
                 code = try refreshedState(config).exitCode ?? 0

@@ -41,6 +41,14 @@ import Testing
         #expect(removed.output(1).contains("\"StatusCode\":2") && removed.output(1).hasSuffix("\n200"), "\(removed.output(1))")
         #expect(try daemon.docker("inspect", "wc-removed").status == 1, "gone once removed answered")
 
+        // Waiting for the removal of a created --rm container gives the code of its run
+        // (docker run --rm does this before the start).
+        #expect(try daemon.docker("create", "--rm", "--name", "wc-removed", "swiftlet-test/busybox", "sh", "-c", "exit 6").status == 0)
+        let removal = try wait(daemon, "wc-removed", condition: "removed")
+        #expect(try daemon.docker("start", "wc-removed").status == 0)
+        #expect(removal.wait(timeout: 60) == 0)
+        #expect(removal.output(1).contains("\"StatusCode\":6") && removal.output(1).hasSuffix("\n200"), "\(removal.output(1))")
+
         let invalid = try wait(daemon, "wc-created", condition: "sometime")
         #expect(invalid.wait(timeout: 30) == 0)
         #expect(invalid.output(1).hasSuffix("400") && invalid.output(1).contains("invalid condition"), "\(invalid.output(1))")
