@@ -27,7 +27,7 @@ public enum ContainerInspectRoute {
         struct State: Encodable {
             var Status: String
             var Running: Bool
-            var Paused = false
+            var Paused: Bool
             var Restarting = false
             var OOMKilled: Bool
             var Dead = false
@@ -64,6 +64,7 @@ public enum ContainerInspectRoute {
             var AutoRemove: Bool
             var Memory: Int64
             var NanoCpus: Int64
+            var CpuShares: Int
             var PidsLimit: Int?
             var Privileged: Bool
             var ReadonlyRootfs: Bool
@@ -109,7 +110,8 @@ public enum ContainerInspectRoute {
             Created = ContainerInspectRoute.timestamp(config.created)
             Path = config.process.args.first ?? ""
             Args = Array(config.process.args.dropFirst())
-            self.State = Inspect.State(Status: state.status.rawValue, Running: state.status == .running, OOMKilled: state.oomKilled,
+            self.State = Inspect.State(Status: state.isPaused ? "paused" : state.status.rawValue, Running: state.status == .running,
+                          Paused: state.isPaused, OOMKilled: state.oomKilled,
                           Pid: state.status == .running ? state.pid ?? 0 : 0, ExitCode: state.exitCode ?? 0,
                           Error: state.error ?? "", StartedAt: ContainerInspectRoute.timestamp(state.startedAt),
                           FinishedAt: ContainerInspectRoute.timestamp(state.finishedAt))
@@ -118,6 +120,7 @@ public enum ContainerInspectRoute {
             Name = "/\(config.name)"
             self.HostConfig = Inspect.HostConfig(NetworkMode: config.network?.rawValue ?? "default", AutoRemove: config.autoRemove,
                                Memory: config.limits.memory ?? 0, NanoCpus: Int64((config.limits.cpus ?? 0) * 1e9),
+                               CpuShares: config.limits.cpuShares ?? 0,
                                PidsLimit: config.limits.pids, Privileged: security.privileged,
                                ReadonlyRootfs: security.readOnlyRootfs,
                                CapAdd: security.capAdd.isEmpty ? nil : security.capAdd,

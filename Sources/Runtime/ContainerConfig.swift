@@ -120,6 +120,14 @@ public struct ContainerState: Codable, Sendable {
     /// Where the running container sits on the bridge (`--network bridge`); nil when it
     /// is not running or has no network but loopback.
     public var network: NetworkAttachment?
+    /// Set by `pause` (the cgroup freezer froze the container), cleared by `unpause` and
+    /// by the thaw that follows a signal; nil in states written before pausing existed.
+    /// Read it through ``isPaused``: a start writes a fresh state, but a container killed
+    /// by the host while frozen can leave it set on an exited state.
+    public var paused: Bool?
 
     public init() {}
+
+    /// Whether the container runs frozen (Docker's `State.Paused`: running and paused).
+    public var isPaused: Bool { status == .running && paused == true }
 }

@@ -55,6 +55,7 @@ extension Runtime {
             throw SwiftletError("Cannot kill container: \(reference): container \(config.id) is not running", code: .conflict)
         }
         try Runtime.backend(config.isolation).signal(config, state: state, signal)
+        if state.isPaused { thawAfterSignal(config) }
         recordEvent("kill", config, ["signal": "\(signal)"])
     }
 
@@ -138,6 +139,7 @@ extension Runtime {
         guard state.status == .running else {
             throw SwiftletError("container \(config.id) is not running", code: .conflict)
         }
+        guard !state.isPaused else { throw Runtime.execInPausedContainer(config.id) }
         guard !options.command.isEmpty else { throw SwiftletError("no command specified") }
         var process = config.process
         process.args = options.command
