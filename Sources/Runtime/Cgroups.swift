@@ -128,9 +128,11 @@ struct Cgroup: Sendable {
         }
     }
 
-    /// Moves a process (and its future children) into the group.
+    /// Moves a process (and its future children) into the group. A hierarchy without the
+    /// group is skipped: a container started before Swiftlet used that controller
+    /// (`create` makes every one, so nothing else lacks one).
     func add(_ pid: pid_t) throws {
-        for directory in directories {
+        for directory in directories where FileManager.default.fileExists(atPath: directory) {
             try Cgroup.write("\(pid)", to: "\(directory)/cgroup.procs")
         }
     }
