@@ -29,7 +29,8 @@ extension Runtime {
             throw SwiftletError("top is not supported for microVM containers: their processes run in the guest's own kernel, not on the host",
                                 code: .notImplemented)
         }
-        let pids = Set(Cgroup.locate(config.id).processIDs())
+        // In the cgroup's order, which `ps -q` keeps.
+        let pids = Cgroup.locate(config.id).processIDs()
         var run = try ChildProcess.run(["ps"] + arguments + ["-q", pids.map(String.init).joined(separator: ",")])
         if run.status != 0 {
             // Some options (f) cannot be combined with -q.
@@ -39,7 +40,7 @@ extension Runtime {
                 throw SwiftletError("ps: \(line)")
             }
         }
-        let list = try Self.parse(psOutput: run.stdout, keeping: pids)
+        let list = try Self.parse(psOutput: run.stdout, keeping: Set(pids))
         recordEvent("top", config)
         return list
     }
