@@ -27,7 +27,7 @@ public enum ContainerInspectRoute {
         struct State: Encodable {
             var Status: String
             var Running: Bool
-            var Paused = false
+            var Paused: Bool
             var Restarting = false
             var OOMKilled: Bool
             var Dead = false
@@ -69,6 +69,7 @@ public enum ContainerInspectRoute {
             var AutoRemove: Bool
             var Memory: Int64
             var NanoCpus: Int64
+            var CpuShares: Int
             var PidsLimit: Int?
             var Privileged: Bool
             var ReadonlyRootfs: Bool
@@ -114,8 +115,8 @@ public enum ContainerInspectRoute {
             Created = ContainerInspectRoute.timestamp(config.created)
             Path = config.process.args.first ?? ""
             Args = Array(config.process.args.dropFirst())
-            self.State = Inspect.State(Status: state.status.rawValue, Running: state.isActive, Restarting: state.status == .restarting,
-                          OOMKilled: state.oomKilled,
+            self.State = Inspect.State(Status: state.isPaused ? "paused" : state.status.rawValue, Running: state.isActive,
+                          Paused: state.isPaused, Restarting: state.status == .restarting, OOMKilled: state.oomKilled,
                           Pid: state.status == .running ? state.pid ?? 0 : 0, ExitCode: state.exitCode ?? 0,
                           Error: state.error ?? "", StartedAt: ContainerInspectRoute.timestamp(state.startedAt),
                           FinishedAt: ContainerInspectRoute.timestamp(state.finishedAt))
@@ -128,6 +129,7 @@ public enum ContainerInspectRoute {
                                RestartPolicy: .init(Name: policy?.name.rawValue ?? "no", MaximumRetryCount: policy?.maximumRetryCount ?? 0),
                                AutoRemove: config.autoRemove,
                                Memory: config.limits.memory ?? 0, NanoCpus: Int64((config.limits.cpus ?? 0) * 1e9),
+                               CpuShares: config.limits.cpuShares ?? 0,
                                PidsLimit: config.limits.pids, Privileged: security.privileged,
                                ReadonlyRootfs: security.readOnlyRootfs,
                                CapAdd: security.capAdd.isEmpty ? nil : security.capAdd,

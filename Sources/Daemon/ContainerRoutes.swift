@@ -38,7 +38,7 @@ public enum ContainerRoutes {
             ImageID = config.imageID
             Command = Self.command(config.process.args)
             Created = Int(config.created.timeIntervalSince1970)
-            State = state.status.rawValue
+            State = state.isPaused ? "paused" : state.status.rawValue
             Status = Self.status(state, now: now)
             HostConfig = Network(NetworkMode: config.network?.rawValue ?? "default")
         }
@@ -53,7 +53,8 @@ public enum ContainerRoutes {
         static func status(_ state: ContainerState, now: Date) -> String {
             switch state.status {
             case .created: return "Created"
-            case .running: return "Up \(humanDuration(now.timeIntervalSince(state.startedAt ?? now)))"
+            case .running:
+                return "Up \(humanDuration(now.timeIntervalSince(state.startedAt ?? now)))\(state.isPaused ? " (Paused)" : "")"
             case .restarting:
                 return "Restarting (\(state.exitCode ?? 0)) \(humanDuration(now.timeIntervalSince(state.finishedAt ?? now))) ago"
             case .exited:

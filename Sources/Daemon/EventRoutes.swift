@@ -5,35 +5,22 @@ import Runtime
 /// `GET /events` (moby's `api/server/router/system`): the state root's event journal as
 /// a stream of JSON messages. `since` replays from that time; without `until` the stream
 /// then follows new events until the client leaves; `filters` by `type`, `event`,
-/// `container` (id, id prefix or name) and `image`.
+/// `container` (id, id prefix or name) and `image` (Runtime's `EventSelection`).
 public enum EventRoutes {
     public static func add(to router: inout Router, engine: Engine) {
         router.add(.GET, "/events") { request, _ in
-            let since = try request.query["since"].map(parseTime)
-            let until = try request.query["until"].map(parseTime)
-            let filters = try Filters(request.query["filters"])
-            let journal = EventJournal.path(root: engine.root)
-            if !FileManager.default.fileExists(atPath: journal) {
-                _ = FileManager.default.createFile(atPath: journal, contents: nil, attributes: [.posixPermissions: 0o600])
-            }
-            let start = since == nil ? UInt64((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) : 0
+            let selection = EventSelection(since: try request.query["since"].map(parseTime),
+                                           until: try request.query["until"].map(parseTime),
+                                           filters: try Filters(request.query["filters"]).values)
+            let start = selection.since == nil ? EventJournal.end(root: engine.root) : 0
             return APIResponse(headers: [("Content-Type", "application/json")]) { writer in
                 try await onOwnThread {
-                    let changes = try FileChangeWatch(journal)
-                    var offset = start
-                    while true {
-                        let (events, next) = EventJournal.read(root: engine.root, from: offset)
-                        offset = next
-                        for event in events where matches(event, since: since, until: until, filters: filters) {
-                            var line = try JSONEncoder().encode(event)
-                            line.append(UInt8(ascii: "\n"))
-                            try writer.writeBlocking(.init(bytes: line))
-                        }
-                        if let until, Double(Date().timeIntervalSince1970) >= until { return }
-                        // Wakes on new events; once a second to notice a client that left.
-                        if !changes.wait(timeout: until.map { max(0, $0 - Date().timeIntervalSince1970) } ?? 1) {
-                            try writer.writeBlocking(.init())
-                        }
+                    // An empty chunk once a second without events notices a client that left.
+                    try EventJournal.follow(root: engine.root, from: start, selection: selection,
+                                            idle: { (try? writer.writeBlocking(.init())) != nil }) { event in
+                        guard var line = try? JSONEncoder().encode(event) else { return true }
+                        line.append(UInt8(ascii: "\n"))
+                        return (try? writer.writeBlocking(.init(bytes: line))) != nil
                     }
                 }
             }
@@ -44,17 +31,5 @@ public enum EventRoutes {
     static func parseTime(_ text: String) throws -> Double {
         guard let value = Double(text) else { throw SwiftletError("invalid time '\(text)'", code: .invalidArgument) }
         return value
-    }
-
-    static func matches(_ event: EngineEvent, since: Double?, until: Double?, filters: Filters) -> Bool {
-        let time = Double(event.timeNano) / 1e9
-        if let since, time < since { return false }
-        if let until, time > until { return false }
-        if let types = filters.values["type"], !types.contains(event.Type) { return false }
-        if let actions = filters.values["event"], !actions.contains(event.Action) { return false }
-        if let containers = filters.values["container"],
-           !containers.contains(where: { event.Actor.ID.hasPrefix($0) || event.Actor.Attributes["name"] == $0 }) { return false }
-        if let images = filters.values["image"], !images.contains(where: { event.Actor.Attributes["image"] == $0 }) { return false }
-        return true
     }
 }

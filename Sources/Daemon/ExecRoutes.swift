@@ -22,6 +22,7 @@ public enum ExecRoutes {
             guard container.state.status == .running else {
                 throw SwiftletError("Container \(container.config.id) is not running", code: .conflict)
             }
+            guard !container.state.isPaused else { throw Runtime.execInPausedContainer(container.config.id) }
             var options = ExecOptions(command: command)
             options.env = body.Env ?? []
             options.user = body.User.flatMap { $0.isEmpty ? nil : $0 }

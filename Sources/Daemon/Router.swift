@@ -1,4 +1,5 @@
 import HostSystem
+import Runtime
 import NIOHTTP1
 
 /// The Engine API's routing, as moby's `api/server`: every route answers under
@@ -93,7 +94,7 @@ public struct APIVersion: Comparable, Sendable, CustomStringConvertible {
 
     /// The version swiftletd claims in `/_ping` and `/version`: the 28.2 CLI and
     /// docker-py then use their current code paths (ENGINE-API notes §0).
-    public static let maximum = APIVersion(major: 1, minor: 44)
+    public static let maximum = APIVersion(major: SwiftletVersion.api.major, minor: SwiftletVersion.api.minor)
     /// The oldest version accepted in a path, as dockerd 20.10.
     public static let minimum = APIVersion(major: 1, minor: 12)
 

@@ -7,6 +7,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     ContainerLifecycleRoutes.add(to: &router, engine: engine)
     ContainerOutputRoutes.add(to: &router, engine: engine)
     ContainerInspectRoute.add(to: &router, engine: engine)
+    ContainerControlRoutes.add(to: &router, engine: engine)
     ExecRoutes.add(to: &router, engine: engine)
     ImageRoutes.add(to: &router, engine: engine)
     ImageArchiveRoutes.add(to: &router, engine: engine)

@@ -6,7 +6,7 @@ import Runtime
 /// `/_ping`, `/version` and `/info` (moby's `api/server/router/system`): what the docker
 /// CLI asks before every command, and what `docker version`/`docker info` print.
 public enum SystemRoutes {
-    public static let engineVersion = "0.1.0"
+    public static let engineVersion = SwiftletVersion.engine
 
     public static func add(to router: inout Router, engine: Engine) {
         router.add(.GET, "/_ping") { request, _ in
@@ -65,7 +65,7 @@ public enum SystemRoutes {
         var ID: String
         var Containers: Int
         var ContainersRunning: Int
-        var ContainersPaused = 0
+        var ContainersPaused: Int
         var ContainersStopped: Int
         var Images: Int
         var Driver = "swiftlet"
@@ -113,28 +113,20 @@ public enum SystemRoutes {
 
     static func info(_ engine: Engine) throws -> Info {
         let containers = engine.runtime.list(all: true)
-        let running = containers.filter { $0.state.status == .running }.count
+        let paused = containers.filter { $0.state.isPaused }.count
+        let running = containers.filter { $0.state.status == .running }.count - paused
         let images = (try? engine.images().list().count) ?? 0
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
         let forwarding = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8))?.hasPrefix("1") ?? false
         return Info(
-            ID: engine.id, Containers: containers.count, ContainersRunning: running, ContainersStopped: containers.count - running,
+            ID: engine.id, Containers: containers.count, ContainersRunning: running, ContainersPaused: paused,
+            ContainersStopped: containers.count - running - paused,
             Images: images, DriverStatus: [["Root Dir", engine.root], ["Rootfs", "EROFS image + writable layer"]],
             IPv4Forwarding: forwarding, Debug: engine.debug, NFd: fds,
             SystemTime: ISO8601DateFormatter().string(from: Date()),
-            CgroupVersion: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") ? "2" : "1",
+            CgroupVersion: HostFacts.cgroupVersion,
             DockerRootDir: engine.root,
             Runtimes: ["swiftlet-microvm": Info.RuntimeEntry(path: "swiftlet-vmm"), "swiftlet-namespace": Info.RuntimeEntry(path: "swiftlet-shim")],
             DefaultRuntime: "swiftlet-\(engine.defaultIsolation.rawValue)", Isolation: engine.defaultIsolation.rawValue)
     }
-}
-
-/// Facts about the host `/version` and `/info` report.
-enum HostFacts {
-    /// PRETTY_NAME from /etc/os-release.
-    static let operatingSystem: String = {
-        let text = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
-        return line.map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: ["\""]) } ?? "Linux"
-    }()
 }

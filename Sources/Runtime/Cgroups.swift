@@ -8,7 +8,9 @@ import Glibc
 /// Documentation/admin-guide/cgroup-v2.rst and cgroup-v1/{memory,pids}.rst, CFS bandwidth
 /// in scheduler/sched-bwc.rst). On the unified hierarchy (cgroup v2 mounted at
 /// /sys/fs/cgroup) one group `swiftlet/<id>`; on v1 or hybrid hosts one group per
-/// controller (memory, cpu, pids) under `/sys/fs/cgroup/<controller>/swiftlet/<id>`.
+/// controller (memory, cpu, cpuacct, pids, devices, freezer, blkio) under
+/// `/sys/fs/cgroup/<controller>/swiftlet/<id>`. Pausing (the freezer), statistics and live
+/// limit changes are in `CgroupControl.swift`.
 /// Swap is not granted: the memory limit covers memory+swap where the host allows it.
 struct Cgroup: Sendable {
     /// The group directories, one per hierarchy.
@@ -16,7 +18,7 @@ struct Cgroup: Sendable {
     let unified: Bool
 
     static let mountPoint = "/sys/fs/cgroup"
-    static let v1Controllers = ["memory", "cpu", "pids", "devices"]
+    static let v1Controllers = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer", "blkio"]
 
     static var isUnified: Bool { FileManager.default.fileExists(atPath: "\(mountPoint)/cgroup.controllers") }
 
@@ -67,13 +69,14 @@ struct Cgroup: Sendable {
         try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         let available = (try? String(contentsOfFile: "\(mountPoint)/cgroup.controllers", encoding: .utf8)) ?? ""
         for directory in [mountPoint, parent] {
-            for controller in ["memory", "cpu", "pids"] where available.split(whereSeparator: \.isWhitespace).contains(Substring(controller)) {
+            for controller in ["memory", "cpu", "pids", "io"] where available.split(whereSeparator: \.isWhitespace).contains(Substring(controller)) {
                 try write("+\(controller)", to: "\(directory)/cgroup.subtree_control")
             }
         }
     }
 
-    private func file(_ controller: String, _ name: String) -> String? {
+    /// The path of a controller's file in this group (v1: in that controller's hierarchy).
+    func file(_ controller: String, _ name: String) -> String? {
         directories.first { unified || $0.contains("/\(controller)/") }.map { "\($0)/\(name)" }
     }
 
@@ -84,18 +87,22 @@ struct Cgroup: Sendable {
         try Cgroup.write(value, to: path)
     }
 
-    private func apply(_ limits: ResourceLimits) throws {
+    /// Writes the limits `limits` sets (nil fields are left as they are).
+    func apply(_ limits: ResourceLimits) throws {
         if let memory = limits.memory {
             if unified {
                 try set("memory", "memory.max", "\(memory)")
                 if let swap = file("memory", "memory.swap.max"), FileManager.default.fileExists(atPath: swap) {
                     try Cgroup.write("0", to: swap)
                 }
+            } else if let swap = file("memory", "memory.memsw.limit_in_bytes"), FileManager.default.fileExists(atPath: swap) {
+                // memory+swap may never be below memory: raise it first, lower it last.
+                let current = file("memory", "memory.limit_in_bytes").flatMap { Int64(Cgroup.read($0) ?? "") } ?? 0
+                if memory > current { try Cgroup.write("\(memory)", to: swap) }
+                try set("memory", "memory.limit_in_bytes", "\(memory)")
+                if memory <= current { try Cgroup.write("\(memory)", to: swap) }
             } else {
                 try set("memory", "memory.limit_in_bytes", "\(memory)")
-                if let swap = file("memory", "memory.memsw.limit_in_bytes"), FileManager.default.fileExists(atPath: swap) {
-                    try Cgroup.write("\(memory)", to: swap)
-                }
             }
         }
         if let cpus = limits.cpus {
@@ -108,14 +115,24 @@ struct Cgroup: Sendable {
                 try set("cpu", "cpu.cfs_quota_us", "\(quota)")
             }
         }
+        if let shares = limits.cpuShares {
+            // cgroup v2 has weights (1-10000) where v1 had shares (2-262144): runc's mapping.
+            if unified {
+                try set("cpu", "cpu.weight", "\(1 + ((min(max(shares, 2), 262_144) - 2) * 9999) / 262_142)")
+            } else {
+                try set("cpu", "cpu.shares", "\(shares)")
+            }
+        }
         if let pids = limits.pids {
             try set("pids", "pids.max", pids > 0 ? "\(pids)" : "max")
         }
     }
 
-    /// Moves a process (and its future children) into the group.
+    /// Moves a process (and its future children) into the group. A hierarchy without the
+    /// group is skipped: a container started before Swiftlet used that controller
+    /// (`create` makes every one, so nothing else lacks one).
     func add(_ pid: pid_t) throws {
-        for directory in directories {
+        for directory in directories where FileManager.default.fileExists(atPath: directory) {
             try Cgroup.write("\(pid)", to: "\(directory)/cgroup.procs")
         }
     }
@@ -139,6 +156,11 @@ struct Cgroup: Sendable {
                 usleep(20_000)
             }
         }
+    }
+
+    /// A cgroup file's content without its trailing newline; nil when it cannot be read.
+    static func read(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func write(_ value: String, to path: String) throws {

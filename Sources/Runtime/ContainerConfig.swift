@@ -137,6 +137,11 @@ public struct ContainerState: Codable, Sendable {
     /// does not restart the container meanwhile (`unless-stopped` not even when the
     /// daemon starts; Docker's HasBeenManuallyStopped).
     public var stoppedByUser = false
+    /// Set by `pause` (the cgroup freezer froze the container), cleared by `unpause` and
+    /// by the thaw that follows a signal; nil in states written before pausing existed.
+    /// Read it through ``isPaused``: a start writes a fresh state, but a container killed
+    /// by the host while frozen can leave it set on an exited state.
+    public var paused: Bool?
 
     public init() {}
 
@@ -144,8 +149,11 @@ public struct ContainerState: Codable, Sendable {
     /// running, or waiting to be restarted.
     public var isActive: Bool { status == .running || status == .restarting }
 
+    /// Whether the container runs frozen (Docker's `State.Paused`: running and paused).
+    public var isPaused: Bool { status == .running && paused == true }
+
     enum CodingKeys: String, CodingKey {
-        case status, pid, shimPid, exitCode, oomKilled, startedAt, finishedAt, error, network, restartCount, stoppedByUser
+        case status, pid, shimPid, exitCode, oomKilled, startedAt, finishedAt, error, network, restartCount, stoppedByUser, paused
     }
 
     public init(from decoder: any Decoder) throws {
@@ -159,8 +167,9 @@ public struct ContainerState: Codable, Sendable {
         finishedAt = try values.decodeIfPresent(Date.self, forKey: .finishedAt)
         error = try values.decodeIfPresent(String.self, forKey: .error)
         network = try values.decodeIfPresent(NetworkAttachment.self, forKey: .network)
-        // Absent in states written before restart policies existed.
+        // Absent in states written before restart policies and pausing existed.
         restartCount = try values.decodeIfPresent(Int.self, forKey: .restartCount) ?? 0
         stoppedByUser = try values.decodeIfPresent(Bool.self, forKey: .stoppedByUser) ?? false
+        paused = try values.decodeIfPresent(Bool.self, forKey: .paused)
     }
 }

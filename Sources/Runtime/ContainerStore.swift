@@ -134,6 +134,20 @@ struct ContainerStore: Sendable {
         return try body()
     }
 
+    /// Changes container `id`'s `config.json` (rename, update) under `create.lock`, as
+    /// creation holds it: a new name is checked against every other, and two changes in
+    /// different processes never lose one another. Returns the config written.
+    @discardableResult
+    func changeConfig(_ id: String, _ change: (inout ContainerConfig, [ContainerConfig]) throws -> Void) throws -> ContainerConfig {
+        try whileCreating {
+            let bundle = bundle(id)
+            var config = try bundle.readConfig()
+            try change(&config, all())
+            try bundle.writeConfig(config)
+            return config
+        }
+    }
+
     func ids() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.count == 64 }
     }

@@ -15,10 +15,13 @@ public struct ResourceLimits: Codable, Equatable, Sendable {
     public var cpus: Double?
     /// Maximum number of tasks.
     public var pids: Int?
+    /// Relative CPU weight (Docker's CpuShares, 1024 the default); nil: the host's default.
+    public var cpuShares: Int?
 
-    public init(memory: Int64? = nil, cpus: Double? = nil, pids: Int? = nil) {
+    public init(memory: Int64? = nil, cpus: Double? = nil, pids: Int? = nil, cpuShares: Int? = nil) {
         self.memory = memory
         self.cpus = cpus
         self.pids = pids
+        self.cpuShares = cpuShares
     }
 }

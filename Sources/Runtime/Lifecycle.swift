@@ -63,6 +63,7 @@ extension Runtime {
         let state = try containers.bundle(config.id).updateState { $0.stoppedByUser = true }
         if state.status == .running {
             try Runtime.backend(config.isolation).signal(config, state: state, signal)
+            if state.isPaused { thawAfterSignal(config) }
         }
         recordEvent("kill", config, ["signal": "\(signal)"])
     }
@@ -214,6 +215,7 @@ extension Runtime {
         guard state.status == .running else {
             throw SwiftletError("container \(config.id) is not running", code: .conflict)
         }
+        guard !state.isPaused else { throw Runtime.execInPausedContainer(config.id) }
         guard !options.command.isEmpty else { throw SwiftletError("no command specified") }
         var process = config.process
         process.args = options.command

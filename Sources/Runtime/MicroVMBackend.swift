@@ -93,9 +93,11 @@ struct MicroVMBackend: IsolationBackend {
         }
         let security = config.security ?? SecurityOptions()
         let confinement = try ContainerConfinement(security)
-        // The VMM's group: --cpus as a CPU quota on the host (the guest gets whole vCPUs);
-        // memory is the guest kernel's to enforce (the VMM's own size is the VM's RAM).
-        let group = try Cgroup.create(config.id, limits: ResourceLimits(cpus: config.limits.cpus))
+        // The VMM's group: --cpus as a CPU quota and CpuShares as its weight on the host (the
+        // guest gets whole vCPUs); memory is the guest kernel's to enforce (the VMM's own
+        // size is the VM's RAM).
+        let group = try Cgroup.create(config.id, limits: ResourceLimits(cpus: config.limits.cpus,
+                                                                        cpuShares: config.limits.cpuShares))
         let vmm: ChildProcess
         do {
             vmm = try spawnVMM(launch, console: bundle.path("console.log"))

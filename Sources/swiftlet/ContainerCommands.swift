@@ -177,7 +177,7 @@ struct PsCommand: ParsableCommand {
     static func status(_ state: ContainerState) -> String {
         switch state.status {
         case .created: return "Created"
-        case .running: return "Up " + ago(state.startedAt ?? Date())
+        case .running: return "Up " + ago(state.startedAt ?? Date()) + (state.isPaused ? " (Paused)" : "")
         case .restarting: return "Restarting (\(state.exitCode ?? 0)) \(ago(state.finishedAt ?? Date())) ago"
         case .exited: return "Exited (\(state.exitCode ?? 0)) \(ago(state.finishedAt ?? Date())) ago"
         }

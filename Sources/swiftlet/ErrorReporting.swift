@@ -24,6 +24,15 @@ func reportingErrors(otherwise: Int32 = 1, _ body: () async throws -> Void) asyn
     }
 }
 
+/// ``reportingErrors(otherwise:_:)`` for a body whose value the command goes on with.
+func reportingErrorsReturning<T>(otherwise: Int32 = 1, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as SwiftletError {
+        throw report(error, otherwise: otherwise)
+    }
+}
+
 /// Prints `error` in one line; the exit to throw.
 private func report(_ error: SwiftletError, otherwise: Int32) -> ExitCode {
     FileHandle.standardError.write(Data("swiftlet: \(error)\n".utf8))

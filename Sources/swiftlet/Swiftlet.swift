@@ -7,6 +7,7 @@ struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "A KVM microVM monitor with a container layer.",
-        subcommands: [KVMCheck.self, BootLauncher.self, ImageCommand.self, BenchCommand.self] + containerCommands + imageAliases
+        subcommands: [KVMCheck.self, BootLauncher.self, ImageCommand.self, BenchCommand.self] + containerCommands
+            + containerControlCommands + imageAliases + systemCommands
     )
 }
