@@ -86,10 +86,13 @@ public enum ContainerControlRoutes {
     }
 
     /// The body of `POST /containers/{id}/update` (moby's `container.UpdateConfig`): the
-    /// Resources Swiftlet applies (0 or absent leaves a value as it is, as dockerd) and a
-    /// restart policy, refused until restart policies exist.
+    /// Resources Swiftlet applies (0 or absent leaves a value as it is, as dockerd) and the
+    /// restart policy.
     struct UpdateBody: Decodable {
-        struct Policy: Decodable { var Name: String? }
+        struct Policy: Decodable {
+            var Name: String?
+            var MaximumRetryCount: Int?
+        }
         var Memory: Int64?
         var NanoCpus: Int64?
         var PidsLimit: Int?
@@ -105,8 +108,12 @@ public enum ContainerControlRoutes {
         }
 
         func resourceUpdate() throws -> ResourceUpdate {
+            var policy: PolicyOfRestarts?
             if let name = RestartPolicy?.Name, !name.isEmpty {
-                throw SwiftletError("updating the restart policy is not supported yet", code: .notImplemented)
+                guard let known = PolicyOfRestarts.Name(rawValue: name) else {
+                    throw SwiftletError("invalid restart policy '\(name)'", code: .invalidArgument)
+                }
+                policy = try PolicyOfRestarts(name: known, maximumRetryCount: RestartPolicy?.MaximumRetryCount ?? 0)
             }
             if let memory = Memory, memory > 0, memory < MemoryLimit.minimum {
                 throw SwiftletError("Minimum memory limit allowed is 6MB", code: .invalidArgument)
@@ -116,7 +123,11 @@ public enum ContainerControlRoutes {
             }
             return ResourceUpdate(memory: Memory.flatMap { $0 > 0 ? $0 : nil },
                                   cpus: NanoCpus.flatMap { $0 > 0 ? Double($0) / 1e9 : nil },
-                                  pids: PidsLimit, cpuShares: CpuShares.flatMap { $0 > 0 ? $0 : nil })
+                                  pids: PidsLimit, cpuShares: CpuShares.flatMap { $0 > 0 ? $0 : nil }, restartPolicy: policy)
         }
     }
 }
+
+/// The runtime's restart policy, under a name the update body's `RestartPolicy` field does
+/// not hide.
+typealias PolicyOfRestarts = RestartPolicy

@@ -1,8 +1,8 @@
 import HostSystem
 import Foundation
 
-/// What `update` changes (Docker's `docker update` flags and the update body's Resources):
-/// nil leaves a limit as it is.
+/// What `update` changes (Docker's `docker update` flags and the update body's Resources
+/// and RestartPolicy): nil leaves a value as it is.
 public struct ResourceUpdate: Sendable {
     /// Bytes (at least `MemoryLimit.minimum`).
     public var memory: Int64?
@@ -10,15 +10,17 @@ public struct ResourceUpdate: Sendable {
     /// 0 or below: no limit.
     public var pids: Int?
     public var cpuShares: Int?
+    public var restartPolicy: RestartPolicy?
 
-    public init(memory: Int64? = nil, cpus: Double? = nil, pids: Int? = nil, cpuShares: Int? = nil) {
+    public init(memory: Int64? = nil, cpus: Double? = nil, pids: Int? = nil, cpuShares: Int? = nil, restartPolicy: RestartPolicy? = nil) {
         self.memory = memory
         self.cpus = cpus
         self.pids = pids
         self.cpuShares = cpuShares
+        self.restartPolicy = restartPolicy
     }
 
-    public var isEmpty: Bool { memory == nil && cpus == nil && pids == nil && cpuShares == nil }
+    public var isEmpty: Bool { memory == nil && cpus == nil && pids == nil && cpuShares == nil && restartPolicy == nil }
 }
 
 extension Runtime {
@@ -27,9 +29,13 @@ extension Runtime {
     /// takes a new CPU quota and CPU weight live; its guest's memory size and vCPU count are
     /// fixed while it runs (a memory change is refused then; the vCPUs follow at the next
     /// start, which the returned warnings say), and a process limit has no host meaning
-    /// for it. Returns warnings, an `update` event is recorded.
+    /// for it. A new restart policy applies from the container's next exit (its monitor
+    /// reads it then). Returns warnings, an `update` event is recorded.
     public func update(_ reference: String, _ update: ResourceUpdate) throws -> [String] {
         let config = try containers.find(reference)
+        if let policy = update.restartPolicy, policy.name != .no, config.autoRemove {
+            throw SwiftletError("Restart policy cannot be updated because AutoRemove is enabled for the container", code: .conflict)
+        }
         let running = try refreshedState(config).status == .running
         var warnings: [String] = []
         if config.isolation == .microvm {
@@ -62,6 +68,7 @@ extension Runtime {
             if let cpus = update.cpus { config.limits.cpus = cpus }
             if let pids = update.pids { config.limits.pids = pids > 0 ? pids : nil }
             if let shares = update.cpuShares { config.limits.cpuShares = shares }
+            if let policy = update.restartPolicy { config.restartPolicy = policy.name == .no ? nil : policy }
         }
         recordEvent("update", config)
         return warnings

@@ -186,8 +186,10 @@ struct Monitor {
         runtime.network.disconnect(config)
         runtime.volumes.detach(config)
         var restarts = false
+        // The policy as stored now: `update --restart` may have changed it since the start.
+        let policy = (try? bundle.readConfig())?.restartPolicy
         let ended = try? bundle.updateState { state in
-            restarts = config.restartPolicy?.restartsAfter(exitCode: code, restartCount: state.restartCount,
+            restarts = policy?.restartsAfter(exitCode: code, restartCount: state.restartCount,
                                                             stoppedByUser: state.stoppedByUser) ?? false
             if restarts { state.restartCount += 1 }
             state.network = nil

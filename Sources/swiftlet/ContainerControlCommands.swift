@@ -92,7 +92,7 @@ struct TopCommand: ParsableCommand {
 }
 
 struct UpdateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "update", abstract: "Update the resource limits of containers.")
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Update the resource limits and restart policy of containers.")
 
     @OptionGroup var runtime: RuntimeOptions
     @Option(name: [.customShort("m"), .long], parsing: .unconditional, help: "Memory limit (e.g. 64m, 1.5g).")
@@ -103,16 +103,14 @@ struct UpdateCommand: ParsableCommand {
     var pidsLimit: String?
     @Option(name: [.customShort("c"), .customLong("cpu-shares")], parsing: .unconditional, help: "CPU shares (relative weight).")
     var cpuShares: String?
-    @Option(help: "Restart policy (not supported yet).")
+    @Option(help: "Restart policy: no, on-failure[:max-retries], always or unless-stopped.")
     var restart: String?
     @Argument var containers: [String]
 
     func run() throws {
         let (opened, update) = try reportingErrorsReturning { () throws -> (Runtime, ResourceUpdate) in
-            if restart != nil {
-                throw SwiftletError("update --restart is not supported yet: restart policies are being added", code: .notImplemented)
-            }
             var update = ResourceUpdate()
+            update.restartPolicy = try restart.map { try RestartPolicy(parsing: $0) }
             update.memory = try memory.flatMap { try parsedOption($0, "-m, --memory", MemoryLimit.parse) }
             update.cpus = try cpus.map { try parsedOption($0, "--cpus", CPUCount.parse) }
             // The runtime takes 0 for "no limit"; PidsLimit.parse says nil for it.

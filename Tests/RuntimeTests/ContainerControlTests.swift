@@ -186,8 +186,12 @@ import Testing
         let fork = try swiftlet("exec", name, "sh", "-c", "for i in $(seq 60); do sleep 5 & done; wait")
         #expect(fork.status != 0 && fork.stderr.contains("can't fork"), "60 more processes under a limit of 50: \(fork.stderr)")
 
-        let restart = try swiftlet("update", "--restart", "always", name)
-        #expect(restart.status != 0 && restart.stderr.contains("not supported yet"), "\(restart.stderr)")
+        let restart = try swiftlet("update", "--restart", "on-failure:4", name)
+        #expect(restart.status == 0, "\(restart.stderr)")
+        let policy = try inspected(name, section: "config")?["restartPolicy"] as? [String: Any]
+        #expect(policy?["name"] as? String == "on-failure" && policy?["maximumRetryCount"] as? Int == 4, "\(String(describing: policy))")
+        let badPolicy = try swiftlet("update", "--restart", "sometimes", name)
+        #expect(badPolicy.status == 125 && badPolicy.stderr.contains("invalid restart policy"), "\(badPolicy.stderr)")
         let nothing = try swiftlet("update", name)
         #expect(nothing.status == 1 && nothing.stderr.contains("you must provide one or more flags"))
         let tooSmall = try swiftlet("update", "--memory", "1k", name)

@@ -97,6 +97,30 @@ import Testing
         #expect(try swiftlet("inspect", name).status == 1)
     }
 
+    /// `update --restart` on a running container applies from its next exit (its monitor
+    /// reads the stored policy then); an `--rm` container refuses a policy, as Docker's.
+    @Test(arguments: TestIsolation.available)
+    func updatedPolicyAppliesAtTheNextExit(isolation: Isolation) throws {
+        let name = Swiftlet.name("updatepolicy")
+        let run = try swiftlet("run", "-d", "--name", name, "--isolation", isolation.rawValue, "--network", "none", Swiftlet.busybox,
+                               "sh", "-c", "while [ ! -f /go ]; do sleep 0.1; done; rm /go; exit 1")
+        try #require(run.status == 0, "\(run.stderr)")
+        defer { _ = try? swiftlet("rm", "-f", name) }
+        #expect(try swiftlet("update", "--restart", "on-failure:1", name).status == 0)
+        #expect(try swiftlet("exec", name, "touch", "/go").status == 0)
+        let restarted = try waitForState(name) { $0["status"] as? String == "running" && $0["restartCount"] as? Int == 1 }
+        #expect(restarted != nil, "\(diagnostics(name))")
+        #expect(try swiftlet("exec", name, "touch", "/go").status == 0)
+        let ended = try waitForState(name) { $0["status"] as? String == "exited" }
+        #expect(ended?["restartCount"] as? Int == 1, "one restart allowed: \(diagnostics(name))")
+
+        let removing = Swiftlet.name("updaterm")
+        #expect(try swiftlet("create", "--rm", "--name", removing, "--isolation", isolation.rawValue, Swiftlet.busybox, "true").status == 0)
+        defer { _ = try? swiftlet("rm", "-f", removing) }
+        let refused = try swiftlet("update", "--restart", "always", removing)
+        #expect(refused.status != 0 && refused.stderr.contains("AutoRemove is enabled"), "\(refused.stderr)")
+    }
+
     @Test func badRestartPoliciesAreRefused() throws {
         for (policy, message) in [("sometimes", "invalid restart policy 'sometimes'"),
                                   ("on-failure:-1", "cannot be negative"),
