@@ -12,12 +12,16 @@ import Testing
     static let products = repository.appendingPathComponent(".build/debug")
 
     /// A daemon on a private socket and state root, with the busybox test image loaded.
+    /// `listen` replaces its `-H` options; `wrapper` is a command line that runs the
+    /// daemon's own (appended to it), with `descriptors` handed to the wrapper.
     final class Daemon {
         let root = NSTemporaryDirectory() + "swiftletd-test-\(UUID().uuidString.prefix(8))"
         var socket: String { "\(root)/swiftletd.sock" }
+        private let command: [String]
+        private let descriptors: [Int32: Int32]
         private(set) var process: ChildProcess
 
-        init() throws {
+        init(listen: [String]? = nil, wrapper: [String] = [], descriptors: [Int32: Int32] = [:]) throws {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let images = DockerClientTests.repository.appendingPathComponent("scripts/test-images")
             let build = try ChildProcess.run([images.appendingPathComponent("build").path], timeout: 3600)
@@ -25,12 +29,14 @@ import Testing
             let load = try ChildProcess.run([DockerClientTests.swiftlet, "image", "load", "--root", root, "-i",
                                              images.appendingPathComponent("out/busybox").path])
             guard load.status == 0 else { throw SwiftletError("image load failed: \(load.stderr)") }
-            process = try Self.start(root: root)
+            command = wrapper + [DockerClientTests.products.appendingPathComponent("swiftletd").path, "--root", root]
+                + (listen ?? ["-H", "unix://\(root)/swiftletd.sock"]) + ["--default-isolation", "namespace"]
+            self.descriptors = descriptors
+            process = try Self.start(command, descriptors: descriptors)
         }
 
-        static func start(root: String) throws -> ChildProcess {
-            let process = try ChildProcess([DockerClientTests.products.appendingPathComponent("swiftletd").path, "--root", root,
-                                            "-H", "unix://\(root)/swiftletd.sock", "--default-isolation", "namespace"])
+        static func start(_ command: [String], descriptors: [Int32: Int32]) throws -> ChildProcess {
+            let process = try ChildProcess(command, descriptors: descriptors)
             guard process.waitForOutput("API listening on", stream: 2, timeout: 60) else {
                 throw SwiftletError("swiftletd did not start: \(process.output(2))")
             }
@@ -41,7 +47,7 @@ import Testing
         func killAndRestart() throws {
             process.signal(SIGKILL)
             _ = process.wait()
-            process = try Self.start(root: root)
+            process = try Self.start(command, descriptors: descriptors)
         }
 
         deinit {
