@@ -16,7 +16,7 @@ import Glibc
 public final class Runtime: Sendable {
     public let root: String
     /// The running executable (`swiftlet`, or the monitor itself); the monitor,
-    /// `swiftlet-shim`, is installed beside it.
+    /// `swiftlet-shim`, is where ``InstallLayout`` finds it.
     let executable: String
     let containers: ContainerStore
     public let volumes: VolumeStore
@@ -163,7 +163,7 @@ public final class Runtime: Sendable {
     /// Launches `swiftlet-shim` in a new session: fd 3 is the ready pipe; stdout
     /// and stderr are ours when attached, else /dev/null.
     private func spawnMonitor(_ id: String, readyFD: Int32, attach: Bool, stdin: Bool) throws -> ChildProcess {
-        let shim = "\((executable as NSString).deletingLastPathComponent)/swiftlet-shim"
+        let shim = InstallLayout(executable: executable).helper("swiftlet-shim")
         guard access(shim, X_OK) == 0 else {
             throw SwiftletError("cannot start the container monitor: \(shim) is missing (build it with `swift build`)")
         }
