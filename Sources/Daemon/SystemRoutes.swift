@@ -6,7 +6,7 @@ import Runtime
 /// `/_ping`, `/version` and `/info` (moby's `api/server/router/system`): what the docker
 /// CLI asks before every command, and what `docker version`/`docker info` print.
 public enum SystemRoutes {
-    public static let engineVersion = "0.1.0"
+    public static let engineVersion = SwiftletVersion.current
 
     public static func add(to router: inout Router, engine: Engine) {
         router.add(.GET, "/_ping") { request, _ in

@@ -12,7 +12,8 @@ import Runtime
 struct SwiftletDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftletd",
-        abstract: "The Swiftlet daemon: serves the Docker Engine API for the containers, images and volumes of a state root.")
+        abstract: "The Swiftlet daemon: serves the Docker Engine API for the containers, images and volumes of a state root.",
+        version: SwiftletVersion.current)
 
     @Option(help: "State root (default: $SWIFTLET_ROOT or /var/lib/swiftlet).")
     var root: String?
