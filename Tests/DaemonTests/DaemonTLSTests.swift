@@ -1,4 +1,5 @@
 import ChildProcess
+import Daemon
 import Foundation
 import HostSystem
 import Testing
@@ -78,8 +79,10 @@ import Testing
         // Plain HTTP to the TLS port gets no answer.
         let plain = try ChildProcess.run(["docker", "-H", address, "version"], timeout: 60)
         #expect(plain.status != 0 && !plain.stdout.contains("Server: Swiftlet"), "\(plain.stdout) \(plain.stderr)")
-        let curl = try ChildProcess.run(["curl", "-sS", "--max-time", "20", "http://127.0.0.1:\(port)/_ping"], timeout: 60)
-        #expect(curl.status != 0 && curl.stdout.isEmpty, "\(curl.stdout) \(curl.stderr)")
+        if ChildProcess.locate("curl") != nil {
+            let curl = try ChildProcess.run(["curl", "-sS", "--max-time", "20", "http://127.0.0.1:\(port)/_ping"], timeout: 60)
+            #expect(curl.status == 52 && curl.stdout.isEmpty, "empty reply: \(curl.stdout) \(curl.stderr)")
+        }
         // The daemon is still serving clients that present a certificate.
         #expect(try ChildProcess.run(client + ["version"], timeout: 60).status == 0)
     }
@@ -100,6 +103,11 @@ import Testing
         let noCA = try refusal(["-H", "tcp://0.0.0.0:2376", "--tlsverify", "--tlscert", certificates.serverCertificate,
                                 "--tlskey", certificates.serverKey])
         #expect(noCA.status == 125 && noCA.stderr.contains("--tlsverify needs the CA that signs client certificates"), "\(noCA.stderr)")
+        // With client certificates required, any address may be served.
+        let verified = try TransportSecurity(tls: false, verify: true, caFile: certificates.ca,
+                                             certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey)
+        #expect(verified.mode == .clientCertificates)
+        try verified.permit(.tcp(host: "0.0.0.0", port: 2376))
     }
 
     @Test func missingOrMalformedCertificateFilesAreClearErrors() throws {
