@@ -6,8 +6,9 @@ import Testing
 
 /// swiftletd over TCP with TLS and client certificates (dockerd's `--tlsverify`): the stock
 /// docker client with a certificate the test CA signed gets through, including the
-/// hijacked attach of `docker run`; one without a certificate, or speaking plain HTTP,
-/// does not; remote plain TCP and bad certificate files are refused at start-up.
+/// hijacked streams of `docker run` (attach) and `docker exec`; one without a
+/// certificate, or speaking plain HTTP, does not; remote plain TCP and bad certificate
+/// files are refused at start-up.
 @Suite(.serialized) struct DaemonTLSTests {
     /// A CA, a server certificate for IP 127.0.0.1 and a client certificate, made with
     /// the openssl CLI in a temporary directory.
@@ -71,6 +72,12 @@ import Testing
         let run = try ChildProcess.run(client + ["run", "--rm", "--isolation", "namespace", "swiftlet-test/busybox", "echo", "hi"],
                                        timeout: 120)
         #expect(run.status == 0 && run.stdout == "hi\n", "\(run.stdout) \(run.stderr)")
+        // exec's start is hijacked too.
+        #expect(try ChildProcess.run(client + ["run", "-d", "--name", "dc-running", "--isolation", "namespace", "swiftlet-test/busybox",
+                                               "sleep", "60"], timeout: 120).status == 0)
+        let exec = try ChildProcess.run(client + ["exec", "dc-running", "sh", "-c", "echo out; echo err >&2"], timeout: 60)
+        #expect(exec.status == 0 && exec.stdout == "out\n" && exec.stderr == "err\n", "\(exec.stdout) \(exec.stderr)")
+        #expect(try ChildProcess.run(client + ["rm", "-f", "dc-running"], timeout: 60).status == 0)
 
         // The CA alone (TLS, but no client certificate): the handshake is refused.
         let anonymous = try ChildProcess.run(["docker", "--tls", "--tlscacert", certificates.ca, "-H", address, "version"], timeout: 60)
