@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// The Engine API's HTTP/1.1 server on SwiftNIO: each request is read whole, answered by
 /// the ``Router`` (off the event loop: handlers run as tasks and do blocking state-root
@@ -22,16 +23,57 @@ public final class APIServer: Sendable {
         group = MultiThreadedEventLoopGroup.singleton
     }
 
-    /// Listens on `address`; the channel to close to stop. A connection the client
-    /// upgrades to a raw stream (attach) leaves HTTP: the request handler goes too. A
-    /// client may half-close (the docker CLI does after an attach without stdin).
-    public func listen(on address: ListenAddress) async throws -> any Channel {
+    /// Listens on `address` (an `fd://` one's descriptors are `activated`, from
+    /// ``SocketActivation/claim(for:)``): the channels to close to stop. A TCP listener
+    /// speaks TLS when `security` asks for it. A connection the client upgrades to a raw
+    /// stream (attach) leaves HTTP: the request handler goes too. A client may half-close
+    /// (the docker CLI does after an attach without stdin).
+    public func listen(on address: ListenAddress, security: TransportSecurity = .plain,
+                       activated: [Int32] = []) async throws -> [any Channel] {
+        let tls: NIOSSLContext? = if case .tcp = address { security.context } else { nil }
+        let bootstrap = bootstrap(tls: tls)
+        switch address {
+        case .unix(let path):
+            do {
+                let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                try Self.restrict(socket: path)
+                return [channel]
+            } catch let error as SwiftletError {
+                throw error
+            } catch {
+                throw SwiftletError("cannot listen on unix://\(path): \(error)", code: .unavailable)
+            }
+        case .tcp(let host, let port):
+            do {
+                return [try await bootstrap.bind(host: host, port: port).get()]
+            } catch {
+                throw SwiftletError("cannot listen on tcp://\(host):\(port): \(error)", code: .unavailable)
+            }
+        case .systemd:
+            var channels: [any Channel] = []
+            for descriptor in activated {
+                do {
+                    channels.append(try await bootstrap.withBoundSocket(descriptor).get())
+                } catch {
+                    throw SwiftletError("cannot listen on fd://\(descriptor): \(error)", code: .unavailable)
+                }
+            }
+            return channels
+        }
+    }
+
+    /// A server whose connections speak HTTP with the Engine API's handler and upgraders,
+    /// inside TLS when `tls` is given.
+    private func bootstrap(tls: NIOSSLContext?) -> ServerBootstrap {
         let router = router, logger = logger, engine = engine
-        let bootstrap = ServerBootstrap(group: group)
+        return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     let upgrade: NIOHTTPServerUpgradeSendableConfiguration = (
                         upgraders: [AttachUpgrader(engine: engine)],
                         completionHandler: { context in
@@ -41,24 +83,6 @@ public final class APIServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(APIHandler(router: router, logger: logger), name: APIHandler.name)
                 }
             }
-        switch address {
-        case .unix(let path):
-            do {
-                let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-                try Self.restrict(socket: path)
-                return channel
-            } catch let error as SwiftletError {
-                throw error
-            } catch {
-                throw SwiftletError("cannot listen on unix://\(path): \(error)", code: .unavailable)
-            }
-        case .tcp(let host, let port):
-            do {
-                return try await bootstrap.bind(host: host, port: port).get()
-            } catch {
-                throw SwiftletError("cannot listen on tcp://\(host):\(port): \(error)", code: .unavailable)
-            }
-        }
     }
 
     /// Mode 0660 and the `swiftlet` group when it exists, as dockerd does with docker.sock.

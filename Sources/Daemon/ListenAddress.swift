@@ -1,13 +1,15 @@
 import Foundation
 import HostSystem
 
-/// Where swiftletd listens, from dockerd's `-H`: `unix:///PATH` or `tcp://HOST:PORT`.
-/// Plain TCP is accepted on a loopback address only: anyone who can reach the port could
-/// run containers as root (dockerd's own warning); remote access needs TLS with client
-/// certificates, which swiftletd does not offer yet, so it is refused with that reason.
+/// Where swiftletd listens, from dockerd's `-H`: `unix:///PATH`, `tcp://HOST:PORT`, or
+/// `fd://` / `fd://N` (sockets systemd passed by socket activation: all of them, or the
+/// one that is descriptor N). Whether a TCP address may be served, and with what
+/// protection, is ``TransportSecurity``'s decision.
 public enum ListenAddress: Equatable, Sendable, CustomStringConvertible {
     case unix(String)
     case tcp(host: String, port: Int)
+    /// Socket-activated descriptors: nil for all of them.
+    case systemd(descriptor: Int32?)
 
     public static let defaultSocket = "/run/swiftlet/swiftlet.sock"
 
@@ -22,19 +24,33 @@ public enum ListenAddress: Equatable, Sendable, CustomStringConvertible {
                 throw SwiftletError("invalid -H \(text): use tcp://HOST:PORT", code: .invalidArgument)
             }
             let host = String(rest[..<colon]).trimmingCharacters(in: ["[", "]"])
-            guard ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") else {
-                throw SwiftletError("refusing -H \(text): plain TCP on a non-loopback address would give anyone who reaches it root on this host, and TLS with client certificates (--tlsverify) is not supported yet", code: .invalidArgument)
-            }
+            guard !host.isEmpty else { throw SwiftletError("invalid -H \(text): use tcp://HOST:PORT", code: .invalidArgument) }
             self = .tcp(host: host, port: port)
+        } else if text.hasPrefix("fd://") {
+            let number = text.dropFirst("fd://".count)
+            if number.isEmpty || number == "*" {
+                self = .systemd(descriptor: nil)
+            } else if let descriptor = Int32(number), descriptor >= SocketActivation.firstDescriptor {
+                self = .systemd(descriptor: descriptor)
+            } else {
+                throw SwiftletError("invalid -H \(text): use fd:// (every socket systemd passed) or fd://N (N ≥ 3)", code: .invalidArgument)
+            }
         } else {
-            throw SwiftletError("invalid -H \(text): use unix:///PATH or tcp://127.0.0.1:PORT", code: .invalidArgument)
+            throw SwiftletError("invalid -H \(text): use unix:///PATH, tcp://HOST:PORT or fd://", code: .invalidArgument)
         }
+    }
+
+    /// A TCP address only this host can reach.
+    public var isLoopback: Bool {
+        guard case .tcp(let host, _) = self else { return false }
+        return ["::1", "localhost"].contains(host) || host.hasPrefix("127.")
     }
 
     public var description: String {
         switch self {
         case .unix(let path): "unix://\(path)"
         case .tcp(let host, let port): "tcp://\(host):\(port)"
+        case .systemd(let descriptor): "fd://\(descriptor.map(String.init) ?? "")"
         }
     }
 }

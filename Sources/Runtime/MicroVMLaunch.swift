@@ -6,18 +6,12 @@ import VMLaunch
 import Glibc
 #endif
 
-/// The files a microVM container boots from: `swiftlet-vmm` (installed beside the
-/// `swiftlet` executable, as `swiftlet boot` finds it) and, from the guest-images
-/// directory, `container-initramfs.cpio.gz` (the container agent, swiftlet-init, as
-/// /init) and a guest kernel: the minimal `microvm-vmlinux` (PVH, drivers built in:
-/// boots in about half the time) when it was built (`guest-images/build
-/// --microvm-kernel`), else Debian's cloud kernel `vmlinuz`, whose modules the initramfs
-/// carries.
-///
-/// The guest-images directory is the first of: `$SWIFTLET_GUEST_IMAGES`;
-/// `<executable dir>/../share/swiftlet/guest-images` (an installed layout such as
-/// /usr/local/bin + /usr/local/share); `guest-images/out` in the nearest ancestor of the
-/// executable's directory that has one (a checkout's `.build/<config>/swiftlet`).
+/// The files a microVM container boots from (where ``InstallLayout`` finds them):
+/// `swiftlet-vmm` and, from the guest-images directory, `container-initramfs.cpio.gz`
+/// (the container agent, swiftlet-init, as /init) and a guest kernel: the minimal
+/// `microvm-vmlinux` (PVH, drivers built in: boots in about half the time) when it was
+/// built (`guest-images/build --microvm-kernel`), else Debian's cloud kernel `vmlinuz`,
+/// whose modules the initramfs carries.
 struct GuestFiles: Equatable {
     /// Kernels in order of preference.
     static let kernelNames = ["microvm-vmlinux", "vmlinuz"]
@@ -30,12 +24,12 @@ struct GuestFiles: Equatable {
     /// Locates the files for `executable`; a missing one is an error naming it and how
     /// to build it.
     static func locate(executable: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GuestFiles {
-        let directory = (executable as NSString).deletingLastPathComponent
-        let vmm = "\(directory)/swiftlet-vmm"
+        let layout = InstallLayout(executable: executable)
+        let vmm = layout.helper("swiftlet-vmm")
         guard access(vmm, X_OK) == 0 else {
             throw SwiftletError("cannot run microVM containers: \(vmm) is missing (build it with `swift build`)")
         }
-        let images = imagesDirectory(executableDirectory: directory, environment: environment)
+        let images = layout.guestImages(environment: environment)
         let kernels = kernelNames.map { name in "\(images)/\(name)" }
         let kernel = kernels.first { path in access(path, R_OK) == 0 } ?? kernels[kernels.count - 1]
         let files = GuestFiles(vmm: vmm, kernel: kernel, initramfs: "\(images)/\(initramfsName)")
@@ -45,19 +39,6 @@ struct GuestFiles: Equatable {
             throw SwiftletError("cannot run microVM containers: \(path) is missing (build it with \(builder), or set SWIFTLET_GUEST_IMAGES)")
         }
         return files
-    }
-
-    static func imagesDirectory(executableDirectory: String, environment: [String: String]) -> String {
-        if let configured = environment["SWIFTLET_GUEST_IMAGES"], !configured.isEmpty { return configured }
-        let installed = "\(executableDirectory)/../share/swiftlet/guest-images"
-        if access(installed, F_OK) == 0 { return installed }
-        var ancestor = executableDirectory
-        while ancestor != "/" && !ancestor.isEmpty {
-            ancestor = (ancestor as NSString).deletingLastPathComponent
-            let candidate = ancestor == "/" ? "/guest-images/out" : "\(ancestor)/guest-images/out"
-            if access(candidate, F_OK) == 0 { return candidate }
-        }
-        return installed
     }
 }
 

@@ -16,7 +16,7 @@ import Glibc
 public final class Runtime: Sendable {
     public let root: String
     /// The running executable (`swiftlet`, or the monitor itself); the monitor,
-    /// `swiftlet-shim`, is installed beside it.
+    /// `swiftlet-shim`, is where ``InstallLayout`` finds it.
     let executable: String
     let containers: ContainerStore
     public let volumes: VolumeStore
@@ -170,7 +170,7 @@ public final class Runtime: Sendable {
     /// and stderr are ours when attached, else /dev/null. `restartDelay` starts the
     /// successor of a monitor whose container's restart policy restarts it after that wait.
     func spawnMonitor(_ id: String, readyFD: Int32?, attach: Bool, stdin: Bool, restartDelay: Duration? = nil) throws -> ChildProcess {
-        let shim = "\((executable as NSString).deletingLastPathComponent)/swiftlet-shim"
+        let shim = InstallLayout(executable: executable).helper("swiftlet-shim")
         guard access(shim, X_OK) == 0 else {
             throw SwiftletError("cannot start the container monitor: \(shim) is missing (build it with `swift build`)")
         }

@@ -4,9 +4,10 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import Runtime
 
-/// `swiftlet boot …`: replaces this process with `swiftlet-vmm` (installed beside
-/// `swiftlet`), which does the booting. The VM process then carries only the Machine
+/// `swiftlet boot …`: replaces this process with `swiftlet-vmm` (where ``InstallLayout``
+/// finds it), which does the booting. The VM process then carries only the Machine
 /// code, not the Foundation and HTTP libraries the rest of the CLI links.
 struct BootLauncher: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,14 +28,9 @@ struct BootLauncher: ParsableCommand {
         throw ExitCode(2)
     }
 
-    /// `swiftlet-vmm` in the directory of the running executable.
+    /// `swiftlet-vmm`, from the running executable's layout.
     static func vmmPath() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return "swiftlet-vmm" }
-        let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = path.lastIndex(of: "/") else { return "swiftlet-vmm" }
-        return String(path[..<slash]) + "/swiftlet-vmm"
+        InstallLayout.running().helper("swiftlet-vmm")
     }
 
     private func printError(_ message: String) {

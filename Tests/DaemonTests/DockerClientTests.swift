@@ -14,20 +14,28 @@ import Testing
     /// A daemon on a private socket and state root, with the busybox test image loaded,
     /// whose containers get `isolation` by default. Inside the rig (`$SWIFTLET_TEST_ROOT`
     /// set, on its tmpfs) the root sits beside that one and shares its prepared images.
+    /// `listen` replaces its `-H` options; `wrapper` is a command line that runs the
+    /// daemon's own (appended to it), with `descriptors` handed to the wrapper.
     final class Daemon {
         let root: String
         let isolation: String
         var socket: String { "\(root)/swiftletd.sock" }
+        private let command: [String]
+        private let descriptors: [Int32: Int32]
         private(set) var process: ChildProcess
 
-        init(isolation: String = "namespace") throws {
+        init(isolation: String = "namespace", listen: [String]? = nil, wrapper: [String] = [],
+             descriptors: [Int32: Int32] = [:]) throws {
             self.isolation = isolation
             let prepared = ProcessInfo.processInfo.environment["SWIFTLET_TEST_ROOT"]
             root = (prepared ?? NSTemporaryDirectory() + "swiftletd-test") + "-\(UUID().uuidString.prefix(8))"
+            command = wrapper + [DockerClientTests.products.appendingPathComponent("swiftletd").path, "--root", root]
+                + (listen ?? ["-H", "unix://\(root)/swiftletd.sock"]) + ["--default-isolation", isolation]
+            self.descriptors = descriptors
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             if let prepared {
                 try FileManager.default.createSymbolicLink(atPath: "\(root)/images", withDestinationPath: "\(prepared)/images")
-                process = try Self.start(root: root, isolation: isolation)
+                process = try Self.start(command, descriptors: descriptors)
                 return
             }
             let images = DockerClientTests.repository.appendingPathComponent("scripts/test-images")
@@ -36,12 +44,11 @@ import Testing
             let load = try ChildProcess.run([DockerClientTests.swiftlet, "image", "load", "--root", root, "-i",
                                              images.appendingPathComponent("out/busybox").path])
             guard load.status == 0 else { throw SwiftletError("image load failed: \(load.stderr)") }
-            process = try Self.start(root: root, isolation: isolation)
+            process = try Self.start(command, descriptors: descriptors)
         }
 
-        static func start(root: String, isolation: String) throws -> ChildProcess {
-            let process = try ChildProcess([DockerClientTests.products.appendingPathComponent("swiftletd").path, "--root", root,
-                                            "-H", "unix://\(root)/swiftletd.sock", "--default-isolation", isolation])
+        static func start(_ command: [String], descriptors: [Int32: Int32]) throws -> ChildProcess {
+            let process = try ChildProcess(command, descriptors: descriptors)
             guard process.waitForOutput("API listening on", stream: 2, timeout: 60) else {
                 throw SwiftletError("swiftletd did not start: \(process.output(2))")
             }
@@ -54,7 +61,7 @@ import Testing
             process.signal(SIGKILL)
             _ = process.wait()
             try whileDown()
-            process = try Self.start(root: root, isolation: isolation)
+            process = try Self.start(command, descriptors: descriptors)
         }
 
         deinit {

@@ -57,9 +57,30 @@ import Testing
     @Test func listenAddressesFollowDockerdAndRefusePlainRemoteTCP() throws {
         #expect(try ListenAddress(parsing: "unix:///run/x.sock") == .unix("/run/x.sock"))
         #expect(try ListenAddress(parsing: "tcp://127.0.0.1:2375") == .tcp(host: "127.0.0.1", port: 2375))
-        #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "tcp://0.0.0.0:2375") }
+        #expect(try ListenAddress(parsing: "tcp://[::1]:2375").isLoopback)
+        #expect(try ListenAddress(parsing: "fd://") == .systemd(descriptor: nil))
+        #expect(try ListenAddress(parsing: "fd://4") == .systemd(descriptor: 4))
+        #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "fd://2") }
         #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "tcp://127.0.0.1:99999") }
         #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "unix://relative.sock") }
-        #expect(throws: SwiftletError.self) { try ListenAddress(parsing: "fd://") }
+        let remote = try ListenAddress(parsing: "tcp://0.0.0.0:2375")
+        #expect(!remote.isLoopback)
+        #expect(throws: SwiftletError.self) { try TransportSecurity.plain.permit(remote) }
+        try TransportSecurity.plain.permit(.tcp(host: "127.0.0.1", port: 2375))
+        try TransportSecurity.plain.permit(.unix("/run/x.sock"))
+    }
+
+    /// sd_listen_fds(3): descriptors from 3 for the process LISTEN_PID names, else an error.
+    @Test func socketActivationTakesOnlyThisProcesssDescriptors() throws {
+        #expect(try SocketActivation.passedDescriptors(environment: ["LISTEN_PID": "42", "LISTEN_FDS": "2"], pid: 42) == [3, 4])
+        #expect {
+            try SocketActivation.passedDescriptors(environment: ["LISTEN_PID": "41", "LISTEN_FDS": "1"], pid: 42)
+        } throws: { error in
+            "\(error)" == "-H fd://: the sockets passed are for process 41 (LISTEN_PID), not this one (42)"
+        }
+        #expect(throws: SwiftletError.self) { try SocketActivation.passedDescriptors(environment: [:], pid: 42) }
+        #expect(throws: SwiftletError.self) {
+            try SocketActivation.passedDescriptors(environment: ["LISTEN_PID": "42", "LISTEN_FDS": "0"], pid: 42)
+        }
     }
 }

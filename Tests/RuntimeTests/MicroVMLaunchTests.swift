@@ -52,22 +52,6 @@ import Glibc
         #expect(launch.bootArguments.memory == GuestMemorySize.argument(mebibytes: mebibytes))
     }
 
-    @Test func guestImagesSearchOrder() throws {
-        let base = NSTemporaryDirectory() + "swiftlet-guest-files-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        let bin = "\(base)/checkout/.build/x86_64-unknown-linux-gnu/debug"
-        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: "\(base)/checkout/guest-images/out", withIntermediateDirectories: true)
-        // A checkout: the nearest ancestor's guest-images/out.
-        #expect(GuestFiles.imagesDirectory(executableDirectory: bin, environment: [:]) == "\(base)/checkout/guest-images/out")
-        // An installed layout wins over the checkout.
-        let installed = "\(bin)/../share/swiftlet/guest-images"
-        try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: true)
-        #expect(GuestFiles.imagesDirectory(executableDirectory: bin, environment: [:]) == installed)
-        // The environment wins over both.
-        #expect(GuestFiles.imagesDirectory(executableDirectory: bin, environment: ["SWIFTLET_GUEST_IMAGES": "/elsewhere"]) == "/elsewhere")
-    }
-
     @Test func missingBootFileIsOneClearError() throws {
         let base = NSTemporaryDirectory() + "swiftlet-guest-files-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: base) }
