@@ -147,7 +147,14 @@ public struct BridgeNetwork: Sendable {
     func connect(_ config: ContainerConfig) throws -> NetworkAttachment? {
         guard config.network == .bridge else { return nil }
         try HostLinks.ensureBridge(bridge, address: subnet.gateway, prefix: subnet.prefix)
-        try PacketFilter.ensureBridgeRules(bridge: bridge, subnet: subnet)
+        do {
+            try PacketFilter.ensureBridgeRules(bridge: bridge, subnet: subnet)
+        } catch {
+            // As dockerd without forwarding: a warning, the host still reachable; but
+            // ports cannot be published without the rules.
+            if config.ports?.isEmpty == false { throw error }
+            FileHandle.standardError.write(Data("WARNING: containers on \(bridge) cannot reach other networks: \(error)\n".utf8))
+        }
         let address = try allocator.allocate(for: config.id)
         var attachment = NetworkAttachment(id: config.id, address: address, network: self)
         if let bindings = config.ports, !bindings.isEmpty {
