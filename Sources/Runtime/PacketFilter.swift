@@ -81,9 +81,10 @@ enum PacketFilter {
         guard let listing = try? ChildProcess.run([try tool(), "-w", "-t", "nat", "-S", dnatChain]), listing.status == 0 else {
             return
         }
-        let marker = "--comment \(mark(id)) "
+        // iptables-nft prints the comment quoted: "swiftlet:ID".
+        let marker = "--comment \"\(mark(id))\" "
         for line in listing.stdout.split(separator: "\n") where line.hasPrefix("-A \(dnatChain) ") && line.contains(marker) {
-            let rule = line.dropFirst(3).split(separator: " ").map(String.init)
+            let rule = line.dropFirst(3).split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             _ = try? iptables(["-t", "nat", "-D"] + rule, what: nil)
         }
     }

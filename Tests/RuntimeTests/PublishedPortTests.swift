@@ -27,7 +27,6 @@ import Glibc
         #expect(fetch.stdout.hasPrefix(Self.page + "\n"), "\(fetch.stdout)")
         #expect(fetch.stdout.contains("nameserver "), "the container has no resolver: \(fetch.stdout)")
         #expect(!fetch.stdout.contains("nameserver 127."), "\(fetch.stdout)")
-        // The outside host saw the host's address (masquerade), not the container's.
         #expect(try swiftlet("rm", name).status == 0)
         try expectNothingLeft(of: id)
     }
@@ -49,7 +48,7 @@ import Glibc
         #expect(hairpin.status == 0, "\(hairpin.stderr)")
         #expect(hairpin.stdout == page, "hairpin through the host's address")
         let rules = try ChildProcess.run(["iptables-save", "-t", "nat"]).stdout
-        #expect(rules.contains("--comment swiftlet:\(id.prefix(12))"), "\(rules)")
+        #expect(rules.contains("--comment \"swiftlet:\(id.prefix(12))\""), "\(rules)")
 
         // The same host port for a second container: a clear error at start.
         let second = Swiftlet.name("web2")
@@ -121,9 +120,7 @@ import Glibc
     }
 
     private func hostFetch(_ url: String) throws -> String {
-        let result = try ChildProcess.run(["busybox", "wget", "-qO-", "-T", "20", url])
-        #expect(result.status == 0, "\(url): \(result.stderr)")
-        return result.stdout
+        try httpGet(url, from: [])
     }
 
     /// No DNAT rule of container `id`, no rule naming its address, no address held.
@@ -134,6 +131,21 @@ import Glibc
         let table = (try? String(contentsOfFile: "\(BridgeNetwork.defaultTableDirectory)/swiftlet0.json", encoding: .utf8)) ?? ""
         #expect(!table.contains(id), "\(table)")
     }
+}
+
+/// The body of an HTTP/1.0 GET of `url` (`http://IP:PORT/PATH`) with `busybox nc`, run
+/// after `prefix` (a namespace to run in): the host's busybox-static `wget` crashes in
+/// glibc's NSS even for an address.
+func httpGet(_ url: String, from prefix: [String]) throws -> String {
+    let rest = url.dropFirst("http://".count)
+    let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+    let endpoint = rest[..<slash].split(separator: ":").map(String.init)
+    let request = "GET \(rest[slash...].isEmpty ? "/" : String(rest[slash...])) HTTP/1.0\r\n\r\n"
+    let result = try ChildProcess.run(prefix + ["busybox", "nc", "-w", "20", endpoint[0], endpoint[1]],
+                                      stdin: .bytes(Array(request.utf8)))
+    #expect(result.status == 0, "\(url): \(result.stderr)")
+    guard let body = result.stdout.range(of: "\r\n\r\n") else { return "no HTTP response: \(result.stdout)" }
+    return String(result.stdout[body.upperBound...])
 }
 
 /// A free TCP port on the host now (the kernel's choice for port 0).
@@ -197,11 +209,9 @@ struct OutsideHost {
         }
     }
 
-    /// `busybox wget` of `url` from inside the outside host.
+    /// The body at `url`, fetched from inside the outside host.
     func fetch(_ url: String) throws -> String {
-        let result = try ChildProcess.run(["ip", "netns", "exec", namespace, "busybox", "wget", "-qO-", "-T", "20", url])
-        #expect(result.status == 0, "\(url) from the outside host: \(result.stderr)")
-        return result.stdout
+        try httpGet(url, from: ["ip", "netns", "exec", namespace])
     }
 
     func remove() {
