@@ -7,7 +7,8 @@ import Testing
 import Glibc
 #endif
 
-/// Outbound NAT and published ports of namespace containers, against a test host of
+/// Outbound NAT and published ports (under every available isolation where the packet
+/// path is the host's), against a test host of
 /// this suite's own ("the outside world"): a network namespace behind a veth pair routed
 /// through the host, 198.51.100.1/24 (TEST-NET-2) inside, 198.51.100.254/24 on the
 /// host's end, serving a page with busybox httpd. Serialized: each test's outside host
@@ -15,23 +16,25 @@ import Glibc
 @Suite(.serialized) struct PublishedPortTests {
     static let page = "swiftlet-outside-page"
 
-    @Test(arguments: TestIsolation.namespaces)
+    @Test(arguments: TestIsolation.available)
     func containerFetchesAPageFromOutsideThroughNAT(isolation: Isolation) throws {
         let outside = try OutsideHost()
         defer { outside.remove() }
         let name = Swiftlet.name("nat")
         let fetch = try swiftlet("run", "--name", name, "--isolation", isolation.rawValue, Swiftlet.busybox,
-                                 "sh", "-c", "wget -qO- http://198.51.100.1:\(outside.port)/index.html; cat /etc/resolv.conf")
+                                 "sh", "-c", "wget -qO- http://198.51.100.1:\(outside.port)/index.html && { cat /etc/resolv.conf || true; }")
         let id = try containerID(name)
         #expect(fetch.status == 0, "\(fetch.stderr)")
         #expect(fetch.stdout.hasPrefix(Self.page + "\n"), "\(fetch.stdout)")
-        #expect(fetch.stdout.contains("nameserver "), "the container has no resolver: \(fetch.stdout)")
-        #expect(!fetch.stdout.contains("nameserver 127."), "\(fetch.stdout)")
+        if isolation == .namespace {  // a microVM's /etc/resolv.conf is still the image's
+            #expect(fetch.stdout.contains("nameserver "), "the container has no resolver: \(fetch.stdout)")
+            #expect(!fetch.stdout.contains("nameserver 127."), "\(fetch.stdout)")
+        }
         #expect(try swiftlet("rm", name).status == 0)
         try expectNothingLeft(of: id)
     }
 
-    @Test(arguments: TestIsolation.namespaces)
+    @Test(arguments: TestIsolation.available)
     func publishedPortIsReachableFromLoopbackOutsideAndOtherContainers(isolation: Isolation) throws {
         let outside = try OutsideHost()
         defer { outside.remove() }
