@@ -93,6 +93,25 @@ import Glibc
         #expect(try swiftlet("port", name).stdout == "", "a stopped container publishes nothing")
     }
 
+    /// A monitor killed with SIGKILL leaves its rules; the clean-up of the next command
+    /// that reads the container's state (`refreshedState`) removes them and the address.
+    @Test func rulesGoWithADeadMonitor() throws {
+        let name = Swiftlet.name("orphan")
+        defer { _ = try? swiftlet("rm", "-f", name) }
+        try startWebServer(name, isolation: .namespace, publish: "80")
+        let id = try containerID(name)
+        let state = try #require(try inspected(name, section: "state"))
+        let shim = try #require(state["shimPid"] as? Int32), pid = try #require(state["pid"] as? Int32)
+        let rules = try ChildProcess.run(["iptables-save", "-t", "nat"]).stdout
+        #expect(rules.contains("swiftlet:\(id.prefix(12))"))
+        #expect(kill(shim, SIGKILL) == 0)
+        // tail(1) returns once the monitor has ended.
+        #expect(try ChildProcess.run(["tail", "--pid=\(shim)", "-f", "/dev/null"], timeout: 60).status == 0)
+        _ = kill(pid, SIGKILL)  // the container's init, if it outlived its monitor
+        #expect(try inspected(name, section: "state")?["status"] as? String == "exited")
+        try expectNothingLeft(of: id)
+    }
+
     @Test func portBusyOnTheHostIsAClearError() throws {
         let socket = try BoundSocket()
         let name = Swiftlet.name("busy")
