@@ -37,16 +37,20 @@ public enum ContainerEtcFiles {
     /// call that failed with its errno.
     public static func write(into etc: String, hostname: String, address: String?) throws(SwiftletError) {
         let files = zip(names, [hosts(hostname: hostname, address: address), Self.hostname(hostname)])
-        for (name, text) in files {
-            let path = "\(etc)/\(name)"
-            if unlink(path) < 0 && errno != ENOENT { throw SwiftletError("unlink \(path)", errno: errno) }
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw SwiftletError("create \(path)", errno: errno) }
-            defer { close(fd) }
-            guard fchmod(fd, 0o644) == 0 else { throw SwiftletError("chmod \(path)", errno: errno) }
-            let bytes = Array(text.utf8)
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            guard written == bytes.count else { throw SwiftletError("write \(path)", errno: written < 0 ? errno : EIO) }
-        }
+        for (name, text) in files { try replaceFile("\(etc)/\(name)", with: text) }
+    }
+
+    /// Replaces the file at `path` with `text`, mode 0644: an old file or link is
+    /// unlinked and a new file created exclusively (O_EXCL | O_NOFOLLOW), so a link the
+    /// container left is never followed.
+    public static func replaceFile(_ path: String, with text: String) throws(SwiftletError) {
+        if unlink(path) < 0 && errno != ENOENT { throw SwiftletError("unlink \(path)", errno: errno) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SwiftletError("create \(path)", errno: errno) }
+        defer { close(fd) }
+        guard fchmod(fd, 0o644) == 0 else { throw SwiftletError("chmod \(path)", errno: errno) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw SwiftletError("write \(path)", errno: written < 0 ? errno : EIO) }
     }
 }

@@ -77,6 +77,8 @@ public enum ContainerInspectRoute {
             var CapDrop: [String]?
             var Isolation: String
             var Runtime: String
+            var PortBindings: [String: [PortMap.HostBinding]] = [:]
+            var PublishAllPorts = false
         }
         struct Mount: Encodable {
             var `Type`: String
@@ -92,6 +94,7 @@ public enum ContainerInspectRoute {
             var IPPrefixLen: Int
             var Gateway: String
             var MacAddress: String
+            var Ports: [String: [PortMap.HostBinding]?]
         }
         var Id: String
         var Created: String
@@ -135,6 +138,7 @@ public enum ContainerInspectRoute {
                                CapAdd: security.capAdd.isEmpty ? nil : security.capAdd,
                                CapDrop: security.capDrop.isEmpty ? nil : security.capDrop,
                                Isolation: config.isolation.rawValue, Runtime: "swiftlet-\(config.isolation.rawValue)")
+            self.HostConfig.PortBindings = PortMap.requested(config.ports ?? [])
             Mounts = config.mounts.map { mount in
                 Inspect.Mount(Type: mount.volume == nil ? "bind" : "volume", Name: mount.volume, Source: mount.source,
                       Destination: mount.destination, RW: !mount.readOnly)
@@ -145,7 +149,8 @@ public enum ContainerInspectRoute {
                            WorkingDir: config.process.cwd)
             let network = state.network
             NetworkSettings = Network(IPAddress: network?.address.description ?? "", IPPrefixLen: network?.prefix ?? 0,
-                                    Gateway: network?.gateway.description ?? "", MacAddress: network?.macAddress ?? "")
+                                    Gateway: network?.gateway.description ?? "", MacAddress: network?.macAddress ?? "",
+                                    Ports: PortMap.ports(configured: config.ports ?? [], published: network?.ports ?? []))
         }
     }
 }

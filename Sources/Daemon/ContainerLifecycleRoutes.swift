@@ -112,6 +112,8 @@ package struct CreateBody: Decodable {
         var Tmpfs: [String: String]?
         var Isolation: String?
         var Runtime: String?
+        var PortBindings: [String: [PortMap.RequestedBinding]?]?
+        var PublishAllPorts: Bool?
     }
 
     var Image: String?
@@ -170,6 +172,8 @@ package struct CreateBody: Decodable {
         case "none": options.network = .none
         case let other: throw SwiftletError("network \(other) not found", code: .notFound)
         }
+        options.ports = try PortBinding.parse(engineBindings: host?.PortBindings ?? [:])
+        options.publishAll = host?.PublishAllPorts ?? false
         options.security.privileged = host?.Privileged ?? false
         options.security.capAdd = host?.CapAdd ?? []
         options.security.capDrop = host?.CapDrop ?? []

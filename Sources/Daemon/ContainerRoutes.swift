@@ -23,7 +23,14 @@ public enum ContainerRoutes {
         var ImageID: String
         var Command: String
         var Created: Int
-        var Ports: [String] = []
+        /// moby's `types.Port`: published ports with IP and PublicPort, others without.
+        struct Port: Encodable {
+            var IP: String?
+            var PrivatePort: UInt16
+            var PublicPort: UInt16?
+            var `Type`: String
+        }
+        var Ports: [Port]
         var Labels: [String: String] = [:]
         var State: String
         var Status: String
@@ -41,6 +48,10 @@ public enum ContainerRoutes {
             State = state.isPaused ? "paused" : state.status.rawValue
             Status = Self.status(state, now: now)
             HostConfig = Network(NetworkMode: config.network?.rawValue ?? "default")
+            let published = state.network?.ports ?? []
+            let unpublished = (config.ports ?? []).filter { binding in !published.contains { $0.portKey == binding.portKey } }
+            Ports = published.map { Port(IP: $0.hostAddress, PrivatePort: $0.containerPort, PublicPort: $0.hostPort, Type: $0.proto.rawValue) }
+                + unpublished.map { Port(PrivatePort: $0.containerPort, Type: $0.proto.rawValue) }
         }
 
         /// moby's list form of the command: arguments with a space in single quotes.

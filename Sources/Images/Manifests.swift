@@ -89,7 +89,12 @@ public struct ImageConfig: Codable, Sendable {
         public var Entrypoint: [String]?
         public var Cmd: [String]?
         public var WorkingDir: String?
+        /// `EXPOSE`d ports: `80/tcp` → {} (what `-P` publishes).
+        public var ExposedPorts: [String: EmptyObject]?
     }
+
+    /// The JSON object `{}`, the value of a set's entries (ExposedPorts, Volumes).
+    public struct EmptyObject: Codable, Sendable {}
 
     /// `rootfs`: the uncompressed digests of the layers, in order.
     public struct RootFS: Codable, Sendable {

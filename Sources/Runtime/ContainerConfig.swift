@@ -31,6 +31,10 @@ public struct CreateOptions: Sendable {
     /// `--restart`: nil (or `no`) never restarts.
     public var restartPolicy: RestartPolicy?
     public var security = SecurityOptions()
+    /// `-p` specs, parsed (`PortBinding.parse`), one entry per port.
+    public var ports: [PortBinding] = []
+    /// `-P`: every port the image exposes, to an ephemeral host port.
+    public var publishAll = false
 
     public init(image: String) {
         self.image = image
@@ -105,6 +109,8 @@ public struct ContainerConfig: Codable, Sendable {
     /// The container's user namespace (`--userns=auto`), allocated at create; nil: the
     /// host's ids.
     public var idMapping: IDMapping?
+    /// Published ports (`-p`, and the image's exposed ones with `-P`); nil or empty: none.
+    public var ports: [PortBinding]?
 }
 
 /// A container's lifecycle state, stored as `state.json` (OCI runtime-spec runtime.md

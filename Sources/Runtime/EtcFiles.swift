@@ -4,7 +4,8 @@ import AgentProtocol
 import Glibc
 #endif
 
-/// Writes a namespace container's /etc/hosts and /etc/hostname (`ContainerEtcFiles`) into
+/// Writes a namespace container's /etc/hosts, /etc/hostname (`ContainerEtcFiles`) and
+/// /etc/resolv.conf (`ResolvConf`) into
 /// its overlay's upper dir before the overlay is mounted, so the container sees them over
 /// the image's. The upper `etc` directory, when it has to be created, takes the image's
 /// /etc owner and mode (overlayfs shows the upper dir's attributes). Nothing is written
@@ -33,11 +34,13 @@ enum EtcFiles {
         }
         do {
             try ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description)
+            try ContainerEtcFiles.replaceFile("\(etc)/resolv.conf", with: ResolvConf.forContainer(
+                host: (try? String(contentsOfFile: ResolvConf.hostPath, encoding: .utf8)) ?? ""))
         } catch {
             throw error.adding(context: "cannot write the container's /etc")
         }
         if let root = idMapping?.hostIDs(uid: 0, gid: 0) {
-            for name in ContainerEtcFiles.names {
+            for name in ContainerEtcFiles.names + ["resolv.conf"] {
                 try sys("chown \(etc)/\(name)") { lchown("\(etc)/\(name)", root.uid, root.gid) }
             }
         }

@@ -11,19 +11,26 @@ import Glibc
 /// microVM container (opened by the VMM with a vnet header). Every host end is enslaved
 /// to the bridge and up.
 enum HostLinks {
-    /// Serialises bridge creation between processes starting containers at once.
+    /// Serialises bridge creation (and its packet filter rules) between processes starting containers at once.
     private static let bridgeLock = "/run/swiftlet-bridge.lock"
 
     /// Creates `bridge` with `address`/`prefix` and brings it up, unless it is already up.
     static func ensureBridge(_ bridge: String, address: IPv4Address, prefix: Int) throws {
         if isUp(bridge) { return }
+        try withBridgeLock {
+            if isUp(bridge) { return }
+            if !exists(bridge) { try ip(["link", "add", bridge, "type", "bridge"], what: "creating the bridge \(bridge)") }
+            try ip(["addr", "replace", "\(address)/\(prefix)", "dev", bridge], what: "addressing the bridge \(bridge)")
+            try ip(["link", "set", bridge, "up"], what: "bringing the bridge \(bridge) up")
+        }
+    }
+
+    /// Runs `body` holding the bridge lock (an exclusive `flock`, between processes).
+    static func withBridgeLock<T>(_ body: () throws -> T) throws -> T {
         let fd = try sys("open \(bridgeLock)") { open(bridgeLock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
         defer { close(fd) }
         try sys("flock \(bridgeLock)") { flock(fd, LOCK_EX) }
-        if isUp(bridge) { return }
-        if !exists(bridge) { try ip(["link", "add", bridge, "type", "bridge"], what: "creating the bridge \(bridge)") }
-        try ip(["addr", "replace", "\(address)/\(prefix)", "dev", bridge], what: "addressing the bridge \(bridge)")
-        try ip(["link", "set", bridge, "up"], what: "bringing the bridge \(bridge) up")
+        return try body()
     }
 
     /// A veth pair: `hostEnd` on the bridge, its peer `eth0` with `mac` in the network

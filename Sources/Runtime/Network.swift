@@ -93,6 +93,8 @@ public struct NetworkAttachment: Codable, Equatable, Sendable {
     public var macAddress: String
     /// The host end: a veth (namespace) or TAP (microVM) device enslaved to `bridge`.
     public var hostInterface: String
+    /// The ports published to the container (nil in states written before `-p` existed).
+    public var ports: [PublishedPort]?
 
     /// The attachment of container `id` at `address` on `network`: the MAC is
     /// 02:42 followed by the four address bytes (Docker's scheme: locally administered,
@@ -117,8 +119,8 @@ public struct NetworkAttachment: Codable, Equatable, Sendable {
 
 /// The host side of `--network bridge`: the Linux bridge `swiftlet0` with address
 /// 10.88.0.1/16 (the containers' gateway; created on first use), the address allocator,
-/// and the host ends of containers' links. Host↔container traffic only: no NAT or
-/// forwarding to other networks (roadmap step 7).
+/// the host ends of containers' links, outbound NAT and published ports (`PacketFilter`,
+/// `PortReservations`).
 ///
 /// The allocator's table lives with the bridge, not in a state root: the bridge is one per
 /// host, and containers of different state roots (the tests use one each, at once) share
@@ -145,14 +147,33 @@ public struct BridgeNetwork: Sendable {
     func connect(_ config: ContainerConfig) throws -> NetworkAttachment? {
         guard config.network == .bridge else { return nil }
         try HostLinks.ensureBridge(bridge, address: subnet.gateway, prefix: subnet.prefix)
+        do {
+            try PacketFilter.ensureBridgeRules(bridge: bridge, subnet: subnet)
+        } catch {
+            // As dockerd without forwarding: a warning, the host still reachable; but
+            // ports cannot be published without the rules.
+            if config.ports?.isEmpty == false { throw error }
+            FileHandle.standardError.write(Data("WARNING: containers on \(bridge) cannot reach other networks: \(error)\n".utf8))
+        }
         let address = try allocator.allocate(for: config.id)
-        return NetworkAttachment(id: config.id, address: address, network: self)
+        var attachment = NetworkAttachment(id: config.id, address: address, network: self)
+        if let bindings = config.ports, !bindings.isEmpty {
+            let ports = try PortReservations.reserve(bindings, for: config.id)
+            attachment.ports = ports
+            PacketFilter.unpublish(containerID: config.id)  // a dead monitor's leftovers
+            try PacketFilter.publish(ports, to: address, containerID: config.id)
+        }
+        return attachment
     }
 
-    /// Removes the container's host link (if still there) and frees its address; safe to
-    /// call more than once and for containers that never connected.
+    /// Removes the container's published ports, its host link (if still there) and frees
+    /// its address; safe to call more than once and for containers that never connected.
     func disconnect(_ config: ContainerConfig) {
         guard config.network == .bridge else { return }
+        if let bindings = config.ports, !bindings.isEmpty {
+            PacketFilter.unpublish(containerID: config.id)
+            PortReservations.release(config.id)
+        }
         HostLinks.delete(NetworkAttachment.hostInterface(of: config.id))
         try? allocator.release(config.id)
     }

@@ -92,6 +92,7 @@ public final class Runtime: Sendable {
             restartPolicy: options.restartPolicy?.name == .no ? nil : options.restartPolicy,
             created: Date(),
             security: options.security)
+        config.ports = try PortBinding.bindings(options, exposed: image.config.config?.ExposedPorts?.keys.sorted() ?? [])
         if case .auto(let size) = options.security.userNamespace {
             config.idMapping = try IDMapping.allocate(
                 size: size, uidRanges: SubordinateIDs.ranges(file: "/etc/subuid"),

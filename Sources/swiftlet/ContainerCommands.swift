@@ -103,7 +103,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let runtime = try runtime.open()
-            let infos = try containers.map { try runtime.info($0) }
+            let infos = try containers.map { InspectedContainer(try runtime.info($0)) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
@@ -198,5 +198,5 @@ struct PsCommand: ParsableCommand {
 let containerCommands: [any ParsableCommand.Type] = [
     RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, KillCommand.self,
     RemoveCommand.self, PsCommand.self, LogsCommand.self, ExecCommand.self, InspectCommand.self,
-    WaitCommand.self, VolumeCommand.self,
+    WaitCommand.self, VolumeCommand.self, PortCommand.self,
 ]

@@ -68,6 +68,10 @@ struct CreateFlags: ParsableArguments {
     var isolation: String = Isolation.microvm.rawValue
     @Option(help: "Network: bridge (default: eth0 on the host bridge swiftlet0, 10.88.0.0/16) or none (loopback only).")
     var network: String = NetworkMode.bridge.rawValue
+    @Option(name: [.customShort("p"), .customLong("publish")], help: "Publish a container's port(s) to the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp], ranges like 8000-8002:80-82.")
+    var publish: [String] = []
+    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish every exposed port of the image to an ephemeral host port.")
+    var publishAll = false
     @OptionGroup var security: SecurityFlags
     @Argument(help: "The image.")
     var image: String
@@ -102,6 +106,8 @@ struct CreateFlags: ParsableArguments {
             throw SwiftletError("network \(network) not found: use bridge or none", code: .notFound)
         }
         options.network = mode
+        options.ports = try publish.flatMap { try PortBinding.parse($0) }
+        options.publishAll = publishAll
         options.interactive = interactive
         options.tty = tty
         options.autoRemove = autoRemove

@@ -1,0 +1,29 @@
+/// A container's /etc/resolv.conf, made from the host's as Docker makes it for the
+/// default bridge (moby libnetwork resolvconf): the host's `nameserver` lines except
+/// loopback ones (127.x and ::1, unreachable from the container's own network
+/// namespace), its `search` and `options` lines kept; when no nameserver remains,
+/// Docker's defaults 8.8.8.8 and 8.8.4.4.
+enum ResolvConf {
+    static let hostPath = "/etc/resolv.conf"
+    static let defaultNameservers = ["8.8.8.8", "8.8.4.4"]
+
+    static func forContainer(host text: String) -> String {
+        var nameservers: [String] = []
+        var others: [String] = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let keyword = fields.first else { continue }
+            switch keyword {
+            case "nameserver" where fields.count >= 2:
+                let server = String(fields[1])
+                if !server.hasPrefix("127.") && server != "::1" { nameservers.append(server) }
+            case "search", "domain", "options":
+                others.append(fields.joined(separator: " "))
+            default:
+                continue
+            }
+        }
+        if nameservers.isEmpty { nameservers = defaultNameservers }
+        return (nameservers.map { "nameserver \($0)" } + others).joined(separator: "\n") + "\n"
+    }
+}
