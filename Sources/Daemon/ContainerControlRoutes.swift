@@ -89,15 +89,11 @@ public enum ContainerControlRoutes {
     /// Resources Swiftlet applies (0 or absent leaves a value as it is, as dockerd) and the
     /// restart policy.
     struct UpdateBody: Decodable {
-        struct Policy: Decodable {
-            var Name: String?
-            var MaximumRetryCount: Int?
-        }
         var Memory: Int64?
         var NanoCpus: Int64?
         var PidsLimit: Int?
         var CpuShares: Int?
-        var RestartPolicy: Policy?
+        var RestartPolicy: RestartPolicyBody?
 
         static func decode(_ body: ByteBuffer) throws -> UpdateBody {
             do {
@@ -108,13 +104,7 @@ public enum ContainerControlRoutes {
         }
 
         func resourceUpdate() throws -> ResourceUpdate {
-            var policy: PolicyOfRestarts?
-            if let name = RestartPolicy?.Name, !name.isEmpty {
-                guard let known = PolicyOfRestarts.Name(rawValue: name) else {
-                    throw SwiftletError("invalid restart policy '\(name)'", code: .invalidArgument)
-                }
-                policy = try PolicyOfRestarts(name: known, maximumRetryCount: RestartPolicy?.MaximumRetryCount ?? 0)
-            }
+            let policy = try RestartPolicy?.policy()
             if let memory = Memory, memory > 0, memory < MemoryLimit.minimum {
                 throw SwiftletError("Minimum memory limit allowed is 6MB", code: .invalidArgument)
             }
@@ -127,7 +117,3 @@ public enum ContainerControlRoutes {
         }
     }
 }
-
-/// The runtime's restart policy, under a name the update body's `RestartPolicy` field does
-/// not hide.
-typealias PolicyOfRestarts = RestartPolicy

@@ -89,13 +89,24 @@ public enum ContainerLifecycleRoutes {
     }
 }
 
+/// moby's `RestartPolicy` in a create or update body; an empty or absent Name is none.
+struct RestartPolicyBody: Decodable {
+    var Name: String?
+    var MaximumRetryCount: Int?
+
+    /// The runtime's policy, nil when none is given; an unknown name is a 400.
+    func policy() throws -> RestartPolicy? {
+        guard let name = Name, !name.isEmpty else { return nil }
+        guard let known = RestartPolicy.Name(rawValue: name) else {
+            throw SwiftletError("invalid restart policy '\(name)'", code: .invalidArgument)
+        }
+        return try RestartPolicy(name: known, maximumRetryCount: MaximumRetryCount ?? 0)
+    }
+}
+
 /// The body of `POST /containers/create` (moby's `container.CreateRequest`): the fields
 /// Swiftlet implements, mapped onto the runtime's `CreateOptions`.
 package struct CreateBody: Decodable {
-    struct RestartPolicyBody: Decodable {
-        var Name: String?
-        var MaximumRetryCount: Int?
-    }
     struct HostConfigBody: Decodable {
         var Binds: [String]?
         var Memory: Int64?
@@ -157,12 +168,7 @@ package struct CreateBody: Decodable {
         let host = HostConfig
         options.isolation = try Self.isolation(host?.Isolation, runtime: host?.Runtime) ?? defaultIsolation
         options.autoRemove = host?.AutoRemove ?? false
-        if let policy = host?.RestartPolicy, let name = policy.Name, !name.isEmpty {
-            guard let known = RestartPolicy.Name(rawValue: name) else {
-                throw SwiftletError("invalid restart policy '\(name)'", code: .invalidArgument)
-            }
-            options.restartPolicy = try RestartPolicy(name: known, maximumRetryCount: policy.MaximumRetryCount ?? 0)
-        }
+        options.restartPolicy = try host?.RestartPolicy?.policy()
         options.volumes = host?.Binds ?? []
         options.limits = ResourceLimits(memory: host?.Memory.flatMap { $0 > 0 ? $0 : nil },
                                         cpus: host?.NanoCpus.flatMap { $0 > 0 ? Double($0) / 1e9 : nil },
