@@ -145,6 +145,27 @@ final class RegistryClient: Sendable {
         return Response(status: 200, headers: response.headers, body: Data())
     }
 
+    /// Runs `body` with a client for `host` (and its own HTTP client, shut down after).
+    static func withClient<T: Sendable>(host: String, options: RegistryOptions,
+                                        _ body: (RegistryClient) async throws -> T) async throws -> T {
+        try await HTTPClient.withHTTPClient(configuration: configuration) { http in
+            try await body(RegistryClient(host: host, options: options, http: http))
+        }
+    }
+
+    /// `GET /v2/`, authenticating as the registry asks: a 200 means these credentials
+    /// (or none, where none are needed) are accepted.
+    func checkAccess() async throws {
+        let response = try await send(.GET, "/v2/", scope: "")
+        switch response.status {
+        case 200: return
+        case 401, 403:
+            throw SwiftletError("Get \"\(absolute("/v2/"))\": unauthorized: incorrect username or password", code: .permissionDenied)
+        default:
+            throw SwiftletError("Get \"\(absolute("/v2/"))\": HTTP \(response.status)", code: Self.statusCode(response.status))
+        }
+    }
+
     /// Resolves a possibly relative `Location` header against the registry.
     func absolute(_ location: String) -> String {
         location.hasPrefix("http://") || location.hasPrefix("https://") ? location : baseURL + location
@@ -210,7 +231,10 @@ final class RegistryClient: Sendable {
             }
             var query = components.queryItems ?? []
             if let service = parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
-            query.append(URLQueryItem(name: "scope", value: parameters["scope"] ?? scope))
+            // A login asks for no scope (an empty one), as `docker login` does.
+            if let wanted = parameters["scope"] ?? (scope.isEmpty ? nil : scope) {
+                query.append(URLQueryItem(name: "scope", value: wanted))
+            }
             components.queryItems = query
             guard let url = components.string else { throw SwiftletError("\(host) sent an invalid token realm '\(realm)'") }
             var request = HTTPClientRequest(url: url)

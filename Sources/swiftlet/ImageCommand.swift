@@ -178,15 +178,19 @@ struct RegistryFlags: ParsableArguments {
     @Option(help: "Retries of a failed request or a corrupted blob.")
     var retries = 3
 
-    func options() -> RegistryOptions {
-        var options = RegistryOptions()
-        options.insecure = insecure
+    /// The options for `name`'s registry: plain HTTP for a loopback one (as dockerd) or
+    /// with `--insecure`, and the stored login (`swiftlet login`) when no username is given.
+    func options(for name: String) throws -> RegistryOptions {
+        let reference = try ImageReference(parsing: name)
+        var options = RegistryOptions.defaults(for: reference)
+        options.insecure = options.insecure || insecure
         options.username = username
         if passwordStdin {
             options.password = readLine(strippingNewline: true)
         }
         options.retries = max(0, retries)
         options.progress = isatty(STDERR_FILENO) != 0
+        try RegistryCredentials().apply(to: &options, host: reference.host)
         return options
     }
 }
@@ -203,7 +207,7 @@ struct ImagePull: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let pulled = try await store.open().pull(image, platform: try Platform(parsing: platform), options: registry.options())
+            let pulled = try await store.open().pull(image, platform: try Platform(parsing: platform), options: registry.options(for: image))
             print("Pulled \(pulled.reference?.description ?? image) (\(pulled.image.manifestDescriptor.digest))")
         }
     }
@@ -220,7 +224,7 @@ struct ImagePush: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let images = try store.open()
-            try await images.push(image, options: registry.options())
+            try await images.push(image, options: registry.options(for: image))
             print("Pushed \(image) (\(try images.resolve(image).manifestDescriptor.digest))")
         }
     }

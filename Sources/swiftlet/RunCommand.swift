@@ -126,7 +126,9 @@ func createPulling(_ runtime: Runtime, _ options: CreateOptions, policy: String)
     }
     func pull() async throws {
         let reference = try ImageReference(parsing: options.image)
-        let pulled = try await ImageStore(root: runtime.root).pull(options.image, options: RegistryOptions.defaults(for: reference))
+        var registry = RegistryOptions.defaults(for: reference)
+        try RegistryCredentials().apply(to: &registry, host: reference.host)
+        let pulled = try await ImageStore(root: runtime.root).pull(options.image, options: registry)
         FileHandle.standardError.write(Data("Status: Downloaded newer image for \(reference) (\(pulled.image.manifestDescriptor.digest))\n".utf8))
     }
     if policy == "always" { try await pull() }

@@ -134,4 +134,4 @@ struct EventsCommand: ParsableCommand {
 }
 
 /// The system commands, registered in `Swiftlet`.
-let systemCommands: [any ParsableCommand.Type] = [InfoCommand.self, VersionCommand.self, EventsCommand.self]
+let systemCommands: [any ParsableCommand.Type] = [InfoCommand.self, VersionCommand.self, EventsCommand.self, LoginCommand.self, LogoutCommand.self]

@@ -91,6 +91,57 @@ import Testing
         #expect(events.withLock { $0 } == [.exists(id: id)])
     }
 
+    /// `login`'s check and store: the registry's `/v2/` accepts the right password and
+    /// refuses a wrong one or none; the login is kept in Docker's config.json format (0600,
+    /// other keys kept), found again for a pull from that registry, and removed.
+    @Test func loginIsCheckedStoredAndUsed() async throws {
+        let registry = try TestRegistry(htpasswd: ("alice", "s3cret"))
+        defer { registry.stop() }
+        var options = insecure()
+        options.username = "alice"
+        options.password = "s3cret"
+        try await options.verifyLogin(host: registry.host)
+        var wrong = options
+        wrong.password = "guess"
+        await #expect(throws: SwiftletError.self) { try await wrong.verifyLogin(host: registry.host) }
+        do {
+            try await wrong.verifyLogin(host: registry.host)
+        } catch let error as SwiftletError {
+            #expect(error.code == .permissionDenied && error.description.contains("incorrect username or password"), "\(error)")
+        }
+        await #expect(throws: SwiftletError.self) { try await self.insecure().verifyLogin(host: registry.host) }
+
+        let config = try TempDirectory()
+        defer { config.cleanup() }
+        try #"{"credsStore": "", "HttpHeaders": {"X-Kept": "1"}}"#.write(toFile: config.sub("config.json"), atomically: true, encoding: .utf8)
+        let credentials = RegistryCredentials(environment: ["DOCKER_CONFIG": config.path])
+        try credentials.store(registry.host, username: "alice", password: "s3cret")
+        let lookedUp = try #require(try credentials.lookup(registry.host))
+        #expect(lookedUp.username == "alice" && lookedUp.password == "s3cret")
+        let text = try String(contentsOfFile: config.sub("config.json"), encoding: .utf8)
+        #expect(text.contains("\"X-Kept\"") && text.contains(Data("alice:s3cret".utf8).base64EncodedString()))
+        var status = stat()
+        #expect(stat(config.sub("config.json"), &status) == 0 && status.st_mode & 0o777 == 0o600)
+
+        // A push and a pull with the stored login.
+        let source = try TempDirectory(), target = try TempDirectory()
+        defer { source.cleanup(); target.cleanup() }
+        let store = try ImageStore(root: source.path)
+        _ = try store.load(from: "\(try TestImages.build())/busybox")
+        try store.tag("swiftlet-test/busybox", as: "\(registry.host)/private/busybox:1")
+        var stored = insecure()
+        try credentials.apply(to: &stored, host: registry.host)
+        try await store.push("\(registry.host)/private/busybox:1", options: stored)
+        _ = try await ImageStore(root: target.path).pull("\(registry.host)/private/busybox:1", options: stored)
+        await #expect(throws: SwiftletError.self) {
+            try await ImageStore(root: target.path).pull("\(registry.host)/private/busybox:1", options: self.insecure())
+        }
+        #expect(try credentials.remove(registry.host))
+        #expect(try credentials.lookup(registry.host) == nil)
+        #expect(try RegistryCredentials.host(ofServer: "https://index.docker.io/v1/") == "docker.io")
+        #expect(RegistryCredentials.key(for: "docker.io") == "https://index.docker.io/v1/")
+    }
+
     @Test func droppedConnectionMidBlobIsRetried() async throws {
         let registry = try TestRegistry()
         defer { registry.stop() }

@@ -5,7 +5,8 @@ import Testing
 @testable import Images
 
 /// Debian's `docker-registry` (distribution 2.8) on 127.0.0.1 with a temporary config,
-/// storage directory and free port; `stop()` ends it.
+/// storage directory and free port; `stop()` ends it. With `htpasswd` (user, password) it
+/// asks for basic authentication (the bcrypt hash made by Python's crypt module).
 final class TestRegistry {
     let port: Int
     private let process: ChildProcess
@@ -13,9 +14,18 @@ final class TestRegistry {
 
     var host: String { "127.0.0.1:\(port)" }
 
-    init() throws {
+    init(htpasswd: (user: String, password: String)? = nil) throws {
         directory = try TempDirectory()
         port = try freePort()
+        var auth = ""
+        if let htpasswd {
+            let hash = try ChildProcess.run(["python3", "-W", "ignore", "-c",
+                                             "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))",
+                                             htpasswd.password])
+            guard hash.status == 0, hash.stdout.hasPrefix("$2") else { throw SwiftletError("cannot make a bcrypt hash: \(hash.stderr)") }
+            try "\(htpasswd.user):\(hash.stdout)".write(toFile: directory.sub("htpasswd"), atomically: true, encoding: .utf8)
+            auth = "auth:\n  htpasswd:\n    realm: test\n    path: \(directory.sub("htpasswd"))\n"
+        }
         let config = """
         version: 0.1
         log:
@@ -23,7 +33,7 @@ final class TestRegistry {
         storage:
           filesystem:
             rootdirectory: \(directory.sub("data"))
-        http:
+        \(auth)http:
           addr: 127.0.0.1:\(port)
         """
         try config.write(toFile: directory.sub("config.yml"), atomically: true, encoding: .utf8)
