@@ -1,3 +1,4 @@
+import AgentProtocol
 import HostSystem
 import Foundation
 #if canImport(Glibc)
@@ -8,25 +9,23 @@ import Glibc
 /// `docker run -i` through a daemon, and the TTY's window size): the container's monitor
 /// listens on a Unix socket of its own, `/run/swiftlet/attach/ID.sock` (0600), and writes
 /// what attached clients send into the container's stdin (a pipe, or the master of its
-/// terminal). Each message on a connection is a type byte, a big-endian 32-bit length and
-/// that many bytes:
+/// terminal). A connection carries agent-protocol frames (``AgentMessage``), of three
+/// kinds:
 ///
-/// - `data`: bytes for the container's stdin;
+/// - `stdin`: bytes for the container's stdin;
 /// - `closeStdin`: end of input (Docker's StdinOnce: the client that ran the container
 ///   detached its stdin); the pipe is closed, so the process reads end of file;
-/// - `resize`: rows and columns, two big-endian 16-bit numbers, for the container's TTY.
+/// - `resize`: rows and columns for the container's TTY.
+///
+/// Any other message, or a malformed frame, ends the connection.
 public enum AttachInput {
-    enum Message: UInt8 {
-        case data = 0, closeStdin = 1, resize = 2
-    }
-
     static let directory = "/run/swiftlet/attach"
 
     static func socketPath(_ id: String) -> String { "\(directory)/\(id).sock" }
 
     /// One attached client's connection to a container's monitor.
     public final class Connection: Sendable {
-        private let fd: Int32
+        private let channel: AgentChannel
 
         /// Connects to the monitor of container `id`; fails when it is not running with
         /// its stdin open (`-i`) or a TTY.
@@ -40,27 +39,24 @@ public enum AttachInput {
                 throw SwiftletError("container \(id.prefix(12)) takes no input (it was not started with -i or -t, or it is not running)",
                                     code: .conflict)
             }
-            self.fd = fd
+            channel = AgentChannel(fd: fd)
         }
 
-        deinit { close(fd) }
+        deinit { channel.close() }
 
+        /// Bytes for the container's stdin, in pieces of at most `AgentProtocol.maxChunk`.
         public func send(_ bytes: [UInt8]) throws(SwiftletError) {
-            try send(.data, bytes)
+            for start in stride(from: 0, to: bytes.count, by: AgentProtocol.maxChunk) {
+                try channel.send(.stdin(Array(bytes[start..<min(start + AgentProtocol.maxChunk, bytes.count)])))
+            }
         }
 
         public func closeStdin() throws(SwiftletError) {
-            try send(.closeStdin, [])
+            try channel.send(.closeStdin)
         }
 
         public func resize(rows: UInt16, columns: UInt16) throws(SwiftletError) {
-            try send(.resize, [UInt8(rows >> 8), UInt8(rows & 0xff), UInt8(columns >> 8), UInt8(columns & 0xff)])
-        }
-
-        private func send(_ type: Message, _ payload: [UInt8]) throws(SwiftletError) {
-            let length = UInt32(payload.count)
-            let head: [UInt8] = [type.rawValue, UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)]
-            try Descriptors.writeAll(fd, head + payload, what: "write to the container's monitor")
+            try channel.send(.resize(rows: rows, columns: columns))
         }
     }
 
@@ -113,20 +109,14 @@ public enum AttachInput {
         }
 
         private static func serve(_ client: Int32, input: SharedDescriptor, closable: Bool, resize: (winsize) -> Void) {
-            defer { close(client) }
-            var head = [UInt8](repeating: 0, count: 5)
-            while Descriptors.readFully(client, &head), let type = Message(rawValue: head[0]) {
-                let length = Int(head[1]) << 24 | Int(head[2]) << 16 | Int(head[3]) << 8 | Int(head[4])
-                guard length <= 1 << 20 else { return }
-                var payload = [UInt8](repeating: 0, count: length)
-                guard length == 0 || Descriptors.readFully(client, &payload) else { return }
-                switch type {
-                case .data: input.write(payload)
+            let channel = AgentChannel(fd: client)
+            defer { channel.close() }
+            while let message = try? channel.receive() {
+                switch message {
+                case .stdin(let bytes): input.write(bytes)
                 case .closeStdin: if closable { input.close() }
-                case .resize:
-                    guard length == 4 else { return }
-                    resize(winsize(ws_row: UInt16(payload[0]) << 8 | UInt16(payload[1]),
-                                   ws_col: UInt16(payload[2]) << 8 | UInt16(payload[3]), ws_xpixel: 0, ws_ypixel: 0))
+                case .resize(let rows, let columns): resize(winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0))
+                default: return
                 }
             }
         }
