@@ -28,7 +28,7 @@ public enum SystemRoutes {
                 throw SwiftletError("invalid login: \(error)", code: .invalidArgument)
             }
             let host = try RegistryCredentials.host(ofServer: body.serveraddress)
-            var options = RegistryOptions.defaults(for: try ImageReference(parsing: "\(host)/login/check"))
+            var options = RegistryOptions.defaults(forHost: host)
             options.username = body.username
             options.password = body.password
             try await options.verifyLogin(host: host)

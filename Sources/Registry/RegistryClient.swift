@@ -27,8 +27,12 @@ public struct RegistryOptions: Sendable {
     /// The options a reference gets by default: plain HTTP for a registry on a loopback
     /// address (dockerd treats 127.0.0.0/8 and localhost as insecure registries).
     public static func defaults(for reference: ImageReference) -> RegistryOptions {
+        defaults(forHost: reference.host)
+    }
+
+    /// The options a registry `host` (`name[:port]`) gets by default (see above).
+    public static func defaults(forHost host: String) -> RegistryOptions {
         var options = RegistryOptions()
-        let host = reference.host
         let hostname = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.prefix { $0 != ":" })
         options.insecure = hostname == "localhost" || hostname == "::1" || hostname.hasPrefix("127.")
         return options

@@ -129,10 +129,7 @@ extension Runtime {
     /// before the start, as `docker run` does).
     public func attachInput(_ reference: String, waitingForStart: Bool = false) throws -> AttachInput.Connection {
         let config = try containers.find(reference)
-        let changes = waitingForStart ? try FileChangeWatch(containers.bundle(config.id).directory) : nil
-        while try refreshedState(config).status == .created, let changes {
-            changes.wait()
-        }
+        if waitingForStart { try waitForState(config) { $0.status != .created } }
         guard try refreshedState(config).status == .running else {
             throw SwiftletError("container \(config.id) is not running", code: .conflict)
         }

@@ -101,8 +101,9 @@ extension Runtime {
     /// Engine API's `condition`): `notRunning` at once for a container that is not
     /// running, else at its exit; `nextExit` at its next exit (one not running yet is
     /// waited for through its start); `removed` once it has been removed, with the code of
-    /// its exit if it has not exited yet. Holds the bundle's wait lock while waiting for an exit, so an `--rm`
-    /// container's monitor leaves the recorded exit code in place until it has been read.
+    /// its exit if it has not exited yet. Holds the bundle's wait lock while waiting for an
+    /// exit, so an `--rm` container's monitor leaves the recorded exit code in place until
+    /// it has been read.
     public func wait(_ reference: String, condition: WaitCondition = .notRunning) throws -> Int32 {
         let config = try containers.find(reference)
         let bundle = containers.bundle(config.id)
@@ -134,7 +135,7 @@ extension Runtime {
     }
 
     /// Waits, on changes to the container's directory, until its state satisfies `until`.
-    private func waitForState(_ config: ContainerConfig, until: (ContainerState) -> Bool) throws {
+    func waitForState(_ config: ContainerConfig, until: (ContainerState) -> Bool) throws {
         let changes = try FileChangeWatch(containers.bundle(config.id).directory)
         while try !until(refreshedState(config)) { changes.wait() }
     }

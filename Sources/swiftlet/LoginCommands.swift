@@ -34,7 +34,7 @@ struct LoginCommand: AsyncParsableCommand {
             guard let secret = passwordStdin ? readLine(strippingNewline: true) : password, !secret.isEmpty else {
                 throw SwiftletError("a password is needed: --password-stdin (or --password)", code: .invalidArgument)
             }
-            var options = RegistryOptions.defaults(for: try ImageReference(parsing: "\(host)/login/check"))
+            var options = RegistryOptions.defaults(forHost: host)
             options.username = username
             options.password = secret
             try await options.verifyLogin(host: host)
