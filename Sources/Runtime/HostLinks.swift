@@ -1,5 +1,6 @@
 import HostSystem
 import Foundation
+import ChildProcess
 import Images
 #if canImport(Glibc)
 import Glibc
@@ -79,13 +80,18 @@ enum HostLinks {
         }
     }
 
-    /// The `ip` executable: sbin directories are not always on a non-login PATH.
-    static func ipTool() throws -> String {
-        let candidates = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-        guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw SwiftletError("--network bridge needs the ip tool (iproute2), not found in \(candidates.joined(separator: ", ")); use --network none")
+    /// A tool the bridge network needs, `name` from `package`: found on PATH or in the sbin
+    /// directories (not always on a non-login PATH), as ChildProcess.locate looks.
+    static func networkTool(_ name: String, package: String) throws -> String {
+        guard let path = ChildProcess.locate(name) else {
+            throw SwiftletError("--network bridge needs \(name) (\(package)), not found on PATH or in /usr/sbin, /sbin; use --network none")
         }
         return path
+    }
+
+    /// The `ip` executable.
+    static func ipTool() throws -> String {
+        try networkTool("ip", package: "iproute2")
     }
 
     private static func ip(_ arguments: [String], what: String) throws {

@@ -18,10 +18,12 @@ import Glibc
 /// (PREFIX the directory above bin, or two above libexec/swiftlet), and `guest-images/out`
 /// in the nearest ancestor of the executable's directory that has one.
 public struct InstallLayout: Equatable, Sendable {
-    /// The directory of the running executable.
+    /// The running executable, and its directory.
+    public let executable: String
     public let executableDirectory: String
 
     public init(executable: String) {
+        self.executable = executable
         executableDirectory = (executable as NSString).deletingLastPathComponent
     }
 

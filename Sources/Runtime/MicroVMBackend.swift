@@ -42,7 +42,7 @@ struct MicroVMBackend: IsolationBackend {
             throw SwiftletError("--userns=auto is not supported with --isolation microvm (the container's root is confined by its own VM kernel)")
         }
         try Self.checkHost()
-        _ = try GuestFiles.locate(executable: Self.executable())
+        _ = try GuestFiles.locate(executable: InstallLayout.running().executable)
         if options.limits.pids != nil {
             throw SwiftletError("--pids-limit is not supported with --isolation microvm (the VM's own kernel has no limit set by the host)")
         }
@@ -73,7 +73,7 @@ struct MicroVMBackend: IsolationBackend {
 
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
                network: NetworkAttachment?) throws -> any ContainerProcess {
-        let files = try GuestFiles.locate(executable: Self.executable())
+        let files = try GuestFiles.locate(executable: InstallLayout.running().executable)
         let run = Self.runDirectory(config.id)
         try? FileManager.default.removeItem(atPath: run)
         do {
@@ -218,8 +218,4 @@ struct MicroVMBackend: IsolationBackend {
         return String(decoding: data, as: UTF8.self).contains("\(runDirectory(config.id))/vsock.sock")
     }
 
-    /// The running `swiftlet` executable, beside which `swiftlet-vmm` is installed.
-    static func executable() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
 }

@@ -105,14 +105,7 @@ enum PacketFilter {
     /// throws, without it the status is returned.
     @discardableResult
     private static func iptables(_ arguments: [String], what: String? = "changing the packet filter") throws -> Int32 {
-        let result: ChildProcess.Result
-        do {
-            result = try ChildProcess.run([try tool(), "-w"] + arguments)
-        } catch let error as SwiftletError {
-            throw error
-        } catch {
-            throw SwiftletError("cannot run iptables: \(error)")
-        }
+        let result = try ChildProcess.run([try tool(), "-w"] + arguments)
         if let what, result.status != 0 {
             let text = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             throw SwiftletError("\(what): iptables \(arguments.joined(separator: " ")) failed: \(text)")
@@ -120,13 +113,9 @@ enum PacketFilter {
         return result.status
     }
 
-    /// The `iptables` executable (sbin directories are not always on a non-login PATH).
+    /// The `iptables` executable.
     static func tool() throws -> String {
-        let candidates = ["/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"]
-        guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw SwiftletError("--network bridge needs iptables (the iptables package), not found in \(candidates.joined(separator: ", ")); use --network none")
-        }
-        return path
+        try HostLinks.networkTool("iptables", package: "the iptables package")
     }
 
     private static func writeSetting(_ path: String, _ value: String) throws {

@@ -54,7 +54,7 @@ struct ShimArguments {
 
 do {
     let arguments = try ShimArguments(Array(CommandLine.arguments.dropFirst()))
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let executable = InstallLayout.running().executable
     let runtime = try Runtime(root: arguments.root, executable: executable)
     // A successor monitor has no ready pipe.
     let readyFD: Int32 = arguments.restartDelay == nil ? 3 : -1

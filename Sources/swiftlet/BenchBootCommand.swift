@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bench
 import Foundation
+import Runtime
 
 /// `swiftlet bench boot`: swiftlet-vmm against QEMU `-M microvm` booting the same kernel
 /// and initramfs (``BootBench``).
@@ -24,10 +25,10 @@ struct BenchBootCommand: ParsableCommand {
     }
 
     func run() throws {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let beside = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("swiftlet-vmm").path
+        let layout = InstallLayout.running()
+        let executable = layout.executable
         var options = BootBench.Options(
-            vmm: vmm ?? beside,
+            vmm: vmm ?? layout.helper("swiftlet-vmm"),
             guestImages: guestImages ?? ProcessInfo.processInfo.environment["SWIFTLET_GUEST_IMAGES"]
                 ?? BenchCommand.find("guest-images/out", from: executable) ?? "guest-images/out",
             rig: rig ?? BenchCommand.find("scripts/kvm-rig", from: executable), executable: executable)

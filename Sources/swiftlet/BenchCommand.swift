@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bench
 import Foundation
+import Runtime
 import Images
 
 /// `swiftlet bench`: the benchmarks. `swiftlet bench [suite] …` is the container suite (the
@@ -74,7 +75,7 @@ struct BenchSuiteCommand: ParsableCommand {
         var settings = quick ? BenchSettings.quick : BenchSettings.full
         if let runs { settings.runs = runs }
         if let density { settings.density = density }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = InstallLayout.running().executable
         let work = self.work ?? "/tmp/swiftlet-bench-\(getpid())"
         let options = BenchOptions(
             settings: settings, quick: quick, systems: selectedSystems, swiftlet: swiftlet ?? executable, benchExecutable: executable,

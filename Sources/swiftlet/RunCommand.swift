@@ -12,8 +12,7 @@ struct RuntimeOptions: ParsableArguments {
     var root: String?
 
     func open() throws -> Runtime {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return try Runtime(root: ContentStore.defaultRoot(root), executable: executable)
+        try Runtime(root: ContentStore.defaultRoot(root), executable: InstallLayout.running().executable)
     }
 }
 

@@ -59,8 +59,9 @@ struct SwiftletDaemon: AsyncParsableCommand {
             FileHandle.standardError.write(Data("swiftletd: \(error)\n".utf8))
             throw ExitCode(125)
         }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let engine = try Engine(root: ContentStore.defaultRoot(root), executable: Self.cliBeside(executable),
+        // The runtime starts containers' monitors as the CLI does: swiftletd is installed
+        // beside `swiftlet`.
+        let engine = try Engine(root: ContentStore.defaultRoot(root), executable: InstallLayout.running().executableDirectory + "/swiftlet",
                                 defaultIsolation: isolation, debug: debug)
         // As dockerd at start-up, before it serves: containers whose restart policy brings
         // them back (after this daemon's restart or the host's reboot) are started; running
@@ -111,11 +112,5 @@ struct SwiftletDaemon: AsyncParsableCommand {
         case (.tcp, .clientCertificates): "\(address) (TLS, client certificates verified)"
         default: "\(address)"
         }
-    }
-
-    /// The runtime starts containers' monitors from beside the `swiftlet` executable:
-    /// the daemon is installed next to it.
-    static func cliBeside(_ executable: String) -> String {
-        URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("swiftlet").path
     }
 }
