@@ -13,15 +13,7 @@ public enum ContainerInspectRoute {
         }
     }
 
-    /// moby's zero time, for a container that has not started or finished.
-    static let zeroTime = "0001-01-01T00:00:00Z"
-
-    static func timestamp(_ date: Date?) -> String {
-        guard let date else { return zeroTime }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date?) -> String { ContainerStatistics.timestamp(date) }
 
     struct Inspect: Encodable {
         struct State: Encodable {

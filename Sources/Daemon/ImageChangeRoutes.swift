@@ -202,7 +202,7 @@ public enum ImageChangeRoutes {
             Id = image.id.description
             RepoTags = references.map(ImageRoutes.familiar)
             RepoDigests = Set(RepoTags.map(ImageRoutes.repository)).sorted().map { "\($0)@\(image.manifestDescriptor.digest)" }
-            Created = image.config.created ?? ContainerInspectRoute.zeroTime
+            Created = image.config.created ?? ContainerStatistics.zeroTime
             let runtime = image.config.config
             self.Config = ImageInspect.Config(User: runtime?.User ?? "", Env: runtime?.Env, Cmd: runtime?.Cmd,
                                               Entrypoint: runtime?.Entrypoint, WorkingDir: runtime?.WorkingDir ?? "")

@@ -103,13 +103,17 @@ public struct ContainerStatistics: Encodable, Sendable {
         try container.encode([String: UInt64](), forKey: AnyKey("storage_stats"))
     }
 
-    /// RFC 3339 with nanoseconds, moby's zero time when nil.
-    static func timestamp(_ date: Date?) -> String {
-        guard let date else { return "0001-01-01T00:00:00Z" }
+    /// RFC 3339 with fractional seconds as the Engine API writes times, moby's zero time
+    /// when nil (inspect's StartedAt of a container never started, say).
+    public static func timestamp(_ date: Date?) -> String {
+        guard let date else { return zeroTime }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
+
+    /// moby's zero time.
+    public static let zeroTime = "0001-01-01T00:00:00Z"
 
     /// Memory in use without the inactive page cache (what `docker stats` shows:
     /// usage - inactive_file on v2, usage - total_inactive_file on v1).

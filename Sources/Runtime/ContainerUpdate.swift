@@ -47,8 +47,9 @@ extension Runtime {
                 throw SwiftletError("Cannot update container \(config.id): the memory of a running microVM container is fixed at its start (its guest's RAM); stop it, update it, then start it",
                                     code: .conflict)
             }
-            if running, let cpus = update.cpus, Self.vcpus(cpus) != Self.vcpus(config.limits.cpus) {
-                warnings.append("the microVM keeps its \(Self.vcpus(config.limits.cpus)) vCPU(s) until it restarts; its CPU quota changed now")
+            let vcpus = MicroVMLaunch.vcpus(for: config.limits.cpus)
+            if running, let cpus = update.cpus, MicroVMLaunch.vcpus(for: cpus) != vcpus {
+                warnings.append("the microVM keeps its \(vcpus) vCPU(s) until it restarts; its CPU quota changed now")
             }
         }
         var live = ResourceLimits(cpus: update.cpus, cpuShares: update.cpuShares)
@@ -74,6 +75,4 @@ extension Runtime {
         return warnings
     }
 
-    /// A microVM's vCPUs for `--cpus` (MicroVMLaunch's rule: rounded up, at least one).
-    private static func vcpus(_ cpus: Double?) -> Int { max(1, Int((cpus ?? 1).rounded(.up))) }
 }

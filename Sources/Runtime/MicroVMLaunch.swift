@@ -62,6 +62,9 @@ struct MicroVMLaunch {
     static let commandLine = KernelCommandLine.unattended()
     static let guestCID = 3
     static let defaultMemoryMiB: Int64 = 512
+
+    /// A microVM's vCPUs for `--cpus`: rounded up, at least one.
+    static func vcpus(for cpus: Double?) -> Int { max(1, Int((cpus ?? 1).rounded(.up))) }
     static let memoryOverheadMiB: Int64 = 128
 
     var files: GuestFiles
@@ -76,7 +79,7 @@ struct MicroVMLaunch {
     init(files: GuestFiles, limits: ResourceLimits, rootfs: String, writable: String,
          volumes: [(path: String, readOnly: Bool)], vsockSocket: String) {
         self.files = files
-        cpus = max(1, Int((limits.cpus ?? 1).rounded(.up)))
+        cpus = Self.vcpus(for: limits.cpus)
         // Whole MiB rounded up, without adding to a limit that may be near Int64.max.
         memoryMiB = limits.memory.map { ($0 >> 20) + (($0 & ((1 << 20) - 1)) == 0 ? 0 : 1) + Self.memoryOverheadMiB } ?? Self.defaultMemoryMiB
         disks = [(rootfs, true), (writable, false)] + volumes
