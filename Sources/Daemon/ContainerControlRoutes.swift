@@ -88,14 +88,14 @@ public enum ContainerControlRoutes {
     /// The body of `POST /containers/{id}/update` (moby's `container.UpdateConfig`): the
     /// Resources Swiftlet applies (0 or absent leaves a value as it is, as dockerd) and the
     /// restart policy.
-    struct UpdateBody: Decodable {
+    package struct UpdateBody: Decodable {
         var Memory: Int64?
         var NanoCpus: Int64?
         var PidsLimit: Int?
         var CpuShares: Int?
         var RestartPolicy: RestartPolicyBody?
 
-        static func decode(_ body: ByteBuffer) throws -> UpdateBody {
+        package static func decode(_ body: ByteBuffer) throws -> UpdateBody {
             do {
                 return try JSONDecoder().decode(UpdateBody.self, from: Data(body.readableBytesView))
             } catch {
@@ -103,7 +103,7 @@ public enum ContainerControlRoutes {
             }
         }
 
-        func resourceUpdate() throws -> ResourceUpdate {
+        package func resourceUpdate() throws -> ResourceUpdate {
             let policy = try RestartPolicy?.policy()
             if let memory = Memory, memory > 0, memory < MemoryLimit.minimum {
                 throw SwiftletError("Minimum memory limit allowed is 6MB", code: .invalidArgument)

@@ -80,11 +80,11 @@ final class HijackedInputHandler: ChannelInboundHandler, RemovableChannelHandler
 }
 
 /// The `h` and `w` query parameters of the resize endpoints: a terminal's rows and columns.
-struct TerminalSize {
+package struct TerminalSize {
     let rows: UInt16
     let columns: UInt16
 
-    init(_ request: APIRequest) throws(SwiftletError) {
+    package init(_ request: APIRequest) throws(SwiftletError) {
         guard let rows = request.query["h"].flatMap({ UInt16($0) }), let columns = request.query["w"].flatMap({ UInt16($0) }) else {
             throw SwiftletError("resize needs h and w: the terminal's rows and columns", code: .invalidArgument)
         }
