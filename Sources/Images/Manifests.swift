@@ -79,8 +79,10 @@ public struct ImageManifest: Codable, Sendable {
     }
 }
 
-/// The parts of an image configuration (OCI image-spec config.md; Docker's image JSON) that
-/// this module reads: the platform, the runtime defaults and the layers' diff ids.
+/// An image configuration (OCI image-spec config.md; Docker's image JSON, whose extra
+/// `config` fields — Healthcheck, OnBuild, Shell — Docker's builder writes): the platform,
+/// the runtime defaults, the layers' diff ids and the history. What `build` and `commit`
+/// write and what `run` reads.
 public struct ImageConfig: Codable, Sendable {
     /// Runtime defaults (`config` in the JSON).
     public struct Runtime: Codable, Sendable {
@@ -91,6 +93,53 @@ public struct ImageConfig: Codable, Sendable {
         public var WorkingDir: String?
         /// `EXPOSE`d ports: `80/tcp` → {} (what `-P` publishes).
         public var ExposedPorts: [String: EmptyObject]?
+        public var Labels: [String: String]?
+        /// `VOLUME`s: `/data` → {}.
+        public var Volumes: [String: EmptyObject]?
+        public var StopSignal: String?
+        /// `SHELL` (Docker only): the shell of shell-form RUN, CMD and ENTRYPOINT.
+        public var Shell: [String]?
+        public var Healthcheck: HealthConfig?
+        /// `ONBUILD` triggers (Docker only), each an instruction's text.
+        public var OnBuild: [String]?
+
+        public init() {}
+    }
+
+    /// A `HEALTHCHECK` (Docker's HealthConfig): `["NONE"]`, `["CMD", …]` or
+    /// `["CMD-SHELL", "…"]`; durations in nanoseconds, 0 meaning the default.
+    public struct HealthConfig: Codable, Sendable, Equatable {
+        public var Test: [String]?
+        public var Interval: Int64?
+        public var Timeout: Int64?
+        public var StartPeriod: Int64?
+        public var Retries: Int?
+
+        public init(Test: [String]?, Interval: Int64? = nil, Timeout: Int64? = nil, StartPeriod: Int64? = nil, Retries: Int? = nil) {
+            self.Test = Test
+            self.Interval = Interval
+            self.Timeout = Timeout
+            self.StartPeriod = StartPeriod
+            self.Retries = Retries
+        }
+    }
+
+    /// One `history` entry: what made a layer, or an instruction that made none
+    /// (`empty_layer`).
+    public struct History: Codable, Sendable, Equatable {
+        public var created: String?
+        public var created_by: String?
+        public var author: String?
+        public var comment: String?
+        public var empty_layer: Bool?
+
+        public init(created: String?, created_by: String?, author: String? = nil, comment: String? = nil, empty_layer: Bool? = nil) {
+            self.created = created
+            self.created_by = created_by
+            self.author = author
+            self.comment = comment
+            self.empty_layer = empty_layer
+        }
     }
 
     /// The JSON object `{}`, the value of a set's entries (ExposedPorts, Volumes).
@@ -106,8 +155,20 @@ public struct ImageConfig: Codable, Sendable {
     public var os: String
     public var variant: String?
     public var created: String?
+    public var author: String?
     public var config: Runtime?
     public var rootfs: RootFS
+    public var history: [History]?
+
+    public init(platform: Platform, created: String?, config: Runtime?, diffIDs: [Digest], history: [History]?) {
+        architecture = platform.architecture
+        os = platform.os
+        variant = platform.variant
+        self.created = created
+        self.config = config
+        rootfs = RootFS(type: "layers", diff_ids: diffIDs)
+        self.history = history
+    }
 
     public var platform: Platform { Platform(os: os, architecture: architecture, variant: variant) }
 }
