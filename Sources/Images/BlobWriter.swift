@@ -79,3 +79,21 @@ func syncDirectory(_ path: String) {
         close(fd)
     }
 }
+
+/// Copies `source` to the file `path` (created or truncated), handing each chunk to
+/// `observe` on the way (a digest, say).
+func copy(_ source: any ByteSource, toFile path: String, observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
+    let output = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard output >= 0 else { throw SwiftletError("cannot create \(path): \(errnoText())") }
+    defer { close(output) }
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let count = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+        if count == 0 { break }
+        try chunk.withUnsafeBytes { bytes in
+            let part = UnsafeRawBufferPointer(rebasing: bytes[0..<count])
+            observe(part)
+            try writeAll(output, part, path: path)
+        }
+    }
+}

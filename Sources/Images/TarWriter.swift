@@ -9,6 +9,7 @@ import Glibc
 final class TarWriter {
     private let fd: Int32
     private let path: String
+    private var hasher = DigestHasher()
 
     init(path: String) throws {
         self.path = path
@@ -26,28 +27,40 @@ final class TarWriter {
         try pad(size)
     }
 
-    /// Adds a regular file whose bytes come from a file on disk.
+    /// Adds a regular file whose bytes come from a file on disk, with root ownership.
     func addFile(named name: String, from source: String, mode: UInt32 = 0o644) throws {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: source)
-        let size = (attributes?[.size] as? Int64) ?? 0
-        try writeHeader(Self.entry(name, kind: .file, mode: mode), size: size)
+        try addFile(Self.entry(name, kind: .file, mode: mode), from: source)
+    }
+
+    /// Adds a regular file described by `entry` (name, mode, owner, time, xattrs) whose
+    /// bytes come from `source`; the size is the file's.
+    func addFile(_ entry: TarEntry, from source: String) throws {
         let input = try FileSource(path: source)
+        var status = stat()
+        guard stat(source, &status) == 0 else { throw SwiftletError("cannot read \(source): \(errnoText())") }
+        let size = Int64(status.st_size)
+        try writeHeader(entry, size: size)
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var copied: Int64 = 0
-        while true {
+        while copied < size {
             let count = try chunk.withUnsafeMutableBytes { try input.read(into: $0) }
             if count == 0 { break }
-            try chunk.withUnsafeBytes { try writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<count]), path: path) }
-            copied += Int64(count)
+            let kept = Int(min(Int64(count), size - copied))
+            try chunk.withUnsafeBytes { try writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<kept])) }
+            copied += Int64(kept)
         }
         guard copied == size else { throw SwiftletError("\(source) changed size while being archived") }
         try pad(size)
     }
 
-    /// Writes the two zero blocks that end an archive and fsyncs.
-    func finish() throws {
+    /// Writes the two zero blocks that end an archive and fsyncs; returns the digest of the
+    /// whole archive (a layer's diff id).
+    @discardableResult
+    func finish() throws -> Digest {
         try write(Data(count: 1024))
-        guard fsync(fd) == 0 else { throw SwiftletError("cannot write \(path): \(errnoText())") }
+        // Pipes and sockets (an export to standard output) cannot be synced: EINVAL.
+        guard fsync(fd) == 0 || errno == EINVAL else { throw SwiftletError("cannot write \(path): \(errnoText())") }
+        return hasher.finalize()
     }
 
     /// A plain entry with root ownership and a zero timestamp.
@@ -60,6 +73,10 @@ final class TarWriter {
         var pax: [(String, [UInt8])] = []
         if entry.path.utf8.count > 100 { pax.append(("path", Array(entry.path.utf8))) }
         if entry.linkTarget.utf8.count > 100 { pax.append(("linkpath", Array(entry.linkTarget.utf8))) }
+        // Values beyond the ustar fields' octal digits.
+        if entry.uid > 0o7777777 { pax.append(("uid", Array(String(entry.uid).utf8))) }
+        if entry.gid > 0o7777777 { pax.append(("gid", Array(String(entry.gid).utf8))) }
+        if size > 0o77777777777 { pax.append(("size", Array(String(size).utf8))) }
         for (name, value) in entry.xattrs { pax.append(("SCHILY.xattr.\(name)", value)) }
         if !pax.isEmpty {
             var records = Data()
@@ -110,7 +127,12 @@ final class TarWriter {
     }
 
     private func write(_ data: Data) throws {
-        try data.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+        try data.withUnsafeBytes { try writeBytes($0) }
+    }
+
+    private func writeBytes(_ bytes: UnsafeRawBufferPointer) throws {
+        hasher.update(bytes)
+        try writeAll(fd, bytes, path: path)
     }
 
     private func pad(_ size: Int64) throws {

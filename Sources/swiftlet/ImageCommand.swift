@@ -8,10 +8,10 @@ import Registry
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Manage OCI images: load, pull, push, save, list, inspect, tag, remove, prune, rootfs.",
+        abstract: "Manage OCI images: load, pull, push, save, import, list, inspect, history, tag, remove, prune, rootfs.",
         subcommands: [
-            ImageLoad.self, ImagePull.self, ImagePush.self, ImageSave.self, ImageList.self,
-            ImageInspect.self, ImageTag.self, ImageRemove.self, ImagePrune.self, ImageRootfs.self,
+            ImageLoad.self, ImagePull.self, ImagePush.self, ImageSave.self, ImportCommand.self, ImageList.self,
+            ImageInspect.self, HistoryCommand.self, ImageTag.self, ImageRemove.self, ImagePrune.self, ImageRootfs.self,
         ]
     )
 }

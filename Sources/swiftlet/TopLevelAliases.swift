@@ -1,10 +1,11 @@
 import ArgumentParser
 
 /// Docker's top-level spellings of the image commands: `swiftlet pull`, `push`, `tag`,
-/// `load` and `save` are the `image` subcommands themselves; `images` and `rmi` are
+/// `load`, `save`, `import` and `history` are the `image` subcommands themselves; `images` and `rmi` are
 /// `image ls` and `image rm` under Docker's names.
 let imageAliases: [any ParsableCommand.Type] = [
-    ImagePull.self, ImagePush.self, ImageTag.self, ImageLoad.self, ImageSave.self, ImagesAlias.self, RmiAlias.self,
+    ImagePull.self, ImagePush.self, ImageTag.self, ImageLoad.self, ImageSave.self, ImportCommand.self, HistoryCommand.self,
+    ImagesAlias.self, RmiAlias.self,
 ]
 
 /// `swiftlet images`: `image ls`.
