@@ -114,7 +114,12 @@ extension ImageStore {
         }
         defer { if file != path { unlink(file) } }
         var hasher = DigestHasher()
-        try copy(try DecompressingSource.open(file, what: source), toFile: layer) { hasher.update($0) }
+        var size = 0
+        try copy(try DecompressingSource.open(file, what: source), toFile: layer) {
+            hasher.update($0)
+            size += $0.count
+        }
+        guard size > 0 else { throw SwiftletError("\(source): the archive is empty", code: .invalidArgument) }
         // Every entry must parse and be safe to apply: unpacking it once checks that and
         // makes the image's tree.
         let tree = try ingest.scratchDirectory("import")
