@@ -10,7 +10,10 @@ public struct APIRequest: Sendable {
     public var method: HTTPMethod
     public var path: String
     public var version: String?
+    /// The query's parameters; a repeated one keeps its last value.
     public var query: [String: String]
+    /// Every value of each parameter, in order (`changes=…&changes=…`).
+    public var queryValues: [String: [String]]
     public var headers: HTTPHeaders
     public var body: ByteBuffer
 
@@ -29,7 +32,9 @@ public struct APIRequest: Sendable {
             version = nil
         }
         self.path = path.removingPercentEncoding ?? path
-        query = Dictionary((components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { _, last in last }
+        let items = (components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }
+        query = Dictionary(items) { _, last in last }
+        queryValues = Dictionary(items.map { ($0.0, [$0.1]) }) { $0 + $1 }
     }
 
     /// A query flag as moby reads one: `1`, `true` (any case) and `True` are true.

@@ -53,8 +53,11 @@ public enum ImageChangeRoutes {
             return try .json(removed)
         }
         router.add(.POST, "/images/create") { request, _ in
+            if let source = request.query["fromSrc"] {
+                return try await ImageMakingRoutes.importImage(request, source: source, engine: engine)
+            }
             guard let from = request.query["fromImage"], !from.isEmpty else {
-                throw SwiftletError("importing images (fromSrc) is not supported; use fromImage", code: .invalidArgument)
+                throw SwiftletError("fromImage or fromSrc is required", code: .invalidArgument)
             }
             let tag = request.query["tag"] ?? ""
             let name = tag.isEmpty ? from : tag.hasPrefix("sha256:") ? "\(from)@\(tag)" : "\(from):\(tag)"
@@ -174,13 +177,6 @@ public enum ImageChangeRoutes {
 
     /// `GET /images/{name}/json` in dockerd's shape.
     struct ImageInspect: Encodable {
-        struct Config: Encodable {
-            var User: String
-            var Env: [String]?
-            var Cmd: [String]?
-            var Entrypoint: [String]?
-            var WorkingDir: String
-        }
         struct RootFS: Encodable {
             var `Type`: String
             var Layers: [String]
@@ -189,9 +185,10 @@ public enum ImageChangeRoutes {
         var RepoTags: [String]
         var RepoDigests: [String]
         var Parent = ""
-        var Comment = ""
+        var Comment: String
+        var Author: String
         var Created: String
-        var Config: Config
+        var Config: ImageConfig.Runtime
         var Architecture: String
         var Variant: String?
         var Os: String
@@ -203,9 +200,13 @@ public enum ImageChangeRoutes {
             RepoTags = references.map(ImageRoutes.familiar)
             RepoDigests = Set(RepoTags.map(ImageRoutes.repository)).sorted().map { "\($0)@\(image.manifestDescriptor.digest)" }
             Created = image.config.created ?? ContainerStatistics.zeroTime
-            let runtime = image.config.config
-            self.Config = ImageInspect.Config(User: runtime?.User ?? "", Env: runtime?.Env, Cmd: runtime?.Cmd,
-                                              Entrypoint: runtime?.Entrypoint, WorkingDir: runtime?.WorkingDir ?? "")
+            Comment = image.config.comment ?? ""
+            Author = image.config.author ?? ""
+            // User and WorkingDir are always present in dockerd's answer, "" when unset.
+            var runtime = image.config.config ?? ImageConfig.Runtime()
+            runtime.User = runtime.User ?? ""
+            runtime.WorkingDir = runtime.WorkingDir ?? ""
+            self.Config = runtime
             Architecture = image.config.architecture
             Variant = image.config.variant
             Os = image.config.os

@@ -35,7 +35,7 @@ public enum SystemRoutes {
             return try .json(["Status": "Login Succeeded", "IdentityToken": ""])
         }
         // Not offered yet: a clear 501 rather than a 404 that reads like a wrong path.
-        for (path, what) in [("/build", "building images"), ("/commit", "committing containers")] {
+        for (path, what) in [("/build", "building images")] {
             router.add(.POST, path) { _, _ in
                 throw SwiftletError("\(what) (POST \(path)) is not implemented by swiftletd yet", code: .notImplemented)
             }

@@ -129,8 +129,10 @@ extension ImageStore {
         var runtimeConfig = ImageConfig.Runtime()
         try changes(&runtimeConfig)
         let created = ImageStore.timestamp(Date())
-        let config = ImageConfig(platform: .linuxAMD64, created: created, config: runtimeConfig, diffIDs: [],
-                                 history: [ImageConfig.History(created: created, created_by: nil, comment: message ?? "Imported from \(source)")])
+        let comment = message ?? "Imported from \(source)"
+        var config = ImageConfig(platform: .linuxAMD64, created: created, config: runtimeConfig, diffIDs: [],
+                                 history: [ImageConfig.History(created: created, created_by: nil, comment: comment)])
+        config.comment = comment
         let image = try storeImage(parent: nil, layer: NewLayer(tar: layer, diffID: hasher.finalize()), config: config, reference: reference)
         _ = rename(tree, store.treePath(image.id))
         return image

@@ -156,6 +156,8 @@ public struct ImageConfig: Codable, Sendable {
     public var variant: String?
     public var created: String?
     public var author: String?
+    /// Docker's top-level `comment`: a commit's or an import's message.
+    public var comment: String?
     public var config: Runtime?
     public var rootfs: RootFS
     public var history: [History]?

@@ -60,6 +60,7 @@ extension Runtime {
         var imageConfig = ImageConfig(platform: parent.config.platform, created: created, config: runtimeConfig,
                                       diffIDs: [], history: (parent.config.history ?? []) + [history])
         imageConfig.author = options.author
+        imageConfig.comment = options.comment
         let image = try images.storeImage(parent: parent, layer: ImageStore.NewLayer(tar: layerPath, diffID: diffID),
                                           config: imageConfig, reference: options.reference)
         recordEvent("commit", config, ["comment": options.comment ?? ""])
