@@ -32,6 +32,14 @@ public struct RunStep: Sendable, Equatable {
     public var workingDirectory: String
     /// `/bin/sh -c echo hi`, or with build arguments `|1 NAME=v /bin/sh -c echo hi`.
     public var createdBy: String
+
+    public init(argv: [String], environment: [String], user: String, workingDirectory: String, createdBy: String) {
+        self.argv = argv
+        self.environment = environment
+        self.user = user
+        self.workingDirectory = workingDirectory
+        self.createdBy = createdBy
+    }
 }
 
 /// Where COPY/ADD read their sources from (Dockerfile reference: "COPY --from").
@@ -61,6 +69,18 @@ public struct CopyStep: Sendable, Equatable {
     public var writtenDestination: String
     /// The stage's SHELL, which Docker's history text starts with.
     public var shell: [String]
+
+    public init(isAdd: Bool, source: CopySource, sources: [String], destination: String, chown: String?, chmod: UInt32?,
+                writtenDestination: String, shell: [String]) {
+        self.isAdd = isAdd
+        self.source = source
+        self.sources = sources
+        self.destination = destination
+        self.chown = chown
+        self.chmod = chmod
+        self.writtenDestination = writtenDestination
+        self.shell = shell
+    }
 
     /// Docker's `created_by` for this copy: `/bin/sh -c #(nop) COPY file:<hex> in /dst `;
     /// `sourceLabel` is ``SourceDigest/historyLabel`` of the sources.

@@ -40,6 +40,16 @@ public struct CopyInstruction: Sendable, Equatable {
     public var chmod: String?
     /// Written in the JSON form (`COPY ["a b", "/x/"]`).
     public var isJSON: Bool
+
+    public init(isAdd: Bool, sources: [String], destination: String, from: String?, chown: String?, chmod: String?, isJSON: Bool) {
+        self.isAdd = isAdd
+        self.sources = sources
+        self.destination = destination
+        self.from = from
+        self.chown = chown
+        self.chmod = chmod
+        self.isJSON = isJSON
+    }
 }
 
 /// HEALTHCHECK (Dockerfile reference: "HEALTHCHECK"): `NONE`, or a command and its timings.
