@@ -16,8 +16,9 @@ public struct DockerIgnore: Sendable {
     /// skipped, each pattern trimmed, cleaned and made relative (a leading `/` dropped).
     public init(parsing text: String) throws {
         var lines: [String] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = String(rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine)
+        // Split at LF scalars (a CR before one dropped): "\r\n" is one Character to Swift.
+        for (number, rawLine) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = String(String.UnicodeScalarView(rawLine.last == "\r" ? rawLine.dropLast() : rawLine))
             if number == 0, line.unicodeScalars.first == "\u{FEFF}" { line = String(line.unicodeScalars.dropFirst()) }
             if line.hasPrefix("#") { continue }
             var pattern = line.trimmingWhitespace()
@@ -223,39 +224,49 @@ public struct IgnorePattern: Sendable {
         }
     }
 
-    /// Simulates the tokens over `path`: the set of positions reachable after each token.
+    /// Simulates the tokens over `path`: the set of positions reachable after each token,
+    /// each token in one pass over the path.
     private func matchTokens(_ path: [Unicode.Scalar]) -> Bool {
         var reachable = [Bool](repeating: false, count: path.count + 1)
         reachable[0] = true
         for token in tokens {
             var next = [Bool](repeating: false, count: path.count + 1)
-            for position in reachable.indices where reachable[position] {
-                switch token {
-                case .literal(let scalar):
-                    if position < path.count, path[position] == scalar { next[position + 1] = true }
-                case .oneNotSlash:
-                    if position < path.count, path[position] != "/" { next[position + 1] = true }
-                case .set(let negated, let ranges):
-                    if position < path.count, ranges.contains(where: { $0.contains(path[position].value) }) != negated {
-                        next[position + 1] = true
-                    }
-                case .runNotSlash:
-                    var end = position
-                    next[end] = true
-                    while end < path.count, path[end] != "/" {
-                        end += 1
-                        next[end] = true
-                    }
-                case .anything:
-                    for end in position...path.count { next[end] = true }
-                case .directories:
-                    next[position] = true
-                    for end in position..<path.count where path[end] == "/" { next[end + 1] = true }
+            switch token {
+            case .literal, .oneNotSlash, .set:
+                for position in path.indices where reachable[position] && accepts(token, path[position]) {
+                    next[position + 1] = true
+                }
+            case .runNotSlash:
+                // Reachable, or one past a reachable run of characters that are not `/`.
+                var carried = false
+                for position in reachable.indices {
+                    carried = reachable[position] || (carried && path[position - 1] != "/")
+                    next[position] = carried
+                }
+            case .anything:
+                if let first = reachable.firstIndex(of: true) {
+                    for position in first...path.count { next[position] = true }
+                }
+            case .directories:
+                // Reachable, or just after a `/` at or after a reachable position.
+                var seen = false
+                for position in reachable.indices {
+                    next[position] = reachable[position] || (seen && path[position - 1] == "/")
+                    seen = seen || reachable[position]
                 }
             }
             reachable = next
             guard reachable.contains(true) else { return false }
         }
         return reachable[path.count]
+    }
+
+    private func accepts(_ token: Token, _ scalar: Unicode.Scalar) -> Bool {
+        switch token {
+        case .literal(let expected): scalar == expected
+        case .oneNotSlash: scalar != "/"
+        case .set(let negated, let ranges): ranges.contains { $0.contains(scalar.value) } != negated
+        default: false
+        }
     }
 }
