@@ -123,7 +123,9 @@ public struct IgnorePattern: Sendable {
         case set(negated: Bool, ranges: [ClosedRange<UInt32>])
     }
 
-    init(_ text: String, isException: Bool) throws {
+    /// Compiles `text`; without `globstar`, `**` is two `*` as in Go's `filepath.Match` (what
+    /// COPY sources use).
+    init(_ text: String, isException: Bool, globstar: Bool = true) throws {
         self.text = text
         self.isException = isException
         let scalars = Array(text.unicodeScalars)
@@ -136,7 +138,7 @@ public struct IgnorePattern: Sendable {
             index += 1
             switch scalar {
             case "*":
-                guard index < scalars.count, scalars[index] == "*" else {
+                guard globstar, index < scalars.count, scalars[index] == "*" else {
                     tokens.append(.runNotSlash)
                     kind = .wildcard
                     continue

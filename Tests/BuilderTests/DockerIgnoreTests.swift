@@ -103,3 +103,33 @@ struct DockerIgnoreTests {
         #expect(try unignored.visiblePaths().count == 10)
     }
 }
+
+/// COPY/ADD sources resolved among the context's files.
+struct CopySourcesTests {
+    static let available = ["a.txt", "b.txt", "docs", "docs/x.md", "docs/y.txt", "src", "src/app.c", "src/lib", "src/lib/util.c"]
+
+    @Test(arguments: [
+        (["a.txt"], ["a.txt"]), (["/a.txt"], ["a.txt"]), (["./docs/../a.txt"], ["a.txt"]), (["."], ["."]),
+        (["*.txt"], ["a.txt", "b.txt"]), (["src/*.c"], ["src/app.c"]),
+        (["s*"], ["src"]), (["*/*.txt"], ["docs/y.txt"]), (["**/*.c"], ["src/app.c"]), (["docs", "[ab].txt"], ["docs", "a.txt", "b.txt"]),
+    ] as [([String], [String])])
+    func sourcesNamePathsInTheContext(sources: [String], expected: [String]) throws {
+        #expect(try CopySources.resolve(sources, among: Self.available, isAdd: false) == expected)
+    }
+
+    @Test func missingSourcesFailWithDockersMessages() {
+        #expect(throws: SwiftletError("COPY failed: file not found in build context or excluded by .dockerignore: stat nope.txt: file does not exist", code: .notFound)) {
+            try CopySources.resolve(["nope.txt"], among: Self.available, isAdd: false)
+        }
+        #expect(throws: SwiftletError("ADD failed: no source files were specified", code: .invalidArgument)) {
+            try CopySources.resolve(["*.zip"], among: Self.available, isAdd: true)
+        }
+        #expect(throws: SwiftletError("COPY failed: file not found in build context or excluded by .dockerignore: stat ../../etc/passwd: file does not exist", code: .notFound)) {
+            try CopySources.resolve(["../../etc/passwd"], among: Self.available, isAdd: false)
+        }
+    }
+
+    @Test func addKeepsURLs() throws {
+        #expect(try CopySources.resolve(["https://example.com/a.tgz"], among: [], isAdd: true) == ["https://example.com/a.tgz"])
+    }
+}
