@@ -60,6 +60,9 @@ let package = Package(
         .target(name: "Images", dependencies: ["ChildProcess", "HostSystem", .product(name: "Crypto", package: "swift-crypto")]),
         // Pull and push over the OCI distribution spec (async-http-client on SwiftNIO).
         .target(name: "Registry", dependencies: ["HostSystem", "Images", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        // `swiftlet build`'s front half: the Dockerfile parsed, expanded and planned into steps
+        // (config effects, history, cache keys), .dockerignore and build-context digests.
+        .target(name: "Builder", dependencies: ["HostSystem", "Images", "Units", .product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol", dependencies: ["HostSystem"]),
@@ -134,6 +137,7 @@ let package = Package(
         .testTarget(name: "GuestAgentTests", dependencies: ["GuestAgent", "AgentProtocol", "HostSystem"]),
         .testTarget(name: "IntegrationTests", dependencies: ["KVM", "ChildProcess", "VMLaunch"]),
         .testTarget(name: "UnitsTests", dependencies: ["Units"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "HostSystem", "Images"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "HostSystem", "ChildProcess", "CLinux", .product(name: "NIOHTTP1", package: "swift-nio")]),
     ],
@@ -151,6 +155,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("OCIManifests", ["Images"]),
     ("AgentFrames", ["AgentProtocol", "HostSystem"]),
     ("Units", ["Units"]),
+    ("Dockerfile", ["Builder"]),
     ("SecurityOptions", ["Runtime", "AgentProtocol"]),
     ("EngineRequests", ["Daemon", "HostSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
 ]
