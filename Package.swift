@@ -60,9 +60,11 @@ let package = Package(
         .target(name: "Images", dependencies: ["ChildProcess", "HostSystem", .product(name: "Crypto", package: "swift-crypto")]),
         // Pull and push over the OCI distribution spec (async-http-client on SwiftNIO).
         .target(name: "Registry", dependencies: ["HostSystem", "Images", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        // `swiftlet build`'s front half: the Dockerfile parsed, expanded and planned into steps
-        // (config effects, history, cache keys), .dockerignore and build-context digests.
-        .target(name: "Builder", dependencies: ["HostSystem", "Images", "Units", .product(name: "Crypto", package: "swift-crypto")]),
+        // `swiftlet build`: the Dockerfile parsed, expanded and planned into steps (config
+        // effects, history, cache keys), .dockerignore and build-context digests, and the
+        // executor (RUN in a container through Runtime, COPY/ADD layers, the step cache).
+        .target(name: "Builder", dependencies: ["HostSystem", "Images", "Registry", "Runtime", "Units",
+                                                .product(name: "Crypto", package: "swift-crypto")]),
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol", dependencies: ["HostSystem"]),
@@ -70,7 +72,7 @@ let package = Package(
                 resources: [.embedInCode("Seccomp/docker-default.json")]),
         // swiftletd's Engine API: the HTTP server on SwiftNIO and one router per API area.
         .target(name: "Daemon", dependencies: [
-            "CLinux", "HostSystem", "Images", "Registry", "Runtime", "Units",
+            "Builder", "CLinux", "HostSystem", "Images", "Registry", "Runtime", "Units",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
@@ -94,6 +96,7 @@ let package = Package(
         .executableTarget(
             name: "swiftlet",
             dependencies: [
+                "Builder",
                 "HostSystem",
                 "KVM",
                 "Images",

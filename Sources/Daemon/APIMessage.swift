@@ -32,7 +32,14 @@ public struct APIRequest: Sendable {
             version = nil
         }
         self.path = path.removingPercentEncoding ?? path
-        let items = (components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }
+        // Form encoding, as Go's url.Values writes it: '+' is a space, %XX a byte.
+        let items = (components?.percentEncodedQuery ?? "").split(separator: "&").map { pair -> (String, String) in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                let text = $0.replacingOccurrences(of: "+", with: " ")
+                return text.removingPercentEncoding ?? text
+            }
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }
         query = Dictionary(items) { _, last in last }
         queryValues = Dictionary(items.map { ($0.0, [$0.1]) }) { $0 + $1 }
     }

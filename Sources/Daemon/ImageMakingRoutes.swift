@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 import HostSystem
 import Images

@@ -13,6 +13,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     ImageArchiveRoutes.add(to: &router, engine: engine)
     ImageChangeRoutes.add(to: &router, engine: engine)
     ImageMakingRoutes.add(to: &router, engine: engine)
+    BuildRoutes.add(to: &router, engine: engine)
     VolumeRoutes.add(to: &router, engine: engine)
     PruneRoutes.add(to: &router, engine: engine)
     return router

@@ -34,12 +34,6 @@ public enum SystemRoutes {
             try await options.verifyLogin(host: host)
             return try .json(["Status": "Login Succeeded", "IdentityToken": ""])
         }
-        // Not offered yet: a clear 501 rather than a 404 that reads like a wrong path.
-        for (path, what) in [("/build", "building images")] {
-            router.add(.POST, path) { _, _ in
-                throw SwiftletError("\(what) (POST \(path)) is not implemented by swiftletd yet", code: .notImplemented)
-            }
-        }
     }
 
     /// The body of `POST /auth` (moby's `registry.AuthConfig`, the fields a login sends).

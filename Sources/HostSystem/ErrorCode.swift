@@ -26,6 +26,9 @@ extension SwiftletError {
         case commandNotFound
         /// An operation Swiftlet does not offer yet (HTTP 501).
         case notImplemented
+        /// A command the operation ran exited with this status (a build's RUN): the CLI
+        /// exits with it, as Docker's does (HTTP 500).
+        case commandFailed(Int32)
         /// Any other failure (HTTP 500).
         case failed
 
@@ -60,6 +63,7 @@ extension SwiftletError {
             case .cannotExecute: 126
             case .commandNotFound: 127
             case .invalidArgument: 125
+            case .commandFailed(let status): status
             default: otherwise
             }
         }
@@ -76,7 +80,7 @@ extension SwiftletError {
             case .conflict: 409
             case .unavailable: 503
             case .notImplemented: 501
-            case .io, .failed: 500
+            case .io, .failed, .commandFailed: 500
             }
         }
     }

@@ -31,11 +31,11 @@ public final class ImageStore: Sendable {
         store = try ContentStore(root: root)
     }
 
-    /// Every image, named ones first, in index order.
+    /// Every image, named ones first, in index order; a build's intermediate images are left out.
     public func list() throws -> [ImageSummary] {
         var byDigest: [Digest: [String]] = [:]
         var order: [Descriptor] = []
-        for entry in try store.readIndex() {
+        for entry in try store.readIndex() where entry.annotations?[Self.intermediateKey] == nil {
             if byDigest[entry.digest] == nil { order.append(entry) }
             byDigest[entry.digest, default: []] += StoreIndex.referenceName(entry).map { [$0] } ?? []
         }

@@ -26,7 +26,7 @@ extension ImageStore {
     /// scratch) plus `layer`; `config.rootfs` is set here. Names it `reference` (taking the
     /// name from any image that had it), or leaves it dangling.
     public func storeImage(parent: ResolvedImage?, layer: NewLayer?, config: ImageConfig,
-                           reference: ImageReference?) throws -> ResolvedImage {
+                           reference: ImageReference?, intermediate: Bool = false) throws -> ResolvedImage {
         let ingest = try Ingest(store: store)
         var layers = parent?.manifest.layers ?? []
         var config = config
@@ -57,10 +57,30 @@ extension ImageStore {
         let image = try ingest.resolveImage(manifest: Descriptor(mediaType: MediaType.ociManifest, digest: manifestDigest,
                                                                  size: Int64(manifestData.count)))
         try ingest.commit([(reference, image)])
+        if intermediate && reference == nil {
+            try setIntermediate(image, true)
+        }
         if let parent, let layer {
             seedTree(of: image, from: parent, layer: layer)
         }
         return image
+    }
+
+    /// The index annotation of a build step's image: indexed, so later steps and their
+    /// containers find it by id, but left out of `list`, as Docker hides intermediate images.
+    static let intermediateKey = "io.swiftlet.image.intermediate"
+
+    /// Marks a dangling image as a build's intermediate image, or (`false`) makes it an
+    /// ordinary dangling image again (a build's untagged result).
+    public func setIntermediate(_ image: ResolvedImage, _ intermediate: Bool) throws {
+        try store.locked {
+            var entries = try store.readIndex()
+            for index in entries.indices where entries[index].digest == image.manifestDescriptor.digest
+                && StoreIndex.referenceName(entries[index]) == nil {
+                entries[index].annotations = intermediate ? [Self.intermediateKey: "true"] : nil
+            }
+            try store.writeIndex(entries)
+        }
     }
 
     private func compress(_ tar: String, to output: String) throws {

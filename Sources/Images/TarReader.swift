@@ -41,7 +41,9 @@ final class TarReader {
     func next() throws -> TarEntry? {
         // Separately: a size near Int64.max (base-256 or pax) plus its padding overflows.
         try skip(pendingContent)
-        try skip(Int64(pendingPadding))
+        // The Docker CLI's build context (a Dockerfile appended by -f) can end right after
+        // the last file's bytes, without padding or end blocks, and dockerd accepts it.
+        try skip(Int64(pendingPadding), allowEnd: true)
         pendingContent = 0
         pendingPadding = 0
         var pax: [String: [UInt8]] = [:]
@@ -230,10 +232,13 @@ final class TarReader {
         return block
     }
 
-    private func skip(_ count: Int64) throws {
+    private func skip(_ count: Int64, allowEnd: Bool = false) throws {
         var left = count
         while left > 0 {
-            if start == end { try fill(minimum: 1) }
+            if start == end {
+                try fill(minimum: 1, allowEnd: allowEnd)
+                if end == 0 { return }
+            }
             let step = min(Int64(end - start), left)
             start += Int(step)
             left -= step

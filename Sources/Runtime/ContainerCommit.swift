@@ -39,21 +39,14 @@ extension Runtime {
     /// image's, after `changes` (the `--change` instructions) are applied to it.
     public func commit(_ reference: String, options: CommitOptions,
                        changes: (inout ImageConfig.Runtime) throws -> Void = { _ in }) throws -> ResolvedImage {
-        let (filesystem, state) = try filesystem(reference, purpose: "commit")
-        let config = filesystem.config
         let images = try ImageStore(root: root)
+        let config = try containers.find(reference)
         let parent = try images.resolve(config.imageID)
         var runtimeConfig = Self.committedRuntime(config.process, image: parent.config.config ?? ImageConfig.Runtime())
         try changes(&runtimeConfig)
-        let layerPath = filesystem.bundle.path("commit-\(getpid()).tar")
+        let layerPath = containers.bundle(config.id).path("commit-\(getpid()).tar")
         defer { unlink(layerPath) }
-        let freeze = options.pause && state.status == .running && !state.isPaused
-        if freeze { try Cgroup.locate(config.id).freeze() }
-        let diffID: Digest
-        do {
-            defer { if freeze { try? Cgroup.locate(config.id).thaw() } }
-            diffID = try filesystem.withChanges { try $0.writeLayer(to: layerPath) }
-        }
+        let layer = try writeChanges(reference, to: layerPath, pause: options.pause)
         let created = ImageStore.timestamp(Date())
         let history = ImageConfig.History(created: created, created_by: config.process.args.joined(separator: " "),
                                           author: options.author, comment: options.comment)
@@ -61,10 +54,21 @@ extension Runtime {
                                       diffIDs: [], history: (parent.config.history ?? []) + [history])
         imageConfig.author = options.author
         imageConfig.comment = options.comment
-        let image = try images.storeImage(parent: parent, layer: ImageStore.NewLayer(tar: layerPath, diffID: diffID),
-                                          config: imageConfig, reference: options.reference)
+        let image = try images.storeImage(parent: parent, layer: layer, config: imageConfig, reference: options.reference)
         recordEvent("commit", config, ["comment": options.comment ?? ""])
         return image
+    }
+
+    /// The container's changes as an uncompressed layer tar at `path` (what `commit` and a
+    /// build's RUN step store); with `pause`, a running container's processes are frozen
+    /// while it is written.
+    public func writeChanges(_ reference: String, to path: String, pause: Bool) throws -> ImageStore.NewLayer {
+        let (filesystem, state) = try filesystem(reference, purpose: "commit")
+        let freeze = pause && state.status == .running && !state.isPaused
+        if freeze { try Cgroup.locate(filesystem.config.id).freeze() }
+        defer { if freeze { try? Cgroup.locate(filesystem.config.id).thaw() } }
+        let diffID = try filesystem.withChanges { try $0.writeLayer(to: path) }
+        return ImageStore.NewLayer(tar: path, diffID: diffID)
     }
 
     /// `docker export`: the container's file system as a tar, written to `path`.

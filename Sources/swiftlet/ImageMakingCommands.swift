@@ -1,5 +1,6 @@
 import HostSystem
 import ArgumentParser
+import Builder
 import Foundation
 import Images
 import Runtime

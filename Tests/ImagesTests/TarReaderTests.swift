@@ -36,6 +36,20 @@ import Testing
 
     static func octal(_ value: Int) -> [UInt8] { Array(String(format: "%011o\0", value).utf8) }
 
+    /// The Docker CLI's build context with `-f` outside it ends right after the appended
+    /// Dockerfile's bytes (no padding, no end blocks); dockerd reads it, and so do we. A
+    /// file cut short is still an error.
+    @Test func anArchiveEndingRightAfterTheLastFilesBytesIsComplete() throws {
+        let size = Array("00000000005\0".utf8)
+        let whole = Self.header("Dockerfile", type: "0", size: size) + Array("FROM\n".utf8)
+        let reader = TarReader(BytesSource(whole), what: "context")
+        #expect(try reader.next()?.path == "Dockerfile")
+        #expect(try reader.next() == nil)
+        let cut = TarReader(BytesSource(Array(whole.dropLast(2))), what: "context")
+        _ = try cut.next()
+        #expect(throws: SwiftletError.self) { try cut.next() }
+    }
+
     @Test func sizeNearInt64MaxIsATruncatedArchive() throws {
         // Base-256 size 0x7FFF_FFFF_FFFF_FEFF: the entry plus its padding passes Int64.max.
         let size: [UInt8] = [0x80, 0, 0, 0, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF]
