@@ -89,7 +89,6 @@ struct FileStatus {
     let mode: UInt32
     let uid: UInt32
     let gid: UInt32
-    let size: Int64
 
     init(path: String) throws {
         var status = stat()
@@ -97,7 +96,6 @@ struct FileStatus {
         mode = UInt32(status.st_mode)
         uid = UInt32(status.st_uid)
         gid = UInt32(status.st_gid)
-        size = Int64(status.st_size)
     }
 
     var type: UInt32 { mode & UInt32(S_IFMT) }

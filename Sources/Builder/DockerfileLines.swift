@@ -3,34 +3,34 @@ import HostSystem
 /// One instruction as a Dockerfile's text spells it, before its arguments are interpreted:
 /// the logical line after parser directives, comments and line continuations are handled
 /// (Dockerfile reference: "Format", "Parser directives", "escape"). Lines are counted from 1.
-public struct InstructionLine: Sendable, Equatable {
+struct InstructionLine: Sendable, Equatable {
     /// The instruction's name in lower case (`run`, `copy`).
-    public var keyword: String
+    var keyword: String
     /// The instruction's name as written (`Run`), for messages.
-    public var spelledKeyword: String
+    var spelledKeyword: String
     /// `--name=value` flags between the name and the arguments, quotes removed.
-    public var flags: [String]
+    var flags: [String]
     /// The text after the name and flags, trimmed.
-    public var arguments: String
+    var arguments: String
     /// The whole logical line (continuations joined), as ONBUILD stores it.
-    public var original: String
-    public var startLine: Int
-    public var endLine: Int
+    var original: String
+    var startLine: Int
+    var endLine: Int
 }
 
 /// A Dockerfile's text split into instruction lines, with the escape character its
 /// `# escape=` directive chose (Dockerfile reference: "Parser directives").
-public struct DockerfileLines: Sendable, Equatable {
-    public var escape: Character
-    public var lines: [InstructionLine]
+struct DockerfileLines: Sendable, Equatable {
+    var escape: Character
+    var lines: [InstructionLine]
     /// Docker's warnings, such as an empty line inside a continued instruction.
-    public var warnings: [String]
+    var warnings: [String]
 
     /// Splits `text` as moby/buildkit's `parser.Parse` does: a UTF-8 byte-order mark and
     /// leading whitespace dropped, `#` comment lines skipped (also inside continuations),
     /// the escape character at a line's end joining it to the next, the directives
     /// `escape` and `syntax` read only before anything else.
-    public static func split(_ text: String) throws -> DockerfileLines {
+    static func split(_ text: String) throws -> DockerfileLines {
         var directives = ParserDirectives()
         let physical = physicalLines(text)
         var lines: [InstructionLine] = []
