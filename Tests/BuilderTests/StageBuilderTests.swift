@@ -120,6 +120,11 @@ struct StageBuilderTests {
         #expect(steps[2].createdBy == "/bin/bash -c echo hi")
     }
 
+    @Test func historyQuotesCommandsAsGoDoes() throws {
+        let steps = try dispatch("CMD [\"tab\\there\", \"é ☺\", \"\\u0001\", \"back\\\\slash\"]\n").1
+        #expect(steps == [.metadata(createdBy: "/bin/sh -c #(nop)  CMD [\"tab\\there\" \"é ☺\" \"\\x01\" \"back\\\\slash\"]")])
+    }
+
     @Test func exposeLabelVolumeUserStopSignalAndMaintainer() throws {
         let body = """
             ENV PORTS="9000 9001" NAME=app
