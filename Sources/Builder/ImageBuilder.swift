@@ -62,6 +62,12 @@ public final class ImageBuilder {
             throw SwiftletError("Cannot locate specified Dockerfile: \(request.dockerfile)", code: .notFound)
         }
         let dockerfile = try Dockerfile.parse(text)
+        // The client sends the Dockerfile and .dockerignore even when .dockerignore
+        // excludes them; COPY must not see them then (dockerd removes them likewise).
+        let ignore = try BuildContext(root: request.context).ignore
+        for name in [request.dockerfile, ".dockerignore"] where ignore.excludes(name) {
+            unlink("\(request.context)/\(name)")
+        }
         dockerfile.warnings.forEach { output("[WARNING]: \($0)\n") }
         let arguments = try BuildArguments(options: request.buildArgs, dockerfile: dockerfile)
         let stages = try dockerfile.stages(upTo: request.target)
@@ -113,7 +119,7 @@ public final class ImageBuilder {
         }
         for tag in request.tags {
             try images.tag(image.id.description, as: tag.description)
-            output("Successfully tagged \(Self.familiar(tag.description))\n")
+            output("Successfully tagged \(ImageReference.familiar(tag.description))\n")
         }
         return image
     }
@@ -236,12 +242,5 @@ public final class ImageBuilder {
         case .image(let name):
             return try images.unpackedTree(try baseImage(name).id.description)
         }
-    }
-
-    static func familiar(_ reference: String) -> String {
-        var name = reference
-        if name.hasPrefix("docker.io/") { name.removeFirst("docker.io/".count) }
-        if name.hasPrefix("library/") { name.removeFirst("library/".count) }
-        return name
     }
 }

@@ -122,7 +122,7 @@ public struct StageBuilder: Sendable {
             var ports: [String] = []
             for word in written { ports += try expander.expandToWords(word, environment: environment) }
             var exposed = config.ExposedPorts ?? [:]
-            for port in try ports.flatMap(ExposedPort.keys) { exposed[port] = try Self.emptyObject() }
+            for port in try ports.flatMap(ExposedPort.keys) { exposed[port] = ImageConfig.EmptyObject() }
             config.ExposedPorts = exposed
             return metadata("EXPOSE " + ports.joined(separator: " "))
         case .volume(let written):
@@ -130,7 +130,7 @@ public struct StageBuilder: Sendable {
             var set = config.Volumes ?? [:]
             for volume in volumes {
                 guard !volume.isEmpty else { throw SwiftletError("VOLUME specified can not be an empty string", code: .invalidArgument) }
-                set[volume] = try Self.emptyObject()
+                set[volume] = ImageConfig.EmptyObject()
             }
             config.Volumes = set
             return metadata("VOLUME \(GoFormat.plain(volumes))")
@@ -242,12 +242,6 @@ public struct StageBuilder: Sendable {
         guard index != stageIndex else { throw SwiftletError("invalid from flag value \(from): refers to current build stage", code: .invalidArgument) }
         guard index >= 0, index < stageIndex else { throw SwiftletError("invalid from flag value \(from): index out of bounds", code: .invalidArgument) }
         return .stage(index)
-    }
-
-    /// `{}`, the value of ExposedPorts' and Volumes' entries (Images offers no public
-    /// initialiser for it, so it is decoded; that cannot fail).
-    private static func emptyObject() throws -> ImageConfig.EmptyObject {
-        try JSONDecoder().decode(ImageConfig.EmptyObject.self, from: Data("{}".utf8))
     }
 
     static func dictionary(_ environment: [String]) -> [String: String] {

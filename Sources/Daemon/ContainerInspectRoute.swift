@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import HostSystem
 import Runtime
 
@@ -137,7 +138,7 @@ public enum ContainerInspectRoute {
             }
             self.Config = Inspect.Config(Hostname: config.hostname, User: config.process.user, Tty: config.tty, OpenStdin: config.interactive,
                            StdinOnce: config.stdinOnce ?? false,
-                           Env: config.process.env, Cmd: config.process.args, Image: ImageRoutes.familiar(config.image),
+                           Env: config.process.env, Cmd: config.process.args, Image: ImageReference.familiar(config.image),
                            WorkingDir: config.process.cwd)
             let network = state.network
             NetworkSettings = Network(IPAddress: network?.address.description ?? "", IPPrefixLen: network?.prefix ?? 0,

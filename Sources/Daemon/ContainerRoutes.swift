@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import HostSystem
 import Runtime
 
@@ -41,7 +42,7 @@ public enum ContainerRoutes {
             let config = container.config, state = container.state
             Id = config.id
             Names = ["/\(config.name)"]
-            Image = ImageRoutes.familiar(config.image)
+            Image = ImageReference.familiar(config.image)
             ImageID = config.imageID
             Command = Self.command(config.process.args)
             Created = Int(config.created.timeIntervalSince1970)

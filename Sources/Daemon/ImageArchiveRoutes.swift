@@ -19,7 +19,7 @@ public enum ImageArchiveRoutes {
             }
             var lines = Data()
             for item in loaded {
-                let line = item.reference.map { "Loaded image: \(ImageRoutes.familiar($0.description))\n" }
+                let line = item.reference.map { "Loaded image: \(ImageReference.familiar($0.description))\n" }
                     ?? "Loaded image ID: \(item.image.id)\n"
                 lines += try JSONEncoder().encode(["stream": line]) + Data("\n".utf8)
             }

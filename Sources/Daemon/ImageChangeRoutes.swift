@@ -46,7 +46,7 @@ public enum ImageChangeRoutes {
                                         code: .conflict)
                 }
                 return try store.remove([name]).map { line in
-                    line.hasPrefix("Untagged: ") ? ["Untagged": ImageRoutes.familiar(String(line.dropFirst(10)))]
+                    line.hasPrefix("Untagged: ") ? ["Untagged": ImageReference.familiar(String(line.dropFirst(10)))]
                         : ["Deleted": String(line.dropFirst(9))]
                 }
             }
@@ -63,7 +63,7 @@ public enum ImageChangeRoutes {
             let name = tag.isEmpty ? from : tag.hasPrefix("sha256:") ? "\(from)@\(tag)" : "\(from):\(tag)"
             let options = try registryOptions(for: name, auth: request.headers.first(name: "X-Registry-Auth"))
             return APIResponse(headers: [("Content-Type", "application/json")]) { writer in
-                try await writer.writeJSON(["status": "Pulling from \(ImageRoutes.familiar(from))", "id": tag.isEmpty ? "latest" : tag])
+                try await writer.writeJSON(["status": "Pulling from \(ImageReference.familiar(from))", "id": tag.isEmpty ? "latest" : tag])
                 do {
                     // Layer progress arrives from the transfer as it goes and is written as
                     // it comes (the CLI draws a bar per layer from it).
@@ -77,7 +77,7 @@ public enum ImageChangeRoutes {
                     for await event in events { try? await writer.writeJSON(ProgressMessage(event)) }
                     let pulled = try await pulling.value
                     try await writer.writeJSON(["status": "Digest: \(pulled.image.manifestDescriptor.digest)"])
-                    try await writer.writeJSON(["status": "Status: Downloaded newer image for \(ImageRoutes.familiar(pulled.reference?.description ?? name))"])
+                    try await writer.writeJSON(["status": "Status: Downloaded newer image for \(ImageReference.familiar(pulled.reference?.description ?? name))"])
                 } catch {
                     let message = (error as? SwiftletError)?.description ?? "\(error)"
                     try await writer.writeJSON(ErrorMessage(errorDetail: ["message": message], error: message))
@@ -197,7 +197,7 @@ public enum ImageChangeRoutes {
 
         init(_ image: ResolvedImage, references: [String]) {
             Id = image.id.description
-            RepoTags = references.map(ImageRoutes.familiar)
+            RepoTags = references.map(ImageReference.familiar)
             RepoDigests = Set(RepoTags.map(ImageRoutes.repository)).sorted().map { "\($0)@\(image.manifestDescriptor.digest)" }
             Created = image.config.created ?? ContainerStatistics.zeroTime
             Comment = image.config.comment ?? ""

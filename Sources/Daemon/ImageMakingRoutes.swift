@@ -134,7 +134,7 @@ public enum ImageMakingRoutes {
             Id = entry.id?.description ?? "<missing>"
             Created = entry.created.map { Int($0.timeIntervalSince1970) } ?? 0
             CreatedBy = entry.createdBy
-            Tags = entry.id == nil ? nil : entry.tags.map(ImageRoutes.familiar)
+            Tags = entry.id == nil ? nil : entry.tags.map(ImageReference.familiar)
             Size = entry.size
             Comment = entry.comment
         }

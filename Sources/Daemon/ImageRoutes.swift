@@ -3,11 +3,18 @@ import HostSystem
 import Images
 
 /// The image endpoints (moby's `api/server/router/image`): so far the list, `GET
-/// /images/json`, in dockerd's shape (`docker images` prints it).
+/// /images/json` with its `dangling` and `reference` filters, in dockerd's shape
+/// (`docker images` prints it).
 public enum ImageRoutes {
     public static func add(to router: inout Router, engine: Engine) {
-        router.add(.GET, "/images/json") { _, _ in
-            try .json(try await blocking { try engine.images().list().map(Summary.init) })
+        router.add(.GET, "/images/json") { request, _ in
+            let filters = try Filters(request.query["filters"])
+            var filter = ImageListFilter()
+            for (key, values) in filters.values {
+                for value in values { try filter.add(key, value) }
+            }
+            let chosen = filter
+            return try .json(try await blocking { chosen.apply(try engine.images().list()).map(Summary.init) })
         }
     }
 
@@ -25,7 +32,7 @@ public enum ImageRoutes {
 
         init(_ image: ImageSummary) {
             Id = image.id.description
-            RepoTags = image.references.map(familiar)
+            RepoTags = image.references.map(ImageReference.familiar)
             RepoDigests = Set(RepoTags.map(repository)).sorted().map { "\($0)@\(image.digest)" }
             Created = image.created.flatMap { CreatedTime.parse($0) } ?? 0
             Size = image.size
@@ -38,14 +45,6 @@ public enum ImageRoutes {
         let lastSlash = name.lastIndex(of: "/") ?? name.startIndex
         guard let colon = name[lastSlash...].lastIndex(of: ":") else { return String(name) }
         return String(name[..<colon])
-    }
-
-    /// A reference as Docker prints it: without `docker.io/` and `library/`.
-    static func familiar(_ reference: String) -> String {
-        var name = reference
-        if name.hasPrefix("docker.io/") { name.removeFirst("docker.io/".count) }
-        if name.hasPrefix("library/") { name.removeFirst("library/".count) }
-        return name
     }
 }
 

@@ -66,6 +66,14 @@ public struct ImageReference: Hashable, CustomStringConvertible, Sendable {
         self.init(host: host, path: path, tag: tag ?? (digest == nil ? "latest" : nil), digest: digest)
     }
 
+    /// A full reference as Docker prints it: without `docker.io/` and `library/`.
+    public static func familiar(_ reference: String) -> String {
+        var name = reference
+        if name.hasPrefix("docker.io/") { name.removeFirst("docker.io/".count) }
+        if name.hasPrefix("library/") { name.removeFirst("library/".count) }
+        return name
+    }
+
     /// `host/path:tag@digest`, fully qualified.
     public var description: String {
         var text = "\(host)/\(path)"

@@ -143,7 +143,9 @@ public struct ImageConfig: Codable, Sendable {
     }
 
     /// The JSON object `{}`, the value of a set's entries (ExposedPorts, Volumes).
-    public struct EmptyObject: Codable, Sendable {}
+    public struct EmptyObject: Codable, Sendable {
+        public init() {}
+    }
 
     /// `rootfs`: the uncompressed digests of the layers, in order.
     public struct RootFS: Codable, Sendable {

@@ -52,10 +52,16 @@ struct ImageList: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Flag(name: .shortAndLong, help: "Only print image ids.")
     var quiet = false
+    @Option(name: .shortAndLong, help: "Filter: dangling=true|false, reference=PATTERN (repeatable).")
+    var filter: [String] = []
+    @Argument(help: "Only images named like this REPOSITORY[:TAG] (a shell pattern).")
+    var repository: String?
 
     func run() throws {
         try reportingErrors {
-            let images = try store.open().list()
+            var filters = try ImageListFilter(flags: filter)
+            if let repository { try filters.add("reference", repository) }
+            let images = filters.apply(try store.open().list())
             if quiet {
                 Set(images.map(\.id)).sorted().forEach { print($0) }
                 return

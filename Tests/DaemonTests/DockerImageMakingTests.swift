@@ -46,3 +46,47 @@ import Testing
         _ = try daemon.docker("rmi", "dm-image:1", "dm-imported:1")
     }
 }
+
+/// `docker build` (the CLI's legacy-builder path, POST /build) against swiftletd.
+@Suite(.serialized) struct DockerBuildTests {
+    @Test func dockerBuildThroughTheDaemon() throws {
+        guard DockerClientTests().dockerClient() else { return }
+        let daemon = try DockerClientTests.Daemon()
+        let context = NSTemporaryDirectory() + "docker-build-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: context) }
+        try Data("""
+            ARG BASE=swiftlet-test/busybox
+            FROM $BASE AS first
+            ARG WORD
+            RUN echo "$WORD" > /word
+            FROM swiftlet-test/busybox
+            COPY --from=first /word /copied
+            COPY note.txt /
+            CMD ["sh", "-c", "cat /copied /note.txt"]
+            """.utf8).write(to: URL(fileURLWithPath: "\(context)/Dockerfile"))
+        try Data("note \(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: "\(context)/note.txt"))
+        try Data("secret\n".utf8).write(to: URL(fileURLWithPath: "\(context)/secret.key"))
+        try Data("*.key\nDockerfile\n".utf8).write(to: URL(fileURLWithPath: "\(context)/.dockerignore"))
+
+        let build = try daemon.docker("build", "--network", "none", "--build-arg", "WORD=built", "-t", "db-image:1", context)
+        #expect(build.status == 0, "\(build.stdout) \(build.stderr)")
+        #expect(build.stderr.contains("DEPRECATED: The legacy builder is deprecated"))
+        #expect(build.stdout.contains("Step 1/7 : FROM $BASE AS first") && build.stdout.contains("Successfully tagged db-image:1"), "\(build.stdout)")
+        let run = try daemon.docker("run", "--rm", "db-image:1")
+        #expect(run.stdout.hasPrefix("built\nnote "), "\(run.stdout) \(run.stderr)")
+        let files = try daemon.docker("run", "--rm", "db-image:1", "ls", "-a", "/")
+        #expect(!files.stdout.contains("secret.key") && !files.stdout.contains("Dockerfile"))
+
+        let again = try daemon.docker("build", "--network", "none", "--build-arg", "WORD=built", "-q", "-t", "db-image:1", context)
+        #expect(again.status == 0 && again.stdout.hasPrefix("sha256:"), "\(again.stdout) \(again.stderr)")
+
+        try Data("FROM swiftlet-test/busybox\nRUN exit 4\n".utf8).write(to: URL(fileURLWithPath: "\(context)/Dockerfile"))
+        try Data("".utf8).write(to: URL(fileURLWithPath: "\(context)/.dockerignore"))
+        let failing = try daemon.docker("build", "--network", "none", "-t", "db-failed:1", context)
+        #expect(failing.status == 4 && failing.stderr.contains("The command '/bin/sh -c exit 4' returned a non-zero code: 4"),
+                "\(failing.status) \(failing.stderr)")
+        #expect(try daemon.docker("images", "-q", "db-failed").stdout.isEmpty)
+        _ = try daemon.docker("rmi", "db-image:1")
+    }
+}
