@@ -70,6 +70,9 @@ final class TarWriter {
     }
 
     private func writeHeader(_ entry: TarEntry, size: Int64) throws {
+        // Directories are named with a trailing slash, as Docker's and GNU tar's archives name them.
+        var entry = entry
+        if entry.kind == .directory && !entry.path.hasSuffix("/") { entry.path += "/" }
         var pax: [(String, [UInt8])] = []
         if entry.path.utf8.count > 100 { pax.append(("path", Array(entry.path.utf8))) }
         if entry.linkTarget.utf8.count > 100 { pax.append(("linkpath", Array(entry.linkTarget.utf8))) }

@@ -61,8 +61,9 @@ import Glibc
             names.append(entry.path)
             kinds[entry.path] = entry.kind
         }
-        #expect(names == ["etc", "etc/.wh.motd", "etc/passwd", ".wh.gone", "new", "new/hardlink", "new/link", "new/sub",
-                          "new/sub/file", "opaque", "opaque/.wh..wh..opq", "opaque/kept"])
+        // Directories named with a trailing slash, as Docker's layers name them.
+        #expect(names == ["etc/", "etc/.wh.motd", "etc/passwd", ".wh.gone", "new/", "new/hardlink", "new/link", "new/sub/",
+                          "new/sub/file", "opaque/", "opaque/.wh..wh..opq", "opaque/kept"])
         #expect(kinds["new/sub/file"] == .hardLink && kinds["new/link"] == .symbolicLink)
 
         var unpacker = LayerUnpacker(root: lower)
