@@ -6,7 +6,8 @@ import Runtime
 /// `docker system df` and the prune endpoints: `GET /system/df` (images with how many
 /// containers use each, containers, volumes with their size and users),
 /// `POST /containers/prune` (every container that is not running) and
-/// `POST /images/prune` (dangling images and every blob nothing references).
+/// `POST /images/prune` (dangling images, or with `dangling=false` every image, that no
+/// container uses, and every blob nothing references).
 public enum PruneRoutes {
     public static func add(to router: inout Router, engine: Engine) {
         router.add(.POST, "/containers/prune") { _, _ in
@@ -21,8 +22,16 @@ public enum PruneRoutes {
                 return pruned
             })
         }
-        router.add(.POST, "/images/prune") { _, _ in
-            try .json(ImagesPruned(ImagesDeleted: [], SpaceReclaimed: try await blocking { try engine.images().prune() }))
+        router.add(.POST, "/images/prune") { request, _ in
+            // `docker image prune -a` sends dangling=false: every unused image, not only dangling ones.
+            let filters = try Filters(request.query["filters"])
+            let all = filters.values["dangling"].map { $0.contains { !APIRequest.isTrue($0) } } ?? false
+            let result = try await blocking { () throws -> ImageStore.PruneResult in
+                let inUse = Set(engine.runtime.list(all: true).compactMap { try? Digest(parsing: $0.config.imageID) })
+                return try engine.images().prune(all: all, inUse: inUse)
+            }
+            let deleted = result.untagged.map { ["Untagged": ImageReference.familiar($0)] } + result.deleted.map { ["Deleted": $0.description] }
+            return try .json(ImagesPruned(ImagesDeleted: deleted, SpaceReclaimed: result.reclaimed))
         }
         router.add(.GET, "/system/df") { _, _ in
             try .json(try await blocking { try usage(engine) })

@@ -144,15 +144,54 @@ public final class ImageStore: Sendable {
         }
     }
 
-    /// Removes dangling images, then every blob, tree and rootfs image nothing references,
-    /// and staging directories older than an hour. Returns the bytes freed.
+    /// Removes dangling images (with `all`, every image) except those `inUse` (by
+    /// containers) and the build steps images kept are built on, then every blob, tree and rootfs image nothing references, and staging
+    /// directories older than an hour (`docker image prune [-a]`).
     @discardableResult
-    public func prune() throws -> Int64 {
+    public func prune(all: Bool = false, inUse: Set<Digest> = []) throws -> PruneResult {
         try store.locked {
-            let entries = try store.readIndex().filter { StoreIndex.referenceName($0) != nil }
-            try store.writeIndex(entries)
-            return try collectGarbage(entries)
+            let entries = try store.readIndex().map { ($0, try? ResolvedImage.stored($0, in: store)) }
+            func keptByItself(_ entry: Descriptor, _ image: ResolvedImage?) -> Bool {
+                guard let image else { return false }
+                return inUse.contains(image.id) || (StoreIndex.referenceName(entry) != nil && !all)
+            }
+            // A build's intermediate image stays while an image kept is built on it (its
+            // layers and the instructions of its history begin with the intermediate's), as
+            // Docker keeps parents; times are not compared (a step reused from the cache
+            // keeps its first build's).
+            let bases = entries.filter { keptByItself($0.0, $0.1) }.compactMap(\.1)
+            func steps(_ image: ResolvedImage) -> [String] { (image.config.history ?? []).map { $0.created_by ?? "" } }
+            func isParent(_ image: ResolvedImage) -> Bool {
+                bases.contains {
+                    $0.config.rootfs.diff_ids.starts(with: image.config.rootfs.diff_ids) && steps($0).starts(with: steps(image))
+                }
+            }
+            var kept: [Descriptor] = [], result = PruneResult()
+            for (entry, image) in entries {
+                let name = StoreIndex.referenceName(entry)
+                let intermediate = entry.annotations?[Self.intermediateKey] != nil
+                if keptByItself(entry, image) || (intermediate && !all && image.map(isParent) == true) {
+                    kept.append(entry)
+                    continue
+                }
+                if let name { result.untagged.append(name) }
+                if let image, !result.deleted.contains(image.id) { result.deleted.append(image.id) }
+            }
+            // An image still named by a kept entry is not deleted, only untagged.
+            let keptIDs = Set(entries.filter { entry, _ in kept.contains(entry) }.compactMap { $0.1?.id })
+            result.deleted.removeAll { keptIDs.contains($0) }
+            try store.writeIndex(kept)
+            result.reclaimed = try collectGarbage(kept)
+            return result
         }
+    }
+
+    /// What `prune` removed: the names it took away, the images it deleted (dockerd's
+    /// `untagged:` and `deleted:` lines) and the bytes it freed.
+    public struct PruneResult: Sendable {
+        public var untagged: [String] = []
+        public var deleted: [Digest] = []
+        public var reclaimed: Int64 = 0
     }
 
     /// Deletes what `entries` do not reach. Call with the store lock held.

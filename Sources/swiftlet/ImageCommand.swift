@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Images
 import Registry
+import Runtime
 
 /// `swiftlet image …`: the OCI image commands. Each subcommand parses, calls `Images`, prints.
 struct ImageCommand: ParsableCommand {
@@ -117,12 +118,26 @@ struct ImageRemove: ParsableCommand {
 
 struct ImagePrune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Remove dangling images and every unreferenced blob, tree and rootfs image.")
+        commandName: "prune", abstract: "Remove dangling images (-a: every image no container uses) and every unreferenced blob, tree and rootfs image.")
 
     @OptionGroup var store: StoreOptions
+    @Flag(name: .shortAndLong, help: "Remove every image no container uses, not just dangling ones.")
+    var all = false
 
     func run() throws {
-        try reportingErrors { print("Reclaimed \(formatBytes(try store.open().prune()))") }
+        try reportingErrors {
+            let images = try store.open()
+            let runtime = try Runtime(root: ContentStore.defaultRoot(store.root), executable: InstallLayout.running().executable)
+            let inUse = Set(runtime.list(all: true).compactMap { try? Digest(parsing: $0.config.imageID) })
+            let result = try images.prune(all: all, inUse: inUse)
+            if !result.untagged.isEmpty || !result.deleted.isEmpty {
+                print("Deleted Images:")
+                result.untagged.forEach { print("untagged: \(ImageReference.familiar($0))") }
+                result.deleted.forEach { print("deleted: \($0)") }
+                print("")
+            }
+            print("Total reclaimed space: \(formatBytes(result.reclaimed))")
+        }
     }
 }
 

@@ -93,6 +93,37 @@ import Testing
         }
     }
 
+    /// `image prune` removes dangling images no container uses, and keeps those one does.
+    /// In a root of its own: a prune in the shared root would race other suites' builds.
+    @Test func pruneKeepsTheDanglingImagesContainersUse() throws {
+        let root = NSTemporaryDirectory() + "swiftlet-prune-\(UUID().uuidString.prefix(8))"
+        defer {
+            _ = try? Swiftlet.execute([Swiftlet.executable, "rm", "-f", "changed", "user"], root: root)
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        func run(_ arguments: String...) throws -> CommandResult {
+            try Swiftlet.execute([Swiftlet.executable] + arguments, root: root)
+        }
+        let layout = Swiftlet.repository.appendingPathComponent("scripts/test-images/out/busybox").path
+        #expect(try run("image", "load", "-i", layout).status == 0)
+        #expect(try run("run", "--name", "changed", "--isolation", "namespace", "--network", "none", Swiftlet.busybox,
+                        "sh", "-c", Self.changes).status == 0)
+        let used = try run("commit", "changed").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let unused = try run("commit", "-m", "second", "changed").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(used.hasPrefix("sha256:") && unused.hasPrefix("sha256:") && used != unused)
+        #expect(try run("create", "--name", "user", "--isolation", "namespace", "--network", "none", used, "true").status == 0)
+        let dangling = try run("images", "-q", "--filter", "dangling=true").stdout
+        #expect(dangling.contains(used.dropFirst(7).prefix(12)) && dangling.contains(unused.dropFirst(7).prefix(12)), "\(dangling)")
+        let prune = try run("image", "prune")
+        #expect(prune.status == 0 && prune.stdout.contains("deleted: \(unused)") && !prune.stdout.contains(used), "\(prune.stdout)")
+        #expect(try run("start", "-a", "user").status == 0)
+        #expect(try run("images", "-q", "--filter", "dangling=true").stdout.contains(used.dropFirst(7).prefix(12)))
+        // -a: every image no container uses, named ones too.
+        #expect(try run("rm", "changed").status == 0)
+        let all = try run("image", "prune", "-a")
+        #expect(all.stdout.contains("untagged: swiftlet-test/busybox:latest") && !all.stdout.contains(used), "\(all.stdout)")
+    }
+
     /// Bad input: a clear error, a non-zero exit, and the image list unchanged.
     @Test func badInputIsRefusedAndChangesNothing() throws {
         let before = try swiftlet("images", "-q").stdout
