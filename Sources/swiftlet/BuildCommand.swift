@@ -48,14 +48,8 @@ struct BuildCommand: ParsableCommand {
             request.buildArgs = try Self.arguments(buildArg)
             request.target = target
             request.noCache = noCache
-            guard let kind = Isolation(rawValue: isolation) else {
-                throw SwiftletError("invalid isolation '\(isolation)': use namespace or microvm", code: .invalidArgument)
-            }
-            request.isolation = kind
-            guard let mode = NetworkMode(rawValue: network) else {
-                throw SwiftletError("network \(network) not found: use bridge or none", code: .notFound)
-            }
-            request.network = mode
+            request.isolation = try parsedIsolation(isolation)
+            request.network = try parsedNetwork(network)
             let quiet = quiet
             let builder = try ImageBuilder(runtime: runtime, images: try ImageStore(root: runtime.root)) { text in
                 guard !quiet else { return }

@@ -16,6 +16,22 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
+/// `--isolation`'s value.
+func parsedIsolation(_ text: String) throws -> Isolation {
+    guard let kind = Isolation(rawValue: text) else {
+        throw SwiftletError("invalid isolation '\(text)': use namespace or microvm", code: .invalidArgument)
+    }
+    return kind
+}
+
+/// `--network`'s value (Docker's answer for a network that does not exist).
+func parsedNetwork(_ text: String) throws -> NetworkMode {
+    guard let mode = NetworkMode(rawValue: text) else {
+        throw SwiftletError("network \(text) not found: use bridge or none", code: .notFound)
+    }
+    return mode
+}
+
 /// The value of option `flag` parsed by a Units parser. A bad value is a `SwiftletError`
 /// in Docker's words, `invalid argument "1x" for "-m, --memory" flag: …`, so
 /// `reportingErrors` prints one line and exits 125 as Docker's CLI does (an
@@ -97,14 +113,8 @@ struct CreateFlags: ParsableArguments {
         options.limits = ResourceLimits(memory: try memory.flatMap { try parsedOption($0, "-m, --memory", MemoryLimit.parse) },
                                         cpus: try cpus.map { try parsedOption($0, "--cpus", CPUCount.parse) },
                                         pids: try pidsLimit.flatMap { try parsedOption($0, "--pids-limit", PidsLimit.parse) })
-        guard let kind = Isolation(rawValue: isolation) else {
-            throw SwiftletError("invalid isolation '\(isolation)': use namespace or microvm", code: .invalidArgument)
-        }
-        options.isolation = kind
-        guard let mode = NetworkMode(rawValue: network) else {
-            throw SwiftletError("network \(network) not found: use bridge or none", code: .notFound)
-        }
-        options.network = mode
+        options.isolation = try parsedIsolation(isolation)
+        options.network = try parsedNetwork(network)
         options.ports = try publish.flatMap { try PortBinding.parse($0) }
         options.publishAll = publishAll
         options.interactive = interactive
