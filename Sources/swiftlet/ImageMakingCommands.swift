@@ -72,7 +72,7 @@ struct ExportCommand: ParsableCommand {
             if output == nil && isatty(1) != 0 {
                 throw SwiftletError("cowardly refusing to save to a terminal. Use the -o flag or redirect", code: .invalidArgument)
             }
-            try runtime.open().export(container, to: output ?? "/dev/stdout")
+            try runtime.open().export(container, to: output ?? "/proc/self/fd/1")
         }
     }
 }
@@ -96,7 +96,8 @@ struct ImportCommand: ParsableCommand {
         try reportingErrors {
             let name = try reference.map { try ImageReference(parsing: $0) }
             let changes = try ConfigChanges(change)
-            let path = file == "-" ? "/dev/stdin" : file
+            // /proc/self/fd: some systems (the rig) have no /dev/stdin or /dev/stdout.
+            let path = file == "-" ? "/proc/self/fd/0" : file
             guard file == "-" || FileManager.default.fileExists(atPath: file) else {
                 throw SwiftletError("open \(file): no such file or directory", code: .notFound)
             }
