@@ -8,6 +8,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     ContainerOutputRoutes.add(to: &router, engine: engine)
     ContainerInspectRoute.add(to: &router, engine: engine)
     ContainerControlRoutes.add(to: &router, engine: engine)
+    ArchiveRoutes.add(to: &router, engine: engine)
     ExecRoutes.add(to: &router, engine: engine)
     ImageRoutes.add(to: &router, engine: engine)
     ImageArchiveRoutes.add(to: &router, engine: engine)

@@ -21,6 +21,8 @@ struct LayerUnpacker {
     private var checkedDirectories: Set<String> = []
     /// Directory times are set last: creating entries inside a directory changes its mtime.
     private var directoryTimes: [String: timespec] = [:]
+    /// Owner of every entry instead of the archive's (`docker cp` into a container without -a).
+    var owner: (uid: UInt32, gid: UInt32)?
 
     init(root: String) {
         self.root = root
@@ -109,7 +111,7 @@ struct LayerUnpacker {
 
     private mutating func setMetadata(_ entry: TarEntry, path: String) throws {
         if isRoot {
-            try check(lchown(path, entry.uid, entry.gid), "lchown")
+            try check(lchown(path, owner?.uid ?? entry.uid, owner?.gid ?? entry.gid), "lchown")
         }
         for (name, value) in entry.xattrs {
             let result = value.withUnsafeBytes { linuxSetXattr(path, name, $0.baseAddress, $0.count, 0) }

@@ -11,9 +11,11 @@ public enum TarArchive {
         return (try? TarReader(source, what: path).next()) != nil
     }
 
-    /// Unpacks `path` into the existing directory `directory`.
-    public static func extract(_ path: String, into directory: String) throws {
+    /// Unpacks `path` into the existing directory `directory`; with `owner`, every entry
+    /// gets that owner instead of the archive's.
+    public static func extract(_ path: String, into directory: String, owner: (uid: UInt32, gid: UInt32)? = nil) throws {
         var unpacker = LayerUnpacker(root: directory)
+        unpacker.owner = owner
         try unpacker.apply(TarReader(try DecompressingSource.open(path, what: path), what: path), layer: path)
         unpacker.finish()
     }

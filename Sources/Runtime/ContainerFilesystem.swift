@@ -45,7 +45,24 @@ struct ContainerFilesystem {
         }
     }
 
-    private func withUpper<T>(_ body: (String) throws -> T) throws -> T {
+    /// Runs `body` with the stopped container's file system mounted writable (its own
+    /// upper and work directories over the image's tree), as it will see it when it starts.
+    func withWritableTree<T>(_ body: (String) throws -> T) throws -> T {
+        guard config.idMapping == nil else {
+            throw SwiftletError("writing into a user-namespaced container (--userns=auto) from the host is not supported yet", code: .unavailable)
+        }
+        return try withUpper(writable: true) { upper in
+            let merged = try temporaryDirectory("merged")
+            defer { rmdir(merged) }
+            let work = (upper as NSString).deletingLastPathComponent + "/work"
+            try runTool("mount", ["-t", "overlay", "overlay", "-o", "lowerdir=\(imageTree),upperdir=\(upper),workdir=\(work)", merged],
+                        what: "mounting container \(config.id)'s file system")
+            defer { Self.unmount(merged) }
+            return try body(merged)
+        }
+    }
+
+    private func withUpper<T>(writable: Bool = false, _ body: (String) throws -> T) throws -> T {
         switch config.isolation {
         case .namespace:
             return try body(bundle.path("upper"))
@@ -54,7 +71,7 @@ struct ContainerFilesystem {
             // host's to read until the guest has written it back.
             let mountPoint = try temporaryDirectory("disk")
             defer { rmdir(mountPoint) }
-            try runTool("mount", ["-t", "ext4", "-o", "loop,ro,noload", bundle.path("disk.ext4"), mountPoint],
+            try runTool("mount", ["-t", "ext4", "-o", writable ? "loop" : "loop,ro,noload", bundle.path("disk.ext4"), mountPoint],
                         what: "mounting container \(config.id)'s disk")
             defer { Self.unmount(mountPoint) }
             return try body("\(mountPoint)/upper")

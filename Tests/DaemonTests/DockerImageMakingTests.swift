@@ -90,3 +90,25 @@ import Testing
         _ = try daemon.docker("rmi", "db-image:1")
     }
 }
+
+/// `docker cp` (the archive endpoints) against swiftletd.
+@Suite(.serialized) struct DockerCopyTests {
+    @Test func dockerCopyBothWays() throws {
+        guard DockerClientTests().dockerClient() else { return }
+        let daemon = try DockerClientTests.Daemon()
+        let host = NSTemporaryDirectory() + "docker-cp-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: host) }
+        #expect(try daemon.docker("run", "-d", "--name", "dcp-running", "swiftlet-test/busybox", "sh", "-c",
+                                  "mkdir -p /data/sub && echo b > /data/sub/b && touch /ready && sleep 600").status == 0)
+        for _ in 0..<200 where try daemon.docker("exec", "dcp-running", "test", "-e", "/ready").status != 0 { usleep(50_000) }
+        #expect(try daemon.docker("cp", "dcp-running:/data", host).status == 0)
+        #expect(try String(contentsOfFile: "\(host)/data/sub/b", encoding: .utf8) == "b\n")
+        try Data("in\n".utf8).write(to: URL(fileURLWithPath: "\(host)/in.txt"))
+        #expect(try daemon.docker("cp", "\(host)/in.txt", "dcp-running:/data/").status == 0)
+        #expect(try daemon.docker("exec", "dcp-running", "cat", "/data/in.txt").stdout == "in\n")
+        let missing = try daemon.docker("cp", "dcp-running:/no/such", host)
+        #expect(missing.status == 1 && missing.stderr.contains("Could not find the file /no/such"), "\(missing.stderr)")
+        _ = try daemon.docker("rm", "-f", "dcp-running")
+    }
+}

@@ -18,7 +18,7 @@ import Testing
     static let imagesRoot = NSTemporaryDirectory() + "swiftlet-microvm-test-images"
     /// The RuntimeTests suites and tests that take an isolation and apply to microVMs, and
     /// the docker client against swiftletd with microVM containers (DaemonTests).
-    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|PublishedPortTests|ConfinementTests|ImageMakingTests|BuildTests)|memoryLimitOOMKillsWith137|onFailureRestartsUpToItsLimit|MicroVMDaemonTests"
+    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|PublishedPortTests|ConfinementTests|ImageMakingTests|BuildTests|CopyTests)|memoryLimitOOMKillsWith137|onFailureRestartsUpToItsLimit|MicroVMDaemonTests"
 
     @Test func runtimeBehaviourInMicroVMsNeedsKVM() throws {
         let name = "runtimeBehaviourInMicroVMsNeedsKVM"
