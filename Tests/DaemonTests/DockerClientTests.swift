@@ -388,11 +388,5 @@ import Testing
         let networks = try daemon.docker("network", "ls")
         #expect(networks.status != 0)
         #expect(networks.stderr.contains("page not found"), "\(networks.stderr)")
-        let context = "\(daemon.root)/context"
-        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
-        try "FROM swiftlet-test/busybox\n".write(toFile: "\(context)/Dockerfile", atomically: true, encoding: .utf8)
-        let build = try daemon.docker("build", context)
-        #expect(build.status != 0 && build.stderr.contains("building images (POST /build) is not implemented by swiftletd yet"),
-                "\(build.stderr)")
     }
 }
