@@ -4,24 +4,41 @@ import Testing
 /// RuntimeTests' behavioural cases (exit codes, overrides and image
 /// defaults, data across stop/start and rm, named volumes, stop/kill/exec, detached logs,
 /// ps and wait, stdin, TTY, OOM, PID 1, races with a container's own end, restarts by policy, the bridge
-/// network) under microVM isolation. Where KVM runs Linux guests
+/// network), and the image-making suites (build, commit, diff, export, cp), under microVM
+/// isolation. Where KVM runs Linux guests
 /// directly those cases run in RuntimeTests itself (its `TestIsolation` includes microvm);
-/// otherwise this test runs the same test binary inside one scripts/kvm-rig run with
+/// otherwise each test here runs the same test binary inside one scripts/kvm-rig run with
 /// `SWIFTLET_TEST_ISOLATIONS=microvm`, so nested boots happen where a real /dev/kvm exists.
 /// The image store is prepared on the host first (loading and flattening under emulation
 /// would take minutes); containers and volumes live on the rig's tmpfs, where the Unix
 /// sockets and locks they use work (the rig's 9p shares refuse sockets).
-@Suite struct RuntimeInMicroVMTests {
+@Suite(.serialized) struct RuntimeInMicroVMTests {
     static let products = KVMTestPath.repositoryRoot.appendingPathComponent(".build/debug")
     static let swiftlet = products.appendingPathComponent("swiftlet").path
     static let testBinary = products.appendingPathComponent("swiftletPackageTests.xctest").path
     static let imagesRoot = NSTemporaryDirectory() + "swiftlet-microvm-test-images"
     /// The RuntimeTests suites and tests that take an isolation and apply to microVMs, and
     /// the docker client against swiftletd with microVM containers (DaemonTests).
-    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|PublishedPortTests|ConfinementTests|ImageMakingTests|BuildTests|CopyTests)|memoryLimitOOMKillsWith137|onFailureRestartsUpToItsLimit|MicroVMDaemonTests"
+    static let filter = "RuntimeTests\\.(BehaviourTests|ForegroundTests|TerminalTests|LifecycleRaceTests|NetworkTests|PublishedPortTests|ConfinementTests)|memoryLimitOOMKillsWith137|onFailureRestartsUpToItsLimit|MicroVMDaemonTests"
+    /// Images made from microVM containers (build, commit, diff, export, cp): a rig run of
+    /// their own, so a hang or a retry costs only their share.
+    static let imageMakingFilter = "RuntimeTests\\.(ImageMakingTests|BuildTests|CopyTests)"
 
     @Test func runtimeBehaviourInMicroVMsNeedsKVM() throws {
-        let name = "runtimeBehaviourInMicroVMsNeedsKVM"
+        // About 25 nested boots, each several seconds under the rig's emulation, plus three
+        // Swift process start-ups per container: 460-970 s seen in CI; allow 1200 s.
+        try runInRig("runtimeBehaviourInMicroVMsNeedsKVM", filter: Self.filter, timeout: 1200, expectedSuite: "BehaviourTests")
+    }
+
+    @Test func imageMakingInMicroVMsNeedsKVM() throws {
+        // About 20 nested boots (a build boots one per RUN step): about 400 s seen; allow 1000 s.
+        try runInRig("imageMakingInMicroVMsNeedsKVM", filter: Self.imageMakingFilter, timeout: 1000, expectedSuite: "BuildTests")
+    }
+
+    /// Runs the RuntimeTests matching `filter` with microVM isolation inside the rig (a hung
+    /// rig is cut off after `timeout` seconds, and KVMTestPath retries it once), and expects
+    /// them to pass, `expectedSuite` among them.
+    private func runInRig(_ name: String, filter: String, timeout: Int, expectedSuite: String) throws {
         guard KVMTestPath.ready(for: name) else { return }
         if case .direct = KVMTestPath.current {
             print("\(name): RuntimeTests run the microvm cases directly on this host's KVM")
@@ -35,13 +52,10 @@ import Testing
         try prepareImages()
         let root = "/dev/shm/swiftlet-runtime-tests"
         let script = "set -e; mkdir -p \(root); ln -sfn \(Self.imagesRoot)/images \(root)/images; "
-            + "exec \(Self.testBinary) --testing-library swift-testing --no-parallel --filter '\(Self.filter)'"
-        // About 25 nested boots, each several seconds under the rig's emulation, plus three
-        // Swift process start-ups per container: 460-840 s seen in CI; allow 1200 s (a hung
-        // rig is cut off then, and KVMTestPath retries it once).
+            + "exec \(Self.testBinary) --testing-library swift-testing --no-parallel --filter '\(filter)'"
         // A rig that prints nothing for 420 s has hung (a command is cut off after 300 s and
         // says so): it is stopped then, not at the timeout, and run again.
-        let environment = ["SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root, "KVM_RIG_TIMEOUT": "1200",
+        let environment = ["SWIFTLET_TEST_ISOLATIONS": "microvm", "SWIFTLET_TEST_ROOT": root, "KVM_RIG_TIMEOUT": "\(timeout)",
                            "KVM_RIG_IDLE": "420"]
         var result = try KVMTestPath.current.run(["sh", "-c", script], environment: environment)
         // A command that hung (RuntimeTests cuts it off after `Swiftlet.commandTimeout`)
@@ -55,12 +69,12 @@ import Testing
         // swift-testing reports on stderr. The whole report goes to a file; the failure
         // message carries the failures with their details, which CI shows in full.
         let report = result.stdout + result.stderr
-        let saved = NSTemporaryDirectory() + "swiftlet-runtime-in-microvm.log"
+        let saved = NSTemporaryDirectory() + "swiftlet-\(name).log"
         try? report.write(toFile: saved, atomically: true, encoding: .utf8)
         let failures = Self.failures(in: report)
         print(report.split(separator: "\n").filter { $0.contains("Test run with") }.joined(separator: "\n"))
         #expect(result.status == 0, "the microvm run of RuntimeTests failed inside the rig (full report: \(saved)):\n\(failures)")
-        #expect(report.contains("Suite BehaviourTests passed"), "the behavioural cases ran (full report: \(saved))")
+        #expect(report.contains("Suite \(expectedSuite) passed"), "the cases ran (full report: \(saved))")
     }
 
     /// The report's failure lines, each with the detail lines swift-testing prints under it
