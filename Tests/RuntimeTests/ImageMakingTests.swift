@@ -124,9 +124,9 @@ import Testing
         #expect(all.stdout.contains("untagged: swiftlet-test/busybox:latest") && !all.stdout.contains(used), "\(all.stdout)")
     }
 
-    /// Bad input: a clear error, a non-zero exit, and the image list unchanged.
+    /// Bad input: a clear error, a non-zero exit, and no image made (by name: other suites
+    /// make images in this root meanwhile).
     @Test func badInputIsRefusedAndChangesNothing() throws {
-        let before = try swiftlet("images", "-q").stdout
         let noContainer = try swiftlet("commit", "no-such-container-here", "x:y")
         #expect(noContainer.status == 1 && noContainer.stderr.contains("No such container: no-such-container-here"), "\(noContainer.stderr)")
         let garbage = try swiftlet("import", "-", "swiftlet-test/garbage", stdin: "this is not a tar archive, not even close\n")
@@ -139,6 +139,6 @@ import Testing
         #expect(empty.status != 0 && empty.stderr == "swiftlet: /dev/null: the archive is empty\n", "\(empty.stderr)")
         let noDiff = try swiftlet("diff", "no-such-container-here")
         #expect(noDiff.status == 1 && noDiff.stderr.contains("No such container"))
-        #expect(try swiftlet("images", "-q").stdout == before)
+        #expect(try swiftlet("images", "-q", "x:y").stdout.isEmpty && (try swiftlet("images", "-q", "swiftlet-test/garbage").stdout.isEmpty))
     }
 }
