@@ -27,7 +27,8 @@ extension BuildContext {
             if !paths.isEmpty {
                 let archive = "\(directory).tar"
                 defer { unlink(archive) }
-                try runTool("tar", ["-C", root, "--null", "--no-recursion", "-T", list, "-cf", archive], what: "reading the build context")
+                try runTool("tar", ["-C", root, "--null", "--no-recursion", "--verbatim-files-from", "-T", list, "-cf", archive],
+                            what: "reading the build context")
                 try runTool("tar", ["-C", directory, "-xf", archive], what: "staging the build context")
             }
             guard insideContext else {

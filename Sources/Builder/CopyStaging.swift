@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import HostSystem
 import Images
+import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,9 +12,10 @@ import Glibc
 /// The files a COPY, ADD or WORKDIR step adds, laid out in an empty directory exactly as
 /// they land in the image, so that directory becomes the step's layer (Dockerfile
 /// reference: "COPY", "ADD", "WORKDIR"). Directories above the destination take their
-/// metadata from the image so far; copied files are owned by `--chown` (else 0:0) and keep
-/// their mode unless `--chmod` is given; a local tar archive given to ADD is unpacked; a
-/// source never resolves outside its root.
+/// metadata from the image so far, and destinations follow the image's symbolic links;
+/// copied files are owned by `--chown` (else 0:0) and keep their mode unless `--chmod` is
+/// given; a local tar archive given to ADD is unpacked; a source never resolves outside its
+/// root, and nothing is written through a link.
 struct CopyStaging {
     /// The empty directory the step's files are laid out in.
     let stage: String
@@ -21,12 +23,15 @@ struct CopyStaging {
     let parentTree: String?
 
     /// Lays out what `step` copies from `sourceRoot` (the context, or a stage's or image's
-    /// tree). `sources` are the step's sources after wildcard expansion.
+    /// tree). `sources` are the step's sources after wildcard expansion. Each source is
+    /// copied into a fresh directory first and merged into the stage by the layer
+    /// unpacker, which replaces what is there and never writes through a symbolic link, so
+    /// one source's links cannot redirect another's files.
     func copy(_ step: CopyStep, sources: [String], sourceRoot: String) throws {
         let name = step.isAdd ? "ADD" : "COPY"
         let owner = try step.chown.map { try resolveOwner($0) } ?? (0, 0)
         let wildcard = step.sources.contains { $0.contains(where: { "*?[".contains($0) }) }
-        var destination = cleanPath(step.destination)
+        var destination = try inImage(cleanPath(step.destination))
         let existingDirectory = parentTree.map { isDirectory("\($0)\(destination)") } ?? false
         let intoDirectory = step.destination.hasSuffix("/") || sources.count > 1 || wildcard || existingDirectory
         if sources.count > 1 && !step.destination.hasSuffix("/") && !existingDirectory {
@@ -34,63 +39,75 @@ struct CopyStaging {
                                 code: .invalidArgument)
         }
         if destination == "." { destination = "/" }
-        for source in sources {
-            let path = URL(string: source).flatMap { ["http", "https"].contains($0.scheme ?? "") ? $0 : nil }
-            if step.isAdd, let url = path {
-                let file = try download(url)
-                defer { unlink(file) }
+        for (index, source) in sources.enumerated() {
+            let fresh = "\(stage)-source-\(index)"
+            try FileManager.default.createDirectory(atPath: fresh, withIntermediateDirectories: false)
+            defer { try? FileManager.default.removeItem(atPath: fresh) }
+            var into = destination
+            if step.isAdd, let url = URL(string: source), ["http", "https"].contains(url.scheme ?? "") {
                 let target = intoDirectory ? joinPath(destination, url.lastPathComponent) : destination
-                try place(file, at: target, owner: owner, mode: step.chmod ?? 0o600, followLink: false)
-                continue
-            }
-            let resolved = try resolve(source, in: sourceRoot, instruction: name)
-            if step.isAdd && !isDirectory(resolved) && TarArchive.recognises(resolved) {
-                try makeDirectories(destination, owner: owner)
-                try TarArchive.extract(resolved, into: stage + destination)
-            } else if isDirectory(resolved) {
-                try makeDirectories(destination, owner: owner)
-                try runTool("cp", ["-a", "\(resolved)/.", stage + destination], what: "\(name) \(source)")
-                try adjust(stage + destination, owner: owner, mode: step.chmod, recursive: true)
+                try download(url, to: "\(fresh)/\((target as NSString).lastPathComponent)")
+                try adjust(fresh, owner: owner, mode: step.chmod ?? 0o600)
+                into = (target as NSString).deletingLastPathComponent
             } else {
-                let target = intoDirectory ? joinPath(destination, (resolved as NSString).lastPathComponent) : destination
-                try place(resolved, at: target, owner: owner, mode: step.chmod, followLink: true)
+                let resolved = try resolve(source, in: sourceRoot, instruction: name)
+                if step.isAdd && !isDirectory(resolved) && TarArchive.recognises(resolved) {
+                    try TarArchive.extract(resolved, into: fresh)
+                } else if isDirectory(resolved) {
+                    try runTool("cp", ["-a", "\(resolved)/.", fresh], what: "\(name) \(source)")
+                    try adjust(fresh, owner: owner, mode: step.chmod)
+                } else {
+                    // Named as the source is, not as what a symbolic link source points to.
+                    let target = intoDirectory ? joinPath(destination, (source as NSString).lastPathComponent) : destination
+                    try runTool("cp", ["-aL", resolved, "\(fresh)/\((target as NSString).lastPathComponent)"], what: "\(name) \(source)")
+                    try adjust(fresh, owner: owner, mode: step.chmod)
+                    into = (target as NSString).deletingLastPathComponent
+                }
             }
+            try makeDirectories(into, owner: owner)
+            try merge(fresh, into: stage + into)
         }
     }
 
     /// WORKDIR's directory: laid out when the image does not have it yet. Returns whether
     /// anything was (a layer to store).
     func makeWorkingDirectory(_ path: String) throws -> Bool {
+        let resolved = try inImage(cleanPath(path))
         var status = stat()
-        if let parentTree, lstat(parentTree + cleanPath(path), &status) == 0 { return false }
-        try makeDirectories(cleanPath(path), owner: (0, 0))
+        if let parentTree, lstat(parentTree + resolved, &status) == 0 { return false }
+        try makeDirectories(resolved, owner: (0, 0))
         return true
     }
 
-    /// `source` inside `root`, its symbolic links followed but never out of `root`.
+    /// `path` as the image resolves it: its symbolic links followed inside the image
+    /// (`/bin/tool` lands in `/usr/bin` when `/bin` links there, as in Debian's images).
+    private func inImage(_ path: String) throws -> String {
+        guard let parentTree else { return path }
+        let resolved = try ScopedPath.resolve(path, in: parentTree, followLast: true)
+        return resolved == parentTree ? "/" : String(resolved.dropFirst(parentTree.count))
+    }
+
+    /// Moves what `fresh` holds into `directory` of the stage (a directory's own metadata
+    /// there is left as it is).
+    private func merge(_ fresh: String, into directory: String) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: fresh)
+        guard !names.isEmpty else { return }
+        let archive = "\(fresh).tar"
+        defer { unlink(archive) }
+        try runTool("tar", ["-C", fresh, "--numeric-owner", "-cf", archive, "--"] + names, what: "staging copied files")
+        try TarArchive.extract(archive, into: directory)
+    }
+
+    /// `source` inside `root`, its symbolic links followed as inside `root` (an absolute
+    /// target from `root`), so it never resolves outside it.
     private func resolve(_ source: String, in root: String, instruction: String) throws -> String {
-        let missing = SwiftletError("\(instruction) failed: file not found in build context or excluded by .dockerignore: stat \(source): file does not exist",
-                                    code: .notFound)
-        guard let realRoot = Self.realPath(root), let real = Self.realPath(source.isEmpty || source == "." ? root : "\(root)/\(source)") else {
-            throw missing
+        let resolved = try ScopedPath.resolve(source == "." ? "" : source, in: root, followLast: true)
+        var status = stat()
+        guard lstat(resolved, &status) == 0 else {
+            throw SwiftletError("\(instruction) failed: file not found in build context or excluded by .dockerignore: stat \(source): file does not exist",
+                                code: .notFound)
         }
-        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
-            throw SwiftletError("\(instruction) failed: forbidden path outside the build context: \(source) (\(real))", code: .invalidArgument)
-        }
-        return real
-    }
-
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
-    /// Copies one file (or link) to `target` inside the stage, with its parents.
-    private func place(_ file: String, at target: String, owner: (UInt32, UInt32), mode: UInt32?, followLink: Bool) throws {
-        try makeDirectories((target as NSString).deletingLastPathComponent, owner: owner)
-        try runTool("cp", [followLink ? "-aL" : "-a", file, stage + target], what: "copying \(file)")
-        try adjust(stage + target, owner: owner, mode: mode, recursive: false)
+        return resolved
     }
 
     /// Creates `path` and its missing parents in the stage: with the image's metadata where
@@ -114,16 +131,13 @@ struct CopyStaging {
         }
     }
 
-    /// Owner (always) and mode (when given) of what was copied to `path`.
-    private func adjust(_ path: String, owner: (UInt32, UInt32), mode: UInt32?, recursive: Bool) throws {
-        var paths = [path]
-        if recursive, let enumerator = FileManager.default.enumerator(atPath: path) {
-            paths += enumerator.compactMap { $0 as? String }.map { "\(path)/\($0)" }
-        }
-        for item in paths {
-            lchown(item, owner.0, owner.1)
+    /// Owner (always) and mode (when given) of everything copied into `fresh`.
+    private func adjust(_ fresh: String, owner: (UInt32, UInt32), mode: UInt32?) throws {
+        for item in (FileManager.default.enumerator(atPath: fresh)?.compactMap { $0 as? String } ?? []) {
+            let path = "\(fresh)/\(item)"
+            lchown(path, owner.0, owner.1)
             var status = stat()
-            if let mode, lstat(item, &status) == 0, status.st_mode & S_IFMT != S_IFLNK { chmod(item, mode) }
+            if let mode, lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFLNK { chmod(path, mode) }
         }
     }
 
@@ -147,15 +161,12 @@ struct CopyStaging {
         return (uid, try lookup(parts[1], in: "group", what: "gid").0)
     }
 
-    private func download(_ url: URL) throws -> String {
-        let file = "\(stage)/../download-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    private func download(_ url: URL, to file: String) throws {
         do {
-            let data = try Data(contentsOf: url)
-            try data.write(to: URL(fileURLWithPath: file))
+            try Data(contentsOf: url).write(to: URL(fileURLWithPath: file))
         } catch {
             throw SwiftletError("ADD failed: cannot download \(url.absoluteString): \(error.localizedDescription)", code: .unavailable)
         }
-        return file
     }
 
     private func isDirectory(_ path: String) -> Bool {

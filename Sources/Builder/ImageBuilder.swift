@@ -57,7 +57,11 @@ public final class ImageBuilder {
     }
 
     public func build(_ request: BuildRequest) throws -> ResolvedImage {
-        let dockerfilePath = "\(request.context)/\(request.dockerfile)"
+        let dockerfileName = cleanPath(request.dockerfile)
+        guard !dockerfileName.hasPrefix("/"), dockerfileName != "..", !dockerfileName.hasPrefix("../") else {
+            throw SwiftletError("Forbidden path outside the build context: \(request.dockerfile)", code: .invalidArgument)
+        }
+        let dockerfilePath = "\(request.context)/\(dockerfileName)"
         guard let text = try? String(contentsOfFile: dockerfilePath, encoding: .utf8) else {
             throw SwiftletError("Cannot locate specified Dockerfile: \(request.dockerfile)", code: .notFound)
         }
@@ -65,7 +69,7 @@ public final class ImageBuilder {
         // The client sends the Dockerfile and .dockerignore even when .dockerignore
         // excludes them; COPY must not see them then (dockerd removes them likewise).
         let ignore = try BuildContext(root: request.context).ignore
-        for name in [request.dockerfile, ".dockerignore"] where ignore.excludes(name) {
+        for name in [dockerfileName, ".dockerignore"] where ignore.excludes(name) {
             unlink("\(request.context)/\(name)")
         }
         dockerfile.warnings.forEach { output("[WARNING]: \($0)\n") }
@@ -152,7 +156,9 @@ public final class ImageBuilder {
             // A download's content is not known before it is fetched: such a step always runs.
             let label = local.count == sources.count ? digest.historyLabel : "url:\(UUID().uuidString)"
             let createdBy = copy.createdBy(sourceLabel: label)
-            try reuseOrBuild(key: createdBy, digest: digest.digest + label, state: &state, request: request) { current in
+            // --chmod is not in the history text (as in Docker's), but it changes the layer.
+            let chmod = copy.chmod.map { " chmod=\(String($0, radix: 8))" } ?? ""
+            try reuseOrBuild(key: createdBy, digest: digest.digest + label + chmod, state: &state, request: request) { current in
                 try self.withStaging(current) { staging in
                     try staging.copy(copy, sources: sources, sourceRoot: root)
                     return true

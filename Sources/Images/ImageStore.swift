@@ -152,7 +152,8 @@ public final class ImageStore: Sendable {
         try store.locked {
             let entries = try store.readIndex().map { ($0, try? ResolvedImage.stored($0, in: store)) }
             func keptByItself(_ entry: Descriptor, _ image: ResolvedImage?) -> Bool {
-                guard let image else { return false }
+                // A named entry that does not resolve is left for `rmi` to deal with.
+                guard let image else { return StoreIndex.referenceName(entry) != nil }
                 return inUse.contains(image.id) || (StoreIndex.referenceName(entry) != nil && !all)
             }
             // A build's intermediate image stays while an image kept is built on it (its

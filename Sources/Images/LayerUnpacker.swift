@@ -23,6 +23,9 @@ struct LayerUnpacker {
     private var directoryTimes: [String: timespec] = [:]
     /// Owner of every entry instead of the archive's (`docker cp` into a container without -a).
     var owner: (uid: UInt32, gid: UInt32)?
+    /// Whether `.wh.` entries are whiteouts (a layer) or ordinary names (a plain archive:
+    /// `docker cp`, ADD, a build context).
+    var whiteouts = true
 
     init(root: String) {
         self.root = root
@@ -55,11 +58,11 @@ struct LayerUnpacker {
         }
         let parent = Array(components.dropLast())
         let parentPath = try ensureDirectory(parent)
-        if name == ".wh..wh..opq" {
+        if whiteouts && name == ".wh..wh..opq" {
             try removeLowerContent(of: parentPath, relative: parent.joined(separator: "/"))
             return
         }
-        if name.hasPrefix(".wh.") {
+        if whiteouts && name.hasPrefix(".wh.") {
             let target = String(name.dropFirst(4))
             guard !target.isEmpty, target != ".", target != ".." else {
                 throw SwiftletError("malformed whiteout name '\(name)'")

@@ -11,11 +11,13 @@ public enum TarArchive {
         return (try? TarReader(source, what: path).next()) != nil
     }
 
-    /// Unpacks `path` into the existing directory `directory`; with `owner`, every entry
-    /// gets that owner instead of the archive's.
+    /// Unpacks `path` into the existing directory `directory` (`.wh.` names are ordinary
+    /// files here, not whiteouts); with `owner`, every entry gets that owner instead of the
+    /// archive's.
     public static func extract(_ path: String, into directory: String, owner: (uid: UInt32, gid: UInt32)? = nil) throws {
         var unpacker = LayerUnpacker(root: directory)
         unpacker.owner = owner
+        unpacker.whiteouts = false
         try unpacker.apply(TarReader(try DecompressingSource.open(path, what: path), what: path), layer: path)
         unpacker.finish()
     }

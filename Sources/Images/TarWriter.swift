@@ -35,9 +35,15 @@ final class TarWriter {
     /// Adds a regular file described by `entry` (name, mode, owner, time, xattrs) whose
     /// bytes come from `source`; the size is the file's.
     func addFile(_ entry: TarEntry, from source: String) throws {
-        let input = try FileSource(path: source)
+        // Opened without following a link and checked on the descriptor: a file swapped for
+        // a link or a FIFO since it was listed (a running container's) is refused, not read.
+        let fd = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw SwiftletError("cannot read \(source): \(errnoText())") }
+        let input = FileSource(fd: fd, name: source)
         var status = stat()
-        guard stat(source, &status) == 0 else { throw SwiftletError("cannot read \(source): \(errnoText())") }
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw SwiftletError("\(source) is no longer a regular file")
+        }
         let size = Int64(status.st_size)
         try writeHeader(entry, size: size)
         var chunk = [UInt8](repeating: 0, count: 1 << 20)

@@ -37,8 +37,12 @@ extension Runtime {
         try withContainerRoot(reference, writable: false) { root, config in
             let resolved = try ScopedPath.resolve(path, in: root, followLast: false)
             let stat = try Self.pathStat(resolved, name: path, container: config.id)
-            let parent = (resolved as NSString).deletingLastPathComponent, base = (resolved as NSString).lastPathComponent
-            try runTool("tar", ["-C", parent.isEmpty ? "/" : parent, "--numeric-owner", "-cf", output, base.isEmpty ? "." : base],
+            // The container's root itself is archived as its content (".").
+            let atRoot = resolved == root
+            let parent = atRoot ? root : (resolved as NSString).deletingLastPathComponent
+            let base = atRoot ? "." : (resolved as NSString).lastPathComponent
+            // "--": a file name is never an option, whatever the container named it.
+            try runTool("tar", ["-C", parent, "--numeric-owner", "-cf", output, "--", base],
                         what: "archiving \(path) of container \(config.id)")
             return stat
         }
@@ -68,6 +72,15 @@ extension Runtime {
             guard config.isolation == .namespace, let pid = state.pid else {
                 throw SwiftletError("copying files to or from running microVM container \(config.id) is not supported yet: stop it first",
                                     code: .notImplemented)
+            }
+            // Frozen meanwhile, so the container cannot swap a checked directory for a
+            // link while paths are resolved and used; and the pid must still be its own.
+            let freeze = !state.isPaused
+            if freeze { try Cgroup.locate(config.id).freeze() }
+            defer { if freeze { try? Cgroup.locate(config.id).thaw() } }
+            let cgroups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+            guard cgroups.contains("/swiftlet/\(config.id)") else {
+                throw SwiftletError("container \(config.id) is not running", code: .conflict)
             }
             return try body("/proc/\(pid)/root", config)
         }
@@ -100,11 +113,11 @@ extension Runtime {
     }
 }
 
-/// A path inside a container's root resolved from the host: components walked one by one,
+/// A path inside a container's or an image's root resolved from the host: components walked one by one,
 /// `..` never above the root, symbolic links followed as the container would follow them
 /// (absolute targets from its root), at most 40 of them (the kernel's limit).
-enum ScopedPath {
-    static func resolve(_ path: String, in root: String, followLast: Bool) throws -> String {
+public enum ScopedPath {
+    public static func resolve(_ path: String, in root: String, followLast: Bool) throws -> String {
         var resolved: [String] = []
         var remaining = path.split(separator: "/").map(String.init)
         var links = 0

@@ -44,7 +44,7 @@ extension Runtime {
         let parent = try images.resolve(config.imageID)
         var runtimeConfig = Self.committedRuntime(config.process, image: parent.config.config ?? ImageConfig.Runtime())
         try changes(&runtimeConfig)
-        let layerPath = containers.bundle(config.id).path("commit-\(getpid()).tar")
+        let layerPath = containers.bundle(config.id).path("commit-\(UUID().uuidString).tar")
         defer { unlink(layerPath) }
         let layer = try writeChanges(reference, to: layerPath, pause: options.pause)
         let created = ImageStore.timestamp(Date())
@@ -73,7 +73,11 @@ extension Runtime {
 
     /// `docker export`: the container's file system as a tar, written to `path`.
     public func export(_ reference: String, to path: String) throws {
-        let (filesystem, _) = try filesystem(reference, purpose: "export")
+        let (filesystem, state) = try filesystem(reference, purpose: "export")
+        // A running container is frozen while its files are read, as for commit.
+        let freeze = state.status == .running && !state.isPaused
+        if freeze { try Cgroup.locate(filesystem.config.id).freeze() }
+        defer { if freeze { try? Cgroup.locate(filesystem.config.id).thaw() } }
         try filesystem.withMergedTree { merged in
             _ = try UpperChanges(upper: merged, excluded: []).writeLayer(to: path)
         }

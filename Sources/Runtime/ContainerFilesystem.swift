@@ -38,7 +38,7 @@ struct ContainerFilesystem {
         return try withUpper { upper in
             let merged = try temporaryDirectory("merged")
             defer { rmdir(merged) }
-            try runTool("mount", ["-t", "overlay", "overlay", "-o", "ro,lowerdir=\(upper):\(imageTree)", merged],
+            try runTool("mount", ["-t", "overlay", "overlay", "-o", "ro,nosuid,nodev,lowerdir=\(upper):\(imageTree)", merged],
                         what: "mounting container \(config.id)'s file system")
             defer { Self.unmount(merged) }
             return try body(merged)
@@ -55,7 +55,7 @@ struct ContainerFilesystem {
             let merged = try temporaryDirectory("merged")
             defer { rmdir(merged) }
             let work = (upper as NSString).deletingLastPathComponent + "/work"
-            try runTool("mount", ["-t", "overlay", "overlay", "-o", "lowerdir=\(imageTree),upperdir=\(upper),workdir=\(work)", merged],
+            try runTool("mount", ["-t", "overlay", "overlay", "-o", "nosuid,nodev,lowerdir=\(imageTree),upperdir=\(upper),workdir=\(work)", merged],
                         what: "mounting container \(config.id)'s file system")
             defer { Self.unmount(merged) }
             return try body(merged)
@@ -71,7 +71,7 @@ struct ContainerFilesystem {
             // host's to read until the guest has written it back.
             let mountPoint = try temporaryDirectory("disk")
             defer { rmdir(mountPoint) }
-            try runTool("mount", ["-t", "ext4", "-o", writable ? "loop" : "loop,ro,noload", bundle.path("disk.ext4"), mountPoint],
+            try runTool("mount", ["-t", "ext4", "-o", writable ? "loop,nosuid,nodev,noexec" : "loop,ro,noload,nosuid,nodev,noexec", bundle.path("disk.ext4"), mountPoint],
                         what: "mounting container \(config.id)'s disk")
             defer { Self.unmount(mountPoint) }
             return try body("\(mountPoint)/upper")

@@ -61,7 +61,9 @@ struct CopyCommand: ParsableCommand {
         let final = exists && isDirectory.boolValue ? (target as NSString).appendingPathComponent(stat.name) : target
         let unpacked = "\(scratch)/unpacked"
         try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: false)
-        try runTool("tar", ["-C", unpacked, "--no-same-owner", "-xf", archive], what: "unpacking \(path)")
+        // The container's archive is unpacked with the layer unpacker's protections (nothing
+        // lands outside `unpacked`), owned by whoever runs cp, as docker cp does.
+        try TarArchive.extract(archive, into: unpacked, owner: (uid: getuid(), gid: getgid()))
         if FileManager.default.fileExists(atPath: final) && !stat.isDirectory { unlink(final) }
         if stat.isDirectory, FileManager.default.fileExists(atPath: final) {
             // Into an existing directory: its content is merged, as docker cp does.
@@ -97,11 +99,11 @@ struct CopyCommand: ParsableCommand {
             if directory.isEmpty { directory = "/" }
         }
         if name == base {
-            try runTool("tar", ["-C", parent.isEmpty ? "/" : parent, "-cf", archive, base], what: "archiving \(path)")
+            try runTool("tar", ["-C", parent.isEmpty ? "/" : parent, "-cf", archive, "--", base], what: "archiving \(path)")
         } else {
             try FileManager.default.createDirectory(atPath: "\(scratch)/stage", withIntermediateDirectories: false)
             try runTool("cp", ["-a", path, "\(scratch)/stage/\(name)"], what: "copying \(path)")
-            try runTool("tar", ["-C", "\(scratch)/stage", "-cf", archive, name], what: "archiving \(path)")
+            try runTool("tar", ["-C", "\(scratch)/stage", "-cf", archive, "--", name], what: "archiving \(path)")
         }
         try runtime.extractArchive(container, archive: archive, into: directory, copyOwnership: self.archive)
     }

@@ -110,4 +110,31 @@ import Testing
             #expect(!args.joined(separator: " ").contains("echo partial > /p"), "a failed build left container \(id)")
         }
     }
+
+    /// COPY never writes through a link: not one an earlier source laid down (a context
+    /// link to the host's /etc/passwd, then a file of the same name), and a destination
+    /// under a link of the image lands where the link points inside the image.
+    @Test(arguments: TestIsolation.namespaces)
+    func copyFollowsLinksOnlyInsideTheImage(isolation: Isolation) throws {
+        let context = NSTemporaryDirectory() + "build-links-\(UUID().uuidString.prefix(8))"
+        let image = "swiftlet-test/links-\(UUID().uuidString.prefix(6).lowercased())"
+        defer { try? FileManager.default.removeItem(atPath: context); _ = try? swiftlet("rmi", image) }
+        try FileManager.default.createDirectory(atPath: "\(context)/a", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(context)/b", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(context)/a/passwd", withDestinationPath: "/etc/passwd")
+        try Data("from b \(UUID().uuidString)\n".utf8).write(to: URL(fileURLWithPath: "\(context)/b/passwd"))
+        try Data("""
+            FROM swiftlet-test/busybox
+            RUN mkdir -p /usr/real && ln -s usr/real /linked
+            COPY a b /app/
+            COPY b/passwd /linked/
+            """.utf8).write(to: URL(fileURLWithPath: "\(context)/Dockerfile"))
+        let hostPasswd = try Data(contentsOf: URL(fileURLWithPath: "/etc/passwd"))
+        let result = try build(isolation, "-t", image, context)
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "/etc/passwd")) == hostPasswd, "the build wrote the host's /etc/passwd")
+        let look = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "--network", "none", image, "sh", "-c",
+                                "head -c 6 /app/passwd; echo; test -L /linked && echo link; head -c 6 /usr/real/passwd; echo")
+        #expect(look.stdout == "from b\nlink\nfrom b\n", "\(look.stdout) \(look.stderr)")
+    }
 }
