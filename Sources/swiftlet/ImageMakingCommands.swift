@@ -72,7 +72,14 @@ struct ExportCommand: ParsableCommand {
             if output == nil && isatty(1) != 0 {
                 throw SwiftletError("cowardly refusing to save to a terminal. Use the -o flag or redirect", code: .invalidArgument)
             }
-            try runtime.open().export(container, to: output ?? "/proc/self/fd/1")
+            guard output == nil else { return try runtime.open().export(container, to: output!) }
+            // Written to a file, then to standard output (which need not be reopenable by name).
+            let file = NSTemporaryDirectory() + "swiftlet-export-\(UUID().uuidString).tar"
+            defer { unlink(file) }
+            try runtime.open().export(container, to: file)
+            let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            defer { try? input.close() }
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { FileHandle.standardOutput.write(chunk) }
         }
     }
 }
@@ -96,8 +103,14 @@ struct ImportCommand: ParsableCommand {
         try reportingErrors {
             let name = try reference.map { try ImageReference(parsing: $0) }
             let changes = try ConfigChanges(change)
-            // /proc/self/fd: some systems (the rig) have no /dev/stdin or /dev/stdout.
-            let path = file == "-" ? "/proc/self/fd/0" : file
+            // Standard input is read into a file first: it may be a pipe, or a file that
+            // cannot be opened again by name (an unlinked one on 9p).
+            var path = file
+            if file == "-" {
+                path = NSTemporaryDirectory() + "swiftlet-import-\(UUID().uuidString).tar"
+                try FileHandle.standardInput.readDataToEndOfFile().write(to: URL(fileURLWithPath: path))
+            }
+            defer { if file == "-" { unlink(path) } }
             guard file == "-" || FileManager.default.fileExists(atPath: file) else {
                 throw SwiftletError("open \(file): no such file or directory", code: .notFound)
             }

@@ -96,7 +96,8 @@ import Testing
     /// `image prune` removes dangling images no container uses, and keeps those one does.
     /// In a root of its own: a prune in the shared root would race other suites' builds.
     @Test func pruneKeepsTheDanglingImagesContainersUse() throws {
-        let root = NSTemporaryDirectory() + "swiftlet-prune-\(UUID().uuidString.prefix(8))"
+        // Beside the shared root (in the rig its tmpfs: the 9p /tmp refuses sockets).
+        let root = ((try Swiftlet.root.get()) as NSString).deletingLastPathComponent + "/swiftlet-prune-\(UUID().uuidString.prefix(8))"
         defer {
             _ = try? Swiftlet.execute([Swiftlet.executable, "rm", "-f", "changed", "user"], root: root)
             try? FileManager.default.removeItem(atPath: root)
