@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "swiftlet", targets: ["swiftlet"]),
         .executable(name: "swiftlet-vmm", targets: ["swiftlet-vmm"]),
         .executable(name: "swiftlet-shim", targets: ["swiftlet-shim"]),
+        .executable(name: "swiftlet-dns", targets: ["swiftlet-dns"]),
         .executable(name: "swiftlet-init", targets: ["swiftlet-init"]),
         .executable(name: "swiftletd", targets: ["swiftletd"]),
     ],
@@ -125,6 +126,17 @@ let package = Package(
             dependencies: ["HostSystem", "Runtime"],
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + staticFoundation.flatMap { ["-Xlinker", $0] })]
         ),
+        // The embedded DNS server of user-defined networks (container names on each
+        // gateway's port 53, the rest forwarded to the host's resolvers): DNS messages,
+        // the record files the Runtime writes, the server and its control client.
+        .target(name: "EmbeddedDNS", dependencies: ["HostSystem"]),
+        // The one host-wide DNS server process, started by DNSControl.reload; Swift's
+        // runtime and Foundation linked in statically, as swiftlet-shim's.
+        .executableTarget(
+            name: "swiftlet-dns",
+            dependencies: ["EmbeddedDNS", "HostSystem"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + staticFoundation.flatMap { ["-Xlinker", $0] })]
+        ),
         // Drives one agent-protocol session by hand or from the integration tests.
         .executableTarget(name: "swiftlet-agent-client", dependencies: ["AgentProtocol", "CLinux", "HostSystem"]),
         .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "HostSystem"]),
@@ -142,6 +154,7 @@ let package = Package(
         .testTarget(name: "UnitsTests", dependencies: ["Units"]),
         .testTarget(name: "BuilderTests", dependencies: ["Builder", "HostSystem", "Images"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
+        .testTarget(name: "EmbeddedDNSTests", dependencies: ["EmbeddedDNS", "HostSystem"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "HostSystem", "ChildProcess", "CLinux", .product(name: "NIOHTTP1", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
@@ -158,6 +171,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("OCIManifests", ["Images"]),
     ("AgentFrames", ["AgentProtocol", "HostSystem"]),
     ("Units", ["Units"]),
+    ("DNSMessage", ["EmbeddedDNS"]),
     ("Dockerfile", ["Builder"]),
     ("SecurityOptions", ["Runtime", "AgentProtocol"]),
     ("EngineRequests", ["Daemon", "HostSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),

@@ -1,0 +1,116 @@
+import Foundation
+import HostSystem
+
+/// The host's resolvers as a stub resolver sees them (the `nameserver` lines of
+/// resolv.conf(5)), and one query's exchange with them over UDP (RFC 1035 §4.2.1): each
+/// in turn on a fresh socket connected to it, so only its datagrams arrive, until one
+/// sends a response with the query's ID.
+struct Forwarder: Sendable {
+    /// Usually /etc/resolv.conf.
+    let resolvConf: String
+    /// The upstream resolvers' port: 53, another only in tests.
+    let port: UInt16
+    /// How long each resolver gets to answer.
+    let timeoutMilliseconds: Int32
+
+    /// The numeric addresses of the `nameserver` lines, in order (IPv4 or IPv6; a line
+    /// that is neither is skipped).
+    func nameservers() -> [SocketAddress] {
+        guard let text = try? String(contentsOfFile: resolvConf, encoding: .utf8) else { return [] }
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 2, words[0] == "nameserver" else { return nil }
+            return SocketAddress(String(words[1]), port: port)
+        }
+    }
+
+    /// The first reply any resolver gives `query`, nil when none is configured or none
+    /// answered in time.
+    func exchange(_ query: [UInt8]) -> [UInt8]? {
+        guard let id = DNSMessage.id(of: query) else { return nil }
+        for server in nameservers() {
+            if let reply = exchange(query, id: id, with: server) { return reply }
+        }
+        return nil
+    }
+
+    private func exchange(_ query: [UInt8], id: UInt16, with server: SocketAddress) -> [UInt8]? {
+        let fd = socket(server.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard server.withSockaddr({ connect(fd, $0, $1) }) == 0,
+              query.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == query.count else { return nil }
+        let deadline = Monotonic.milliseconds() + Int64(timeoutMilliseconds)
+        var buffer = [UInt8](repeating: 0, count: 65535)
+        while true {
+            let remaining = deadline - Monotonic.milliseconds()
+            guard remaining > 0 else { return nil }
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(remaining))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return nil }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            // ECONNREFUSED (nothing listens there) ends this resolver's turn.
+            guard count >= 0 else { return nil }
+            let reply = Array(buffer[..<count])
+            if count >= 12, DNSMessage.id(of: reply) == id, reply[2] & 0x80 != 0 { return reply }
+        }
+    }
+}
+
+/// An IPv4 or IPv6 socket address (ip(7) `sockaddr_in`, ipv6(7) `sockaddr_in6`).
+enum SocketAddress: Sendable {
+    case v4(sockaddr_in)
+    case v6(sockaddr_in6)
+
+    /// A numeric address and a port; nil when `text` is neither an IPv4 nor an IPv6 address.
+    init?(_ text: String, port: UInt16) {
+        if let address = IPv4Address(text) {
+            self = .v4(Self.ipv4(address, port: port))
+            return
+        }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = port.bigEndian
+        guard inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { return nil }
+        self = .v6(address)
+    }
+
+    static func ipv4(_ address: IPv4Address, port: UInt16) -> sockaddr_in {
+        var result = sockaddr_in()
+        result.sin_family = sa_family_t(AF_INET)
+        result.sin_port = port.bigEndian
+        result.sin_addr.s_addr = address.networkOrder
+        return result
+    }
+
+    var family: Int32 {
+        switch self {
+        case .v4: AF_INET
+        case .v6: AF_INET6
+        }
+    }
+
+    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        switch self {
+        case .v4(var address):
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .v6(var address):
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+    }
+}
+
+/// CLOCK_MONOTONIC in milliseconds, for deadlines.
+enum Monotonic {
+    static func milliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
