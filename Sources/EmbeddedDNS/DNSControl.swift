@@ -47,7 +47,10 @@ public enum DNSControl {
             throw error
         }
         UnixSocketAddress.setTimeout(fd, seconds: 5, for: [SO_RCVTIMEO, SO_SNDTIMEO])
-        try Descriptors.writeAll(fd, Array("reload\n".utf8), what: "write \(address.path)")
+        guard StreamSocket.sendAll(fd, Array("reload\n".utf8)) else {
+            if errno == EPIPE || errno == ECONNRESET { return nil }
+            throw .last("write \(address.path)")
+        }
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {

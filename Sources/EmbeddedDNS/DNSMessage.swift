@@ -28,6 +28,8 @@ public struct DNSName: Equatable, Sendable, CustomStringConvertible {
         try self.init(labels: parts)
     }
 
+    /// The name of these labels, the root's empty one left out; throws for an empty
+    /// label, a label or a name too long.
     public init(labels: [[UInt8]]) throws(DNSMessageError) {
         guard labels.allSatisfy({ !$0.isEmpty }) else { throw .emptyLabel }
         guard labels.allSatisfy({ $0.count <= 63 }) else { throw .labelTooLong }

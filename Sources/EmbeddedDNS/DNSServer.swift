@@ -155,7 +155,7 @@ public final class DNSServer {
         } else {
             reply = "error: unknown command \"\(command ?? "")\""
         }
-        try? Descriptors.writeAll(client, Array("\(reply)\n".utf8))
+        _ = StreamSocket.sendAll(client, Array("\(reply)\n".utf8))
         return exit
     }
 
@@ -219,7 +219,7 @@ public final class DNSServer {
                 case .forward(let message):
                     reply = forwarder.exchange(query) ?? DNSMessage.response(to: message, code: .serverFailure).encoded()
                 }
-                guard (try? Descriptors.writeAll(client, [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply)) != nil else { return }
+                guard StreamSocket.sendAll(client, [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply) else { return }
             }
         }
         if !started { close(client) }

@@ -106,6 +106,23 @@ enum SocketAddress: Sendable {
     }
 }
 
+/// Writing to a connected stream socket with MSG_NOSIGNAL (send(2)): a peer that has gone
+/// away makes the write fail with EPIPE instead of raising SIGPIPE, which would end the
+/// server, or the daemon calling ``DNSControl``.
+enum StreamSocket {
+    /// Sends all of `bytes`, retrying EINTR and short sends; false when the send fails.
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return false }
+            offset += count
+        }
+        return true
+    }
+}
+
 /// CLOCK_MONOTONIC in milliseconds, for deadlines.
 enum Monotonic {
     static func milliseconds() -> Int64 {

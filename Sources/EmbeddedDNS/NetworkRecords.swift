@@ -10,7 +10,8 @@ import HostSystem
 ///
 /// `port` may be left out (53). Writers go through ``update(directory:networkID:_:)``.
 public struct NetworkRecords: Codable, Equatable, Sendable {
-    /// One container on the network: every name it answers to, and its address there.
+    /// One container on the network: the owner names of its A records (every name it
+    /// answers to: name, aliases, short id) and their RDATA, its address there (RFC 1035 §3.4.1).
     public struct Container: Codable, Equatable, Sendable {
         public var id: String
         public var names: [String]

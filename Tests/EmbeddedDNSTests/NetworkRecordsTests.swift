@@ -45,6 +45,23 @@ struct NetworkRecordsTests {
         #expect(NetworkRecords.all(directory: nested).isEmpty)
     }
 
+    @Test func concurrentUpdatesAreAllKept() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path
+        let threads = try (0..<8).map { index in
+            try PosixThread {
+                try? NetworkRecords.update(directory: path, networkID: "shared") { records in
+                    var network = records ?? NetworkRecords(network: "shared", gateway: "10.89.0.1", subnet: "10.89.0.0/24")
+                    network.containers.append(.init(id: "\(index)", names: ["c\(index)"], address: "10.89.0.\(index + 2)"))
+                    records = network
+                }
+            }
+        }
+        threads.forEach { $0.join() }
+        #expect(NetworkRecords.all(directory: path)["shared"]?.containers.map(\.id).sorted() == (0..<8).map(String.init))
+    }
+
     @Test func readsTheDocumentedFormat() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
