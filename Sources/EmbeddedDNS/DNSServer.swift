@@ -217,7 +217,7 @@ public final class DNSServer {
                 case .reply(let bytes): reply = bytes
                 case .ignore: return
                 case .forward(let message):
-                    reply = forwarder.exchange(query) ?? DNSMessage.response(to: message, code: .serverFailure).encoded()
+                    reply = forwarder.exchange(query, overTCP: true) ?? DNSMessage.response(to: message, code: .serverFailure).encoded()
                 }
                 guard StreamSocket.sendAll(client, [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply) else { return }
             }

@@ -2,9 +2,9 @@ import Foundation
 import HostSystem
 
 /// The host's resolvers as a stub resolver sees them (the `nameserver` lines of
-/// resolv.conf(5)), and one query's exchange with them over UDP (RFC 1035 §4.2.1): each
-/// in turn on a fresh socket connected to it, so only its datagrams arrive, until one
-/// sends a response with the query's ID.
+/// resolv.conf(5)), and one query's exchange with them over UDP (RFC 1035 §4.2.1) or, for
+/// a query that came over TCP, TCP (§4.2.2): each in turn on a fresh socket connected to
+/// it, so only its replies arrive, until one sends a response with the query's ID.
 struct Forwarder: Sendable {
     /// Usually /etc/resolv.conf.
     let resolvConf: String
@@ -25,13 +25,35 @@ struct Forwarder: Sendable {
     }
 
     /// The first reply any resolver gives `query`, nil when none is configured or none
-    /// answered in time.
-    func exchange(_ query: [UInt8]) -> [UInt8]? {
+    /// answered in time. Over TCP when `overTCP` (a truncated UDP answer made the client
+    /// ask again over TCP, so the full answer is wanted).
+    func exchange(_ query: [UInt8], overTCP: Bool = false) -> [UInt8]? {
         guard let id = DNSMessage.id(of: query) else { return nil }
         for server in nameservers() {
-            if let reply = exchange(query, id: id, with: server) { return reply }
+            if let reply = overTCP ? exchangeOverTCP(query, id: id, with: server) : exchange(query, id: id, with: server) {
+                return reply
+            }
         }
         return nil
+    }
+
+    /// One exchange over TCP: the 2-byte length before each message; connecting, sending
+    /// and each receive get the timeout.
+    private func exchangeOverTCP(_ query: [UInt8], id: UInt16, with server: SocketAddress) -> [UInt8]? {
+        let fd = socket(server.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0, query.count <= 0xFFFF else { return nil }
+        defer { close(fd) }
+        var limit = timeval(tv_sec: Int(timeoutMilliseconds / 1000), tv_usec: Int(timeoutMilliseconds % 1000) * 1000)
+        for option in [SO_SNDTIMEO, SO_RCVTIMEO] {
+            setsockopt(fd, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
+        var prefix = [UInt8](repeating: 0, count: 2)
+        guard server.withSockaddr({ connect(fd, $0, $1) }) == 0,
+              StreamSocket.sendAll(fd, [UInt8(query.count >> 8), UInt8(query.count & 0xFF)] + query),
+              Descriptors.readFully(fd, &prefix) else { return nil }
+        var reply = [UInt8](repeating: 0, count: Int(prefix[0]) << 8 | Int(prefix[1]))
+        guard Descriptors.readFully(fd, &reply), reply.count >= 12, DNSMessage.id(of: reply) == id, reply[2] & 0x80 != 0 else { return nil }
+        return reply
     }
 
     private func exchange(_ query: [UInt8], id: UInt16, with server: SocketAddress) -> [UInt8]? {

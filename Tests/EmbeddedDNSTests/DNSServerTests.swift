@@ -58,6 +58,8 @@ struct DNSServerTests {
         // TCP.
         let overTCP = try #require(try Loopback.askOverTCP("db", from: "127.77.0.2", to: "127.77.0.1", port: Self.port))
         #expect(overTCP.id == 99 && Self.addresses(overTCP) == ["127.77.0.3"])
+        // Forwarded over TCP when asked over TCP (a truncated UDP answer's retry).
+        #expect(Self.addresses(try #require(try Loopback.askOverTCP("cache", from: "127.77.0.2", to: "127.77.0.1", port: Self.port))) == ["192.0.2.2"])
 
         // A new network, bound on reload.
         let extra = NetworkRecords.Container(id: "e" + String(repeating: "0", count: 63), names: ["extra"], address: "127.77.2.2")

@@ -84,32 +84,55 @@ final class Shared<Value: Sendable>: Sendable {
     func set(_ new: Value) { value.withLock { $0 = new } }
 }
 
-/// A stand-in for the host's resolver: answers every query with A 192.0.2.1 until stopped.
+/// A stand-in for the host's resolver: answers every query with A 192.0.2.1 over UDP and
+/// A 192.0.2.2 over TCP, until stopped.
 final class FakeUpstream: Sendable {
-    private let fd: Int32
+    private let udp: Int32
+    private let tcp: Int32
     private let stopped = Shared(false)
     private let thread: PosixThread
 
     init(address: String, port: UInt16) throws {
-        let fd = try Loopback.udpSocket(boundTo: address, port: port)
+        let udp = try Loopback.udpSocket(boundTo: address, port: port)
+        let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var on: Int32 = 1
+        setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var local = SocketAddress.ipv4(IPv4Address(address)!, port: port)
+        let size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        guard withUnsafePointer(to: &local, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(tcp, $0, size) } }) == 0,
+              listen(tcp, 8) == 0 else { throw SwiftletError.last("bind TCP \(address):\(port)") }
         let stopped = stopped
-        self.fd = fd
+        (self.udp, self.tcp) = (udp, tcp)
         thread = try PosixThread {
             var buffer = [UInt8](repeating: 0, count: 65535)
             while !stopped.current {
-                guard pollBriefly(fd) else { continue }
+                var entries = [pollfd(fd: udp, events: Int16(POLLIN), revents: 0), pollfd(fd: tcp, events: Int16(POLLIN), revents: 0)]
+                guard poll(&entries, 2, 100) > 0 else { continue }
+                if entries[1].revents != 0 {
+                    let client = accept(tcp, nil, nil)
+                    var prefix = [UInt8](repeating: 0, count: 2)
+                    if client >= 0, Descriptors.readFully(client, &prefix) {
+                        var query = [UInt8](repeating: 0, count: Int(prefix[0]) << 8 | Int(prefix[1]))
+                        if Descriptors.readFully(client, &query), let message = try? DNSMessage(parsing: query) {
+                            let reply = DNSMessage.response(to: message, code: .noError, addresses: [IPv4Address("192.0.2.2")!]).encoded()
+                            _ = StreamSocket.sendAll(client, [0, UInt8(reply.count)] + reply)
+                        }
+                    }
+                    if client >= 0 { close(client) }
+                }
+                guard entries[0].revents != 0 else { continue }
                 var source = sockaddr_in()
                 var length = socklen_t(MemoryLayout<sockaddr_in>.size)
                 let count = buffer.withUnsafeMutableBytes { raw in
                     withUnsafeMutablePointer(to: &source) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length) }
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, raw.baseAddress, raw.count, 0, $0, &length) }
                     }
                 }
                 guard count > 0, let query = try? DNSMessage(parsing: Array(buffer[..<count])) else { continue }
                 let reply = DNSMessage.response(to: query, code: .noError, addresses: [IPv4Address("192.0.2.1")!]).encoded()
                 _ = reply.withUnsafeBytes { raw in
                     withUnsafePointer(to: &source) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, length) }
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(udp, raw.baseAddress, raw.count, 0, $0, length) }
                     }
                 }
             }
@@ -119,14 +142,9 @@ final class FakeUpstream: Sendable {
     func stop() {
         stopped.set(true)
         thread.join()
-        close(fd)
+        close(udp)
+        close(tcp)
     }
-}
-
-/// Whether `fd` becomes readable within 100 ms.
-private func pollBriefly(_ fd: Int32) -> Bool {
-    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    return poll(&entry, 1, 100) == 1
 }
 
 /// A ``DNSServer`` running on a thread of this process.
