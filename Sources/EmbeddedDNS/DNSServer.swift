@@ -62,15 +62,21 @@ public final class DNSServer {
         try listenForControl()
         log("serving \(networks.count) network(s) from \(directory)")
         while true {
-            let sockets = listeners.sorted { $0.key < $1.key }.flatMap { [($0.key, $0.value.udp, true), ($0.key, $0.value.tcp, false)] }
+            let sockets: [(network: String, fd: Int32, datagram: Bool)] = listeners.sorted { $0.key < $1.key }.flatMap {
+                [($0.key, $0.value.udp, true), ($0.key, $0.value.tcp, false)]
+            }
             var entries = [pollfd(fd: control, events: Int16(POLLIN), revents: 0)]
-                + sockets.map { pollfd(fd: $0.1, events: Int16(POLLIN), revents: 0) }
+                + sockets.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             if poll(&entries, nfds_t(entries.count), -1) < 0 {
                 if errno == EINTR { continue }
                 throw .last("poll")
             }
             for (index, socket) in sockets.enumerated() where entries[index + 1].revents != 0 {
-                if socket.2 { receiveDatagram(network: socket.0, fd: socket.1) } else { acceptConnection(network: socket.0, fd: socket.1) }
+                if socket.datagram {
+                    receiveDatagram(network: socket.network, fd: socket.fd)
+                } else {
+                    acceptConnection(network: socket.network, fd: socket.fd)
+                }
             }
             if entries[0].revents != 0 && serveControl() { return .finished }
         }
