@@ -69,7 +69,7 @@ let package = Package(
         // Containers: lifecycle, state, isolation backends (microVM, namespace), volumes.
         // Host<->guest agent messages over vsock (no Foundation: linked into swiftlet-init).
         .target(name: "AgentProtocol", dependencies: ["HostSystem"]),
-        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "HostSystem", "Images", "KVM", "Units", "VMLaunch"],
+        .target(name: "Runtime", dependencies: ["AgentProtocol", "ChildProcess", "CLinux", "CSeccomp", "EmbeddedDNS", "HostSystem", "Images", "KVM", "Units", "VMLaunch"],
                 resources: [.embedInCode("Seccomp/docker-default.json")]),
         // swiftletd's Engine API: the HTTP server on SwiftNIO and one router per API area.
         .target(name: "Daemon", dependencies: [

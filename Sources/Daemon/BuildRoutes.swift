@@ -85,11 +85,11 @@ public enum BuildRoutes {
             }
             return isolation
         } ?? engine.defaultIsolation
-        switch request.query["networkmode"] ?? "" {
-        case "", "default", "bridge": build.network = .bridge
-        case "none": build.network = .none
-        case let other: throw SwiftletError("network \(other) not found: use bridge or none", code: .notFound)
+        let mode = request.query["networkmode"] ?? ""
+        if mode == "host" || mode.hasPrefix("container:") {
+            throw SwiftletError("network mode \(mode) is not supported for RUN: use bridge, none or a user-defined network", code: .notImplemented)
         }
+        build.network = NetworkMode(mode)
         return build
     }
 }

@@ -10,7 +10,8 @@ public enum ContainerInspectRoute {
     public static func add(to router: inout Router, engine: Engine) {
         router.add(.GET, "/containers/{id}/json") { _, parameters in
             let id = parameters["id"] ?? ""
-            return try .json(Inspect(try await blocking { try engine.runtime.info(id) }, root: engine.root))
+            let info = try await blocking { try engine.runtime.info(id) }
+            return try .json(Inspect(info, root: engine.root, networks: engine.runtime.networks.all()))
         }
     }
 
@@ -88,6 +89,23 @@ public enum ContainerInspectRoute {
             var Gateway: String
             var MacAddress: String
             var Ports: [String: [PortMap.HostBinding]?]
+            var Networks: [String: Endpoint]
+        }
+        /// One network the container is on (EndpointSettings): its address there while it runs.
+        struct Endpoint: Encodable {
+            var IPAMConfig: [String: String]? = nil
+            var Links: [String]? = nil
+            var Aliases: [String]?
+            var NetworkID: String
+            var EndpointID: String
+            var Gateway: String
+            var IPAddress: String
+            var IPPrefixLen: Int
+            var IPv6Gateway = ""
+            var GlobalIPv6Address = ""
+            var GlobalIPv6PrefixLen = 0
+            var MacAddress: String
+            var DriverOpts: [String: String]? = nil
         }
         var Id: String
         var Created: String
@@ -105,7 +123,7 @@ public enum ContainerInspectRoute {
         var Config: Config
         var NetworkSettings: Network
 
-        init(_ container: ContainerInfo, root: String) {
+        init(_ container: ContainerInfo, root: String, networks: [NetworkDefinition]) {
             let config = container.config, state = container.state, security = config.security ?? SecurityOptions()
             Id = config.id
             Created = ContainerInspectRoute.timestamp(config.created)
@@ -121,7 +139,7 @@ public enum ContainerInspectRoute {
             Name = "/\(config.name)"
             RestartCount = state.restartCount
             let policy = config.restartPolicy
-            self.HostConfig = Inspect.HostConfig(NetworkMode: config.network?.rawValue ?? "default",
+            self.HostConfig = Inspect.HostConfig(NetworkMode: config.network?.description ?? "default",
                                RestartPolicy: .init(Name: policy?.name.rawValue ?? "no", MaximumRetryCount: policy?.maximumRetryCount ?? 0),
                                AutoRemove: config.autoRemove,
                                Memory: config.limits.memory ?? 0, NanoCpus: Int64((config.limits.cpus ?? 0) * 1e9),
@@ -143,7 +161,28 @@ public enum ContainerInspectRoute {
             let network = state.network
             NetworkSettings = Network(IPAddress: network?.address.description ?? "", IPPrefixLen: network?.prefix ?? 0,
                                     Gateway: network?.gateway.description ?? "", MacAddress: network?.macAddress ?? "",
-                                    Ports: PortMap.ports(configured: config.ports ?? [], published: network?.ports ?? []))
+                                    Ports: PortMap.ports(configured: config.ports ?? [], published: network?.ports ?? []),
+                                    Networks: Self.endpoints(container, networks: networks))
+        }
+    
+        /// NetworkSettings.Networks: every network the container is configured for, by
+        /// name, with its place there while it runs (user-defined networks also list the
+        /// short id among the aliases, as dockerd).
+        static func endpoints(_ container: ContainerInfo, networks: [NetworkDefinition]) -> [String: Endpoint] {
+            let config = container.config
+            var result: [String: Endpoint] = [:]
+            for endpoint in config.networkEndpoints {
+                let definition = networks.first { $0.id == endpoint.networkID }
+                let attachment = container.state.attachments.first { $0.network == endpoint.networkID }
+                let userDefined = definition.map { !$0.isPredefined } ?? false
+                let aliases = userDefined ? [String(config.id.prefix(12))] + (endpoint.aliases ?? []) : nil
+                result[definition?.name ?? endpoint.networkID] = Endpoint(
+                    Aliases: aliases, NetworkID: endpoint.networkID,
+                    EndpointID: attachment == nil ? "" : NetworkResource.endpointID(container: config.id, network: endpoint.networkID),
+                    Gateway: attachment?.gateway.description ?? "", IPAddress: attachment?.address.description ?? "",
+                    IPPrefixLen: attachment?.prefix ?? 0, MacAddress: attachment?.macAddress ?? "")
+            }
+            return result
         }
     }
 }

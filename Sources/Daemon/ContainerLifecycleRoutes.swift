@@ -138,6 +138,16 @@ package struct CreateBody: Decodable {
     var OpenStdin: Bool?
     var StdinOnce: Bool?
     var HostConfig: HostConfigBody?
+    var NetworkingConfig: NetworkingConfigBody?
+
+    /// NetworkingConfig: per network, the endpoint's settings (only Aliases are used).
+    struct NetworkingConfigBody: Decodable {
+        struct Endpoint: Decodable {
+            var Aliases: [String]?
+        }
+
+        var EndpointsConfig: [String: Endpoint?]?
+    }
 
     package static func decode(_ body: ByteBuffer) throws -> CreateBody {
         do {
@@ -173,10 +183,14 @@ package struct CreateBody: Decodable {
         options.limits = ResourceLimits(memory: host?.Memory.flatMap { $0 > 0 ? $0 : nil },
                                         cpus: host?.NanoCpus.flatMap { $0 > 0 ? Double($0) / 1e9 : nil },
                                         pids: host?.PidsLimit.flatMap { $0 > 0 ? $0 : nil })
-        switch host?.NetworkMode ?? "default" {
-        case "", "default", "bridge": options.network = .bridge
-        case "none": options.network = .none
-        case let other: throw SwiftletError("network \(other) not found", code: .notFound)
+        let mode = host?.NetworkMode ?? "default"
+        if mode == "host" || mode.hasPrefix("container:") {
+            throw SwiftletError("network mode \(mode) is not supported: use bridge, none or a user-defined network", code: .notImplemented)
+        }
+        options.network = NetworkMode(mode)
+        // The aliases for the network the container starts on (docker run --network-alias).
+        if let endpoints = NetworkingConfig?.EndpointsConfig {
+            options.networkAliases = endpoints.first { NetworkMode($0.key) == options.network }?.value?.Aliases ?? []
         }
         options.ports = try PortBinding.parse(engineBindings: host?.PortBindings ?? [:])
         options.publishAll = host?.PublishAllPorts ?? false

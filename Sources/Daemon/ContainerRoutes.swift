@@ -48,7 +48,7 @@ public enum ContainerRoutes {
             Created = Int(config.created.timeIntervalSince1970)
             State = state.isPaused ? "paused" : state.status.rawValue
             Status = Self.status(state, now: now)
-            HostConfig = Network(NetworkMode: config.network?.rawValue ?? "default")
+            HostConfig = Network(NetworkMode: config.network?.description ?? "default")
             let published = state.network?.ports ?? []
             let unpublished = (config.ports ?? []).filter { binding in !published.contains { $0.portKey == binding.portKey } }
             Ports = published.map { Port(IP: $0.hostAddress, PrivatePort: $0.containerPort, PublicPort: $0.hostPort, Type: $0.proto.rawValue) }

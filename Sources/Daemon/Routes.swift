@@ -16,6 +16,7 @@ public func engineRouter(_ engine: Engine) -> Router {
     ImageMakingRoutes.add(to: &router, engine: engine)
     BuildRoutes.add(to: &router, engine: engine)
     VolumeRoutes.add(to: &router, engine: engine)
+    NetworkRoutes.add(to: &router, engine: engine)
     PruneRoutes.add(to: &router, engine: engine)
     return router
 }

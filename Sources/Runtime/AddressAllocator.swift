@@ -12,12 +12,15 @@ import Glibc
 struct AddressAllocator: Sendable {
     let directory: String
     let subnet: IPv4Subnet
+    /// The bridge's address, never given to a container.
+    let gateway: IPv4Address
     private let name: String
 
-    init(directory: String, name: String, subnet: IPv4Subnet) {
+    init(directory: String, name: String, subnet: IPv4Subnet, gateway: IPv4Address? = nil) {
         self.directory = directory
         self.name = name
         self.subnet = subnet
+        self.gateway = gateway ?? subnet.gateway
     }
 
     var tablePath: String { "\(directory)/\(name).json" }
@@ -27,8 +30,8 @@ struct AddressAllocator: Sendable {
     func allocate(for id: String) throws -> IPv4Address {
         try withTable { table in
             if let held = table[id] { return held }
-            let taken = Set(table.values.map(\.value))
-            guard let free = subnet.containerAddresses.first(where: { !taken.contains($0) }) else {
+            let taken = Set(table.values.map(\.value) + [gateway.value])
+            guard let free = subnet.hostAddresses.first(where: { !taken.contains($0) }) else {
                 throw SwiftletError("no free address left in \(subnet) on \(name): \(table.count) containers hold one each; stop or remove one")
             }
             table[id] = IPv4Address(free)
@@ -44,6 +47,13 @@ struct AddressAllocator: Sendable {
     /// Every reservation: container id → address.
     func allocations() throws -> [String: IPv4Address] {
         try withTable { $0 }
+    }
+
+    /// Deletes the table and its lock file (a removed network's, which no container uses:
+    /// nobody else waits for the lock).
+    func removeTable() {
+        unlink(tablePath)
+        unlink(lockPath)
     }
 
     private func withTable<T>(_ body: (inout [String: IPv4Address]) throws -> T) throws -> T {

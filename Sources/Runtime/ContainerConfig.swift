@@ -21,6 +21,8 @@ public struct CreateOptions: Sendable {
     public var isolation: Isolation = .microvm
     /// `--network`: the bridge by default, as Docker.
     public var network: NetworkMode = .bridge
+    /// `--network-alias`: more names for the container on a user-defined network.
+    public var networkAliases: [String] = []
     public var interactive = false
     /// Docker's StdinOnce (`docker run -i` attached): the container's stdin closes when
     /// the attached client ends its input.
@@ -111,6 +113,10 @@ public struct ContainerConfig: Codable, Sendable {
     public var idMapping: IDMapping?
     /// Published ports (`-p`, and the image's exposed ones with `-P`); nil or empty: none.
     public var ports: [PortBinding]?
+    /// The networks the container joins when it starts, in order (the first gets the
+    /// default route and the published ports); nil in configs written before
+    /// user-defined networks (see ``networkEndpoints``).
+    public var endpoints: [NetworkEndpoint]?
 }
 
 /// A container's lifecycle state, stored as `state.json` (OCI runtime-spec runtime.md
@@ -134,9 +140,11 @@ public struct ContainerState: Codable, Sendable {
     public var finishedAt: Date?
     /// Why the last start failed, if it did before the process ran.
     public var error: String?
-    /// Where the running container sits on the bridge (`--network bridge`); nil when it
-    /// is not running or has no network but loopback.
+    /// Where the running container sits on its first network; nil when it is not running
+    /// or has no network but loopback.
     public var network: NetworkAttachment?
+    /// Its places on its other networks (eth1, …), if any.
+    public var otherNetworks: [NetworkAttachment]?
     /// Restarts by the restart policy since the user's last `start` (Docker's RestartCount).
     public var restartCount = 0
     /// Set by the user's `stop` or `kill`, cleared by their `start`: the restart policy
@@ -155,11 +163,20 @@ public struct ContainerState: Codable, Sendable {
     /// running, or waiting to be restarted.
     public var isActive: Bool { status == .running || status == .restarting }
 
+    /// Every network the running container is on, its first first.
+    public var attachments: [NetworkAttachment] {
+        get { (network.map { [$0] } ?? []) + (otherNetworks ?? []) }
+        set {
+            network = newValue.first
+            otherNetworks = newValue.count > 1 ? Array(newValue.dropFirst()) : nil
+        }
+    }
+
     /// Whether the container runs frozen (Docker's `State.Paused`: running and paused).
     public var isPaused: Bool { status == .running && paused == true }
 
     enum CodingKeys: String, CodingKey {
-        case status, pid, shimPid, exitCode, oomKilled, startedAt, finishedAt, error, network, restartCount, stoppedByUser, paused
+        case status, pid, shimPid, exitCode, oomKilled, startedAt, finishedAt, error, network, otherNetworks, restartCount, stoppedByUser, paused
     }
 
     public init(from decoder: any Decoder) throws {
@@ -173,6 +190,7 @@ public struct ContainerState: Codable, Sendable {
         finishedAt = try values.decodeIfPresent(Date.self, forKey: .finishedAt)
         error = try values.decodeIfPresent(String.self, forKey: .error)
         network = try values.decodeIfPresent(NetworkAttachment.self, forKey: .network)
+        otherNetworks = try values.decodeIfPresent([NetworkAttachment].self, forKey: .otherNetworks)
         // Absent in states written before restart policies and pausing existed.
         restartCount = try values.decodeIfPresent(Int.self, forKey: .restartCount) ?? 0
         stoppedByUser = try values.decodeIfPresent(Bool.self, forKey: .stoppedByUser) ?? false

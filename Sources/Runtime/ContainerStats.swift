@@ -171,8 +171,10 @@ extension Runtime {
         sample.memory.stats = group.keyedValues("memory", "memory.stat")
         sample.pids.current = group.number("pids", "pids.current")
         sample.blockIO.serviceBytes = Self.blockIO(group)
-        if let link = state.network?.hostInterface {
-            sample.networks = [NetworkAttachment.containerInterface: Self.network(hostEnd: link)]
+        if !state.attachments.isEmpty {
+            sample.networks = Dictionary(uniqueKeysWithValues: state.attachments.map {
+                ($0.containerInterface, Self.network(hostEnd: $0.hostInterface))
+            })
         }
         return sample
     }

@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// Writes a namespace container's /etc/hosts, /etc/hostname (`ContainerEtcFiles`) and
-/// /etc/resolv.conf (`ResolvConf`) into
+/// /etc/resolv.conf (`ResolvConf`: the embedded DNS server's address as `resolver` on a
+/// user-defined network) into
 /// its overlay's upper dir before the overlay is mounted, so the container sees them over
 /// the image's. The upper `etc` directory, when it has to be created, takes the image's
 /// /etc owner and mode (overlayfs shows the upper dir's attributes). Nothing is written
@@ -13,7 +14,7 @@ import Glibc
 /// namespace (`idMapping`) the directory and files get the mapped owners.
 enum EtcFiles {
     static func write(upper: String, lower: String, hostname: String, address: IPv4Address?,
-                      idMapping: IDMapping? = nil) throws {
+                      resolver: IPv4Address? = nil, idMapping: IDMapping? = nil) throws {
         let etc = "\(upper)/etc"
         var image = stat()
         if lstat("\(lower)/etc", &image) == 0, image.st_mode & S_IFMT != S_IFDIR {
@@ -35,7 +36,7 @@ enum EtcFiles {
         do {
             try ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description)
             try ContainerEtcFiles.replaceFile("\(etc)/resolv.conf", with: ResolvConf.forContainer(
-                host: (try? String(contentsOfFile: ResolvConf.hostPath, encoding: .utf8)) ?? ""))
+                host: (try? String(contentsOfFile: ResolvConf.hostPath, encoding: .utf8)) ?? "", resolver: resolver))
         } catch {
             throw error.adding(context: "cannot write the container's /etc")
         }

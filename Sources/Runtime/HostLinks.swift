@@ -26,6 +26,20 @@ enum HostLinks {
         }
     }
 
+    /// Creates `bridge` with `address`/`prefix`, up (a user-defined network's, at `network
+    /// create`; the caller holds the bridge lock). A leftover bridge of that name is
+    /// readdressed.
+    static func createBridge(_ bridge: String, address: IPv4Address, prefix: Int) throws {
+        if !exists(bridge) { try ip(["link", "add", bridge, "type", "bridge"], what: "creating the bridge \(bridge)") }
+        do {
+            try ip(["addr", "replace", "\(address)/\(prefix)", "dev", bridge], what: "addressing the bridge \(bridge)")
+            try ip(["link", "set", bridge, "up"], what: "bringing the bridge \(bridge) up")
+        } catch {
+            delete(bridge)
+            throw error
+        }
+    }
+
     /// Runs `body` holding the bridge lock (an exclusive `flock`, between processes).
     static func withBridgeLock<T>(_ body: () throws -> T) throws -> T {
         let fd = try sys("open \(bridgeLock)") { open(bridgeLock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
@@ -34,13 +48,31 @@ enum HostLinks {
         return try body()
     }
 
-    /// A veth pair: `hostEnd` on the bridge, its peer `eth0` with `mac` in the network
-    /// namespace of process `pid` (configured there by the container's child).
-    static func addVeth(_ attachment: NetworkAttachment, namespaceOf pid: pid_t) throws {
+    /// A veth pair: `hostEnd` on the bridge, its peer (eth0, eth1, …) with `mac` in the
+    /// network namespace of process `pid`. The first interface is configured there by the
+    /// container's child; with `configure`, this process gives the peer its address and
+    /// brings it up (another network's interface, at start or at `network connect`).
+    static func addVeth(_ attachment: NetworkAttachment, namespaceOf pid: pid_t, configure: Bool = false) throws {
         delete(attachment.hostInterface)
-        try ip(["link", "add", attachment.hostInterface, "type", "veth", "peer", "name", NetworkAttachment.containerInterface,
+        try ip(["link", "add", attachment.hostInterface, "type", "veth", "peer", "name", attachment.containerInterface,
                 "address", attachment.macAddress, "netns", "\(pid)"], what: "creating the container's veth pair")
         try enslave(attachment)
+        guard configure else { return }
+        do {
+            let inside = ["-t", "\(pid)", "-n", try ipTool()]
+            try runTool(try nsenterTool(), inside + ["addr", "add", "\(attachment.address)/\(attachment.prefix)", "dev", attachment.containerInterface],
+                        what: "addressing \(attachment.containerInterface) in the container")
+            try runTool(try nsenterTool(), inside + ["link", "set", attachment.containerInterface, "up"],
+                        what: "bringing \(attachment.containerInterface) up in the container")
+        } catch {
+            delete(attachment.hostInterface)
+            throw error
+        }
+    }
+
+    /// `nsenter` (util-linux), which runs `ip` inside a container's network namespace.
+    static func nsenterTool() throws -> String {
+        try networkTool("nsenter", package: "util-linux")
     }
 
     /// A persistent TAP device on the bridge for a microVM's virtio-net.

@@ -25,11 +25,12 @@ public protocol IsolationBackend: Sendable {
     /// streams (with `config.tty` and a host-side terminal, only until that terminal
     /// exists; it starts with `terminalSize` if given). Runs in the container's monitor
     /// process; the caller closes `stdio` once this returns (a backend keeps duplicates).
-    /// With `network`, the backend creates the host end of the container's link
-    /// (`network.hostInterface`, on the bridge) and gives the container's eth0 the
-    /// attachment's address, MAC and default route; without, the container has loopback only.
+    /// For each of `networks`, the backend creates the host end of the container's link
+    /// (`hostInterface`, on the network's bridge) and gives the container's interface
+    /// (eth0, eth1, …) the attachment's address and MAC; the first also gets the default
+    /// route. Without networks, the container has loopback only.
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
-               network: NetworkAttachment?) throws -> any ContainerProcess
+               networks: [NetworkAttachment]) throws -> any ContainerProcess
 
     /// Releases what `start` acquired once the process has ended; returns whether the
     /// process was killed for exceeding its memory limit.

@@ -72,7 +72,11 @@ struct MicroVMBackend: IsolationBackend {
     }
 
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
-               network: NetworkAttachment?) throws -> any ContainerProcess {
+               networks: [NetworkAttachment]) throws -> any ContainerProcess {
+        guard networks.count <= 1 else {
+            throw SwiftletError("a microVM container has one network interface: it cannot be on \(networks.count) networks", code: .invalidArgument)
+        }
+        let network = networks.first
         let files = try GuestFiles.locate(executable: InstallLayout.running().executable)
         let run = Self.runDirectory(config.id)
         try? FileManager.default.removeItem(atPath: run)
@@ -114,7 +118,7 @@ struct MicroVMBackend: IsolationBackend {
                     VolumeMount(device: MicroVMLaunch.guestDevice(index + 2), target: mount.destination, readOnly: mount.readOnly)
                 },
                 network: network.map { network in
-                    InterfaceSetup(name: NetworkAttachment.containerInterface, address: network.address.description,
+                    InterfaceSetup(name: network.containerInterface, address: network.address.description,
                                    prefix: UInt8(network.prefix), gateway: network.gateway.description)
                 },
                 confinement: confinement.root, writableSysfs: confinement.privileged,

@@ -94,7 +94,7 @@ struct Monitor {
         defer { pipes.forEach { close($0[0]) } }
         let backend: any IsolationBackend
         let started: any ContainerProcess
-        var network: NetworkAttachment?
+        var networks: [NetworkAttachment] = []
         var inputWriter: Int32 = -1
         defer { if inputWriter >= 0 { close(inputWriter) } }
         do {
@@ -119,11 +119,11 @@ struct Monitor {
             defer { pipes.forEach { close($0[1]) } }
             try runtime.volumes.attach(config)
             do {
-                network = try runtime.network.connect(config)
+                networks = try runtime.networking.connect(config)
                 started = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]],
-                                            terminalSize: attached ? Terminal.size(of: [1, 0]) : nil, network: network)
+                                            terminalSize: attached ? Terminal.size(of: [1, 0]) : nil, networks: networks)
             } catch {
-                runtime.network.disconnect(config)
+                runtime.networking.disconnect(config, attachments: networks)
                 runtime.volumes.detach(config)
                 throw error
             }
@@ -154,7 +154,7 @@ struct Monitor {
             state.pid = started.pid
             state.shimPid = getpid()
             state.startedAt = Date()
-            state.network = network
+            state.attachments = networks
             state.restartCount = count
             state.stoppedByUser = stopped
         }
@@ -183,7 +183,9 @@ struct Monitor {
         resizer?.cancel()
         if let terminal = started.terminal { close(terminal) }
         let oom = backend.cleanup(config, bundle: bundle)
-        runtime.network.disconnect(config)
+        // The networks as they are now: `network connect`/`disconnect` may have changed them.
+        let current = (try? bundle.readConfig()) ?? config
+        runtime.networking.disconnect(current, attachments: ((try? bundle.readState())?.attachments ?? []) + networks)
         runtime.volumes.detach(config)
         var restarts = false
         // The policy as stored now: `update --restart` may have changed it since the start.
@@ -192,7 +194,7 @@ struct Monitor {
             restarts = policy?.restartsAfter(exitCode: code, restartCount: state.restartCount,
                                                             stoppedByUser: state.stoppedByUser) ?? false
             if restarts { state.restartCount += 1 }
-            state.network = nil
+            state.attachments = []
             state.status = restarts ? .restarting : .exited
             state.exitCode = code
             state.oomKilled = oom

@@ -35,12 +35,13 @@ struct NamespaceBackend: IsolationBackend {
     }
 
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
-               network: NetworkAttachment?) throws -> any ContainerProcess {
+               networks: [NetworkAttachment]) throws -> any ContainerProcess {
+        let network = networks.first
         let user = try ResolvedUser.resolve(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
         try EtcFiles.write(upper: bundle.path("upper"), lower: config.rootfs, hostname: config.hostname,
-                           address: network?.address, idMapping: config.idMapping)
+                           address: network?.address, resolver: network?.resolver, idMapping: config.idMapping)
         let security = config.security ?? SecurityOptions()
         let confinement = try ContainerConfinement(security)
         let group = try Cgroup.create(config.id, limits: config.limits, restrictDevices: !confinement.privileged)
@@ -66,7 +67,7 @@ struct NamespaceBackend: IsolationBackend {
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count
         if let network {
-            spec.net_interface = try arena.string(NetworkAttachment.containerInterface)
+            spec.net_interface = try arena.string(network.containerInterface)
             spec.net_address = network.address.networkOrder
             spec.net_prefix = UInt32(network.prefix)
             spec.net_gateway = network.gateway.networkOrder
@@ -76,6 +77,7 @@ struct NamespaceBackend: IsolationBackend {
             return try spawn(&spec, tty: config.tty, terminalSize: terminalSize, cgroup: group) { pid in
                 if let mapping = config.idMapping { try mapping.write(toProcess: pid) }
                 if let network { try HostLinks.addVeth(network, namespaceOf: pid) }
+                for other in networks.dropFirst() { try HostLinks.addVeth(other, namespaceOf: pid, configure: true) }
             }
         } catch {
             group.remove()

@@ -1,51 +1,37 @@
 import Foundation
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A container's network (`--network`, Docker's NetworkMode subset): `bridge` (Docker's
-/// default) connects it to the host bridge `swiftlet0` with an address of its own;
-/// `none` leaves it only loopback.
-public enum NetworkMode: String, Codable, CaseIterable, Sendable {
+/// A container's network mode (`--network`, Docker's HostConfig.NetworkMode): `bridge`
+/// (Docker's default) joins the host bridge `swiftlet0`; `none` leaves only loopback; a
+/// user-defined network's name or id (`NetworkStore`) joins that network's bridge, where
+/// the embedded DNS server answers the other containers' names. Stored as Docker's string.
+public enum NetworkMode: Hashable, Codable, Sendable, CustomStringConvertible {
     case bridge
     case none
-}
+    case named(String)
 
-/// An IPv4 address (host byte order inside), parsed from and printed as dotted quad.
-public struct IPv4Address: Codable, Hashable, Comparable, CustomStringConvertible, Sendable {
-    public let value: UInt32
-
-    public init(_ value: UInt32) {
-        self.value = value
-    }
-
-    /// Parses `a.b.c.d` (each 0…255, decimal); nil for anything else.
-    public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let byte = UInt8(part) else { return nil }
-            value = value << 8 | UInt32(byte)
+    /// `default` and the empty string are the bridge, as for dockerd.
+    public init(_ text: String) {
+        switch text {
+        case "", "default", "bridge": self = .bridge
+        case "none": self = .none
+        default: self = .named(text)
         }
-        self.value = value
     }
-
-    /// The address in network byte order, as `struct in_addr` holds it.
-    public var networkOrder: UInt32 { value.bigEndian }
 
     public var description: String {
-        "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
+        switch self {
+        case .bridge: "bridge"
+        case .none: "none"
+        case .named(let name): name
+        }
     }
 
-    public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
-
     public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let address = IPv4Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
-        }
-        self = address
+        self.init(try decoder.singleValueContainer().decode(String.self))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -54,37 +40,22 @@ public struct IPv4Address: Codable, Hashable, Comparable, CustomStringConvertibl
     }
 }
 
-/// An IPv4 subnet `address/prefix` (RFC 4632 notation), the network address aligned.
-public struct IPv4Subnet: Equatable, CustomStringConvertible, Sendable {
-    public let network: IPv4Address
-    public let prefix: Int
+/// One network a container is on (Docker's EndpointSettings as configured): the
+/// network's id and the extra names (`--network-alias`, `network connect --alias`) the
+/// embedded DNS server answers for it there.
+public struct NetworkEndpoint: Codable, Equatable, Sendable {
+    public var networkID: String
+    public var aliases: [String]?
 
-    /// Parses `a.b.c.d/n` with 0 < n <= 30 (room for a gateway and a host); host bits
-    /// must be zero.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let address = IPv4Address(String(parts[0])), let prefix = Int(parts[1]),
-              (1...30).contains(prefix) else { return nil }
-        let mask = UInt32.max << UInt32(32 - prefix)
-        guard address.value & ~mask == 0 else { return nil }
-        network = address
-        self.prefix = prefix
+    public init(networkID: String, aliases: [String]? = nil) {
+        self.networkID = networkID
+        self.aliases = aliases
     }
-
-    var mask: UInt32 { UInt32.max << UInt32(32 - prefix) }
-    /// The first host address: the bridge's (the containers' gateway).
-    public var gateway: IPv4Address { IPv4Address(network.value + 1) }
-    /// The addresses containers get: after the gateway, before the broadcast address.
-    public var containerAddresses: ClosedRange<UInt32> { (network.value + 2)...(network.value | ~mask) - 1 }
-
-    public func contains(_ address: IPv4Address) -> Bool { address.value & mask == network.value }
-
-    public var description: String { "\(network)/\(prefix)" }
 }
 
-/// A running container's place on the bridge, recorded in its state (what `inspect`
-/// shows as NetworkSettings): its address, the gateway, the prefix length, the MAC of
-/// its eth0 and the host-side interface (veth end or TAP) attached to the bridge.
+/// A running container's place on one network, recorded in its state (what `inspect`
+/// shows in NetworkSettings): its address, the gateway, the prefix length, the MAC of
+/// its interface and the host-side interface (veth end or TAP) attached to the bridge.
 public struct NetworkAttachment: Codable, Equatable, Sendable {
     public var bridge: String
     public var address: IPv4Address
@@ -95,86 +66,116 @@ public struct NetworkAttachment: Codable, Equatable, Sendable {
     public var hostInterface: String
     /// The ports published to the container (nil in states written before `-p` existed).
     public var ports: [PublishedPort]?
+    /// The network's id; nil in states written before user-defined networks (the bridge).
+    public var networkID: String?
+    /// The interface inside the container; nil in states written before user-defined
+    /// networks (eth0).
+    public var interface: String?
+    /// The embedded DNS server's address on this network (its gateway) on user-defined
+    /// networks; nil on the default bridge, which has none (as Docker's).
+    public var resolver: IPv4Address?
 
-    /// The attachment of container `id` at `address` on `network`: the MAC is
-    /// 02:42 followed by the four address bytes (Docker's scheme: locally administered,
-    /// unique while the address is), the host interface `hostInterface(of:)`.
-    init(id: String, address: IPv4Address, network: BridgeNetwork) {
+    /// The attachment of container `id` at `address` on `network`, as its interface
+    /// number `index` (eth0, eth1, …): the MAC is 02:42 followed by the four address bytes
+    /// (Docker's scheme: locally administered, unique while the address is), the host
+    /// interface `hostInterface(of:index:)`.
+    init(id: String, address: IPv4Address, network: BridgeNetwork, index: Int = 0) {
         bridge = network.bridge
         self.address = address
         prefix = network.subnet.prefix
-        gateway = network.subnet.gateway
+        gateway = network.gateway
         let bytes = [0x02, 0x42] + [24, 16, 8, 0].map { Int(address.value >> UInt32($0) & 0xff) }
         macAddress = bytes.map { String(format: "%02x", $0) }.joined(separator: ":")
-        hostInterface = Self.hostInterface(of: id)
+        hostInterface = Self.hostInterface(of: id, index: index)
+        networkID = network.id
+        interface = "eth\(index)"
     }
 
-    /// The host end's name for container `id`: `sl` + the id's first 12 hex digits
-    /// (IFNAMSIZ allows 15 characters).
-    static func hostInterface(of id: String) -> String { "sl" + id.prefix(12) }
+    /// The host end's name for container `id`'s interface `index`: `sl` + the id's first
+    /// 12 hex digits for the first, the first 11 and the index for the others (IFNAMSIZ
+    /// allows 15 characters).
+    static func hostInterface(of id: String, index: Int = 0) -> String {
+        index == 0 ? "sl" + id.prefix(12) : "sl" + id.prefix(11) + "\(index)"
+    }
 
-    /// The container's interface inside: eth0, as in Docker.
-    public static let containerInterface = "eth0"
+    /// The interface inside the container: eth0 for the first network, as in Docker.
+    public var containerInterface: String { interface ?? "eth0" }
+    /// The network's id (older states: the default bridge's).
+    public var network: String { networkID ?? NetworkDefinition.bridgeID }
+    /// The interface number: 0 for eth0.
+    var index: Int { Int(containerInterface.dropFirst(3)) ?? 0 }
 }
 
-/// The host side of `--network bridge`: the Linux bridge `swiftlet0` with address
-/// 10.88.0.1/16 (the containers' gateway; created on first use), the address allocator,
-/// the host ends of containers' links, outbound NAT and published ports (`PacketFilter`,
-/// `PortReservations`).
+/// The host side of one bridge network (the default `bridge`, or one a user created):
+/// its Linux bridge with the gateway address (created on first use, or again after a
+/// reboot), its address allocator, outbound NAT and isolation from the other networks
+/// (`PacketFilter`).
 ///
 /// The allocator's table lives with the bridge, not in a state root: the bridge is one per
 /// host, and containers of different state roots (the tests use one each, at once) share
-/// it, so one table must serve them all. It is in `/run/swiftlet/network` (tmpfs), which,
-/// like the bridge and every running container, does not survive a reboot.
+/// the default one, so one table must serve them all. It is in `/run/swiftlet/network`
+/// (tmpfs), which, like the bridge and every running container, does not survive a reboot.
 public struct BridgeNetwork: Sendable {
     public static let defaultBridge = "swiftlet0"
     public static let defaultSubnet = IPv4Subnet("10.88.0.0/16")!
     public static let defaultTableDirectory = "/run/swiftlet/network"
 
+    public let id: String
     public let bridge: String
     public let subnet: IPv4Subnet
+    public let gateway: IPv4Address
+    public let `internal`: Bool
     let allocator: AddressAllocator
 
-    public init(bridge: String = defaultBridge, subnet: IPv4Subnet = defaultSubnet,
-                tableDirectory: String = defaultTableDirectory) {
+    /// The host side of `definition`, which must be a bridge network.
+    init(_ definition: NetworkDefinition, tableDirectory: String = defaultTableDirectory) throws {
+        guard let bridge = definition.bridge, let subnet = definition.subnet else {
+            throw SwiftletError("network \(definition.name) has no bridge", code: .invalidArgument)
+        }
+        id = definition.id
         self.bridge = bridge
         self.subnet = subnet
-        allocator = AddressAllocator(directory: tableDirectory, name: bridge, subnet: subnet)
+        gateway = definition.gateway ?? subnet.gateway
+        self.internal = definition.internal
+        allocator = AddressAllocator(directory: tableDirectory, name: bridge, subnet: subnet, gateway: gateway)
     }
 
-    /// For a `bridge` container: makes sure the bridge is up and reserves an address.
-    /// Nil for `none` (and for containers created before `--network` existed).
-    func connect(_ config: ContainerConfig) throws -> NetworkAttachment? {
-        guard config.network == .bridge else { return nil }
-        try HostLinks.ensureBridge(bridge, address: subnet.gateway, prefix: subnet.prefix)
+    /// The default bridge, with its allocator table in `tableDirectory`.
+    public init(tableDirectory: String = defaultTableDirectory) {
+        // The default definition always has a bridge and a subnet.
+        self = try! BridgeNetwork(.defaultBridge, tableDirectory: tableDirectory)
+    }
+
+    /// Makes sure the bridge is up and its rules are in place. Without the rules,
+    /// containers on the default bridge still reach the host (a warning, as dockerd
+    /// without forwarding), unless `required` (ports to publish, or a user network whose
+    /// isolation depends on them).
+    func ensureUp(required: Bool) throws {
+        try HostLinks.ensureBridge(bridge, address: gateway, prefix: subnet.prefix)
         do {
-            try PacketFilter.ensureBridgeRules(bridge: bridge, subnet: subnet)
+            try PacketFilter.ensureBridgeRules(bridge: bridge, subnet: subnet, internal: self.internal)
         } catch {
-            // As dockerd without forwarding: a warning, the host still reachable; but
-            // ports cannot be published without the rules.
-            if config.ports?.isEmpty == false { throw error }
+            if required || id != NetworkDefinition.bridgeID { throw error }
             FileHandle.standardError.write(Data("WARNING: containers on \(bridge) cannot reach other networks: \(error)\n".utf8))
         }
-        let address = try allocator.allocate(for: config.id)
-        var attachment = NetworkAttachment(id: config.id, address: address, network: self)
-        if let bindings = config.ports, !bindings.isEmpty {
-            let ports = try PortReservations.reserve(bindings, for: config.id)
-            attachment.ports = ports
-            PacketFilter.unpublish(containerID: config.id)  // a dead monitor's leftovers
-            try PacketFilter.publish(ports, to: address, containerID: config.id)
-        }
-        return attachment
     }
 
-    /// Removes the container's published ports, its host link (if still there) and frees
-    /// its address; safe to call more than once and for containers that never connected.
-    func disconnect(_ config: ContainerConfig) {
-        guard config.network == .bridge else { return }
-        if let bindings = config.ports, !bindings.isEmpty {
-            PacketFilter.unpublish(containerID: config.id)
-            PortReservations.release(config.id)
-        }
-        HostLinks.delete(NetworkAttachment.hostInterface(of: config.id))
-        try? allocator.release(config.id)
+    /// Reserves an address for container `id` and names its interface number `index`.
+    func attach(id container: String, index: Int) throws -> NetworkAttachment {
+        let address = try allocator.allocate(for: container)
+        return NetworkAttachment(id: container, address: address, network: self, index: index)
+    }
+
+    /// Deletes the container's host link (if still there) and frees its address.
+    func detach(id container: String, hostInterface: String) {
+        HostLinks.delete(hostInterface)
+        try? allocator.release(container)
+    }
+
+    /// Takes the network down: its bridge, its rules, its allocator table (`network rm`).
+    func remove() {
+        PacketFilter.removeBridgeRules(bridge: bridge, subnet: subnet)
+        HostLinks.delete(bridge)
+        allocator.removeTable()
     }
 }

@@ -12,8 +12,11 @@ import Glibc
 /// rules in its own chains, reached by one jump each from the built-in chains (FORWARD's
 /// at the top, as DOCKER-USER's), and never flushes or reorders anyone else's rules:
 ///
-/// - `filter SWIFTLET-FORWARD`: what leaves the bridge, replies to the bridge, and
-///   connections to published ports (DNATed) are accepted;
+/// - `filter SWIFTLET-FORWARD`: first a jump to `SWIFTLET-ISOLATION`, where what comes
+///   from one Swiftlet bridge and would leave through another is dropped (through
+///   `SWIFTLET-ISOLATION-2`), and everything crossing an internal network's bridge;
+///   then, per bridge, what leaves it, replies to it, and connections to published
+///   ports (DNATed) are accepted;
 /// - `nat SWIFTLET-POSTROUTING`: the bridge's subnet masqueraded out of any other
 ///   interface (outbound NAT); connections to a published port from loopback or from a
 ///   container (hairpin) masqueraded to the bridge, so the replies come back through the host;
@@ -29,17 +32,64 @@ enum PacketFilter {
     static let forwardChain = "SWIFTLET-FORWARD"
     static let postroutingChain = "SWIFTLET-POSTROUTING"
     static let dnatChain = "SWIFTLET-DNAT"
+    static let isolationChain = "SWIFTLET-ISOLATION"
+    static let otherBridgesChain = "SWIFTLET-ISOLATION-2"
 
     /// The comment marking a container's rules.
     static func mark(_ id: String) -> String { "swiftlet:\(id.prefix(12))" }
 
     /// Makes sure forwarding is on and the bridge's chains, jumps and rules exist; each
     /// missing piece is added, present ones are left alone (idempotent). A single check
-    /// when everything is in place; the rest under the bridge lock.
-    static func ensureBridgeRules(bridge: String, subnet: IPv4Subnet) throws {
+    /// when everything is in place; the rest under the bridge lock. An `internal`
+    /// bridge gets no NAT and forwards nothing to or from other interfaces.
+    static func ensureBridgeRules(bridge: String, subnet: IPv4Subnet, internal: Bool = false) throws {
         try writeSetting("/proc/sys/net/ipv4/ip_forward", "1")
         try writeSetting("/proc/sys/net/ipv4/conf/\(bridge)/route_localnet", "1")
-        let rules: [(table: String, chain: String, rule: [String])] = [
+        let rules = bridgeRules(bridge: bridge, subnet: subnet, internal: `internal`)
+        let jumps: [(table: String, chain: String, rule: [String], first: Bool)] = [
+            ("filter", forwardChain, ["-j", isolationChain], true),
+            ("filter", "FORWARD", ["-j", forwardChain], true),
+            ("nat", "POSTROUTING", ["-j", postroutingChain], false),
+            ("nat", "PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain], false),
+            ("nat", "OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain], false),
+        ]
+        // Every jump and the bridge's first rule present means the rest was made (it comes first).
+        if try jumps.allSatisfy({ try has($0.table, $0.chain, $0.rule) }), try has(rules[0].table, rules[0].chain, rules[0].rule) {
+            return
+        }
+        try HostLinks.withBridgeLock {
+            for (table, chain) in [("filter", forwardChain), ("filter", isolationChain), ("filter", otherBridgesChain),
+                                   ("nat", postroutingChain), ("nat", dnatChain)] {
+                if try iptables(["-t", table, "-S", chain], what: nil) != 0 { try iptables(["-t", table, "-N", chain]) }
+            }
+            let shared: [(table: String, chain: String, rule: [String])] = [
+                ("filter", isolationChain, ["-m", "conntrack", "--ctstate", "DNAT", "-j", "RETURN"]),
+                ("filter", otherBridgesChain, ["-o", BridgeNetwork.defaultBridge, "-j", "DROP"]),
+                ("filter", otherBridgesChain, ["-o", "swbr-+", "-j", "DROP"]),
+            ]
+            for (table, chain, rule) in shared + rules.reversed() {
+                if try !has(table, chain, rule) { try iptables(["-t", table, "-A", chain] + rule) }
+            }
+            for (table, chain, rule, first) in jumps {
+                if try !has(table, chain, rule) { try iptables(["-t", table] + (first ? ["-I", chain, "1"] : ["-A", chain]) + rule) }
+            }
+        }
+    }
+
+    /// The rules of one bridge, the one checked first listed first (and added last):
+    /// isolation from the other Swiftlet bridges (Docker's DOCKER-ISOLATION stages: what
+    /// comes in from this bridge may not leave through another; connections to published
+    /// ports are exempt), what may be forwarded, and NAT.
+    static func bridgeRules(bridge: String, subnet: IPv4Subnet, internal: Bool) -> [(table: String, chain: String, rule: [String])] {
+        if `internal` {
+            return [
+                ("filter", isolationChain, ["-i", bridge, "!", "-o", bridge, "-j", "DROP"]),
+                ("filter", isolationChain, ["!", "-i", bridge, "-o", bridge, "-j", "DROP"]),
+                ("filter", forwardChain, ["-i", bridge, "-o", bridge, "-j", "ACCEPT"]),
+            ]
+        }
+        return [
+            ("filter", isolationChain, ["-i", bridge, "!", "-o", bridge, "-j", otherBridgesChain]),
             ("filter", forwardChain, ["-i", bridge, "-j", "ACCEPT"]),
             ("filter", forwardChain, ["-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]),
             ("filter", forwardChain, ["-o", bridge, "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT"]),
@@ -47,23 +97,19 @@ enum PacketFilter {
             ("nat", postroutingChain, ["-s", "127.0.0.0/8", "-o", bridge, "-j", "MASQUERADE"]),
             ("nat", postroutingChain, ["-s", "\(subnet)", "-o", bridge, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"]),
         ]
-        let jumps: [(table: String, chain: String, rule: [String], first: Bool)] = [
-            ("filter", "FORWARD", ["-j", forwardChain], true),
-            ("nat", "POSTROUTING", ["-j", postroutingChain], false),
-            ("nat", "PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain], false),
-            ("nat", "OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain], false),
-        ]
-        // Every jump present means every chain and rule was made (they come first).
-        if try jumps.allSatisfy({ try has($0.table, $0.chain, $0.rule) }) { return }
-        try HostLinks.withBridgeLock {
-            for (table, chain) in [("filter", forwardChain), ("nat", postroutingChain), ("nat", dnatChain)] {
-                if try iptables(["-t", table, "-S", chain], what: nil) != 0 { try iptables(["-t", table, "-N", chain]) }
+    }
+
+    /// Removes every rule naming `bridge` or `subnet` from Swiftlet's chains (`network
+    /// rm`); errors are ignored, as for `unpublish`.
+    static func removeBridgeRules(bridge: String, subnet: IPv4Subnet) {
+        for (table, chain) in [("filter", isolationChain), ("filter", forwardChain), ("nat", postroutingChain)] {
+            guard let listing = try? ChildProcess.run([try tool(), "-w", "-t", table, "-S", chain]), listing.status == 0 else {
+                continue
             }
-            for (table, chain, rule) in rules {
-                if try !has(table, chain, rule) { try iptables(["-t", table, "-A", chain] + rule) }
-            }
-            for (table, chain, rule, first) in jumps {
-                if try !has(table, chain, rule) { try iptables(["-t", table] + (first ? ["-I", chain, "1"] : ["-A", chain]) + rule) }
+            for line in listing.stdout.split(separator: "\n") where line.hasPrefix("-A \(chain) ") {
+                let rule = line.dropFirst(3).split(separator: " ").map(String.init)
+                guard rule.contains(bridge) || rule.contains("\(subnet)") else { continue }
+                _ = try? iptables(["-t", table, "-D"] + rule, what: nil)
             }
         }
     }

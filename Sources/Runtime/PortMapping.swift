@@ -148,8 +148,8 @@ public enum PortMap {
 
 extension PortBinding {
     /// A container's bindings at create: the `-p` ones, then with `-P` each of the image's
-    /// `exposed` ports not already bound, to an ephemeral port. Publishing needs the
-    /// bridge network: with `--network none` it is refused, as Docker does.
+    /// `exposed` ports not already bound, to an ephemeral port. Publishing needs a
+    /// network: with `--network none` it is refused, as Docker does.
     static func bindings(_ options: CreateOptions, exposed: [String]) throws -> [PortBinding]? {
         var bindings = options.ports
         if options.publishAll {
@@ -157,7 +157,7 @@ extension PortBinding {
             bindings += try publishingAll(exposed: exposed).filter { !bound.contains($0.portKey) }
         }
         guard !bindings.isEmpty else { return nil }
-        guard options.network == .bridge else {
+        guard options.network != .none else {
             throw SwiftletError("conflicting options: port publishing and the container type network mode", code: .invalidArgument)
         }
         return bindings

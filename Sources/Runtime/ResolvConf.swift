@@ -2,12 +2,14 @@
 /// default bridge (moby libnetwork resolvconf): the host's `nameserver` lines except
 /// loopback ones (127.x and ::1, unreachable from the container's own network
 /// namespace), its `search` and `options` lines kept; when no nameserver remains,
-/// Docker's defaults 8.8.8.8 and 8.8.4.4.
+/// Docker's defaults 8.8.8.8 and 8.8.4.4. On a user-defined network the only nameserver is
+/// the embedded DNS server (`resolver`, the network's gateway; Docker's is 127.0.0.11),
+/// which forwards what it does not know to the host's resolvers.
 enum ResolvConf {
     static let hostPath = "/etc/resolv.conf"
     static let defaultNameservers = ["8.8.8.8", "8.8.4.4"]
 
-    static func forContainer(host text: String) -> String {
+    static func forContainer(host text: String, resolver: IPv4Address? = nil) -> String {
         var nameservers: [String] = []
         var others: [String] = []
         for line in text.split(separator: "\n") {
@@ -23,7 +25,11 @@ enum ResolvConf {
                 continue
             }
         }
-        if nameservers.isEmpty { nameservers = defaultNameservers }
+        if let resolver {
+            nameservers = [resolver.description]
+        } else if nameservers.isEmpty {
+            nameservers = defaultNameservers
+        }
         return (nameservers.map { "nameserver \($0)" } + others).joined(separator: "\n") + "\n"
     }
 }

@@ -20,15 +20,17 @@ public final class Runtime: Sendable {
     let executable: String
     let containers: ContainerStore
     public let volumes: VolumeStore
-    /// The bridge that `--network bridge` containers attach to.
-    public let network: BridgeNetwork
+    /// The networks containers join (`network create`), and how they join them.
+    public let networks: NetworkStore
+    let networking: ContainerNetworks
 
     public init(root: String, executable: String) throws {
         self.root = root
         self.executable = executable
         containers = try ContainerStore(root: root)
         volumes = try VolumeStore(root: root)
-        network = BridgeNetwork()
+        networks = try NetworkStore(root: root)
+        networking = ContainerNetworks(store: networks)
     }
 
     /// Creates a container from an image: merges the image config with `options`, checks
@@ -40,6 +42,7 @@ public final class Runtime: Sendable {
         if options.autoRemove, let policy = options.restartPolicy, policy.name != .no {
             throw SwiftletError("Conflicting options: --restart and --rm (restart policy '\(policy)' with auto-remove)", code: .invalidArgument)
         }
+        let endpoints = try endpoints(options)
         let mounts = try options.volumes.map { try volumes.mount($0) }
         let images: ImageStore
         let image: ResolvedImage
@@ -52,16 +55,32 @@ public final class Runtime: Sendable {
             throw SwiftletError.wrap(error, "Unable to use image '\(options.image)'")
         }
         let config = try containers.whileCreating {
-            try create(options, backend: backend, image: image, imageRoot: imageRoot, mounts: mounts)
+            try create(options, backend: backend, image: image, imageRoot: imageRoot, mounts: mounts, endpoints: endpoints)
         }
         recordEvent("create", config)
         return config
     }
 
+    /// The networks `options` asks for: the default bridge, none, or the named one with
+    /// its aliases (which only user-defined networks have, as in Docker).
+    private func endpoints(_ options: CreateOptions) throws -> [NetworkEndpoint] {
+        let network: NetworkDefinition
+        switch options.network {
+        case .none: network = .none
+        case .bridge: network = .defaultBridge
+        case .named(let reference): network = try networks.resolve(reference)
+        }
+        if !options.networkAliases.isEmpty && network.isPredefined {
+            throw SwiftletError("network-scoped alias is supported only for containers in user defined networks", code: .invalidArgument)
+        }
+        if network.id == NetworkDefinition.noneID { return [] }
+        return [NetworkEndpoint(networkID: network.id, aliases: options.networkAliases.isEmpty ? nil : options.networkAliases)]
+    }
+
     /// The part of `create` that runs under the store's creation lock: the name check,
     /// the user namespace's ids, the bundle.
     private func create(_ options: CreateOptions, backend: any IsolationBackend, image: ResolvedImage,
-                        imageRoot: String, mounts: [MountSpec]) throws -> ContainerConfig {
+                        imageRoot: String, mounts: [MountSpec], endpoints: [NetworkEndpoint]) throws -> ContainerConfig {
         let existing = containers.all()
         if let name = options.name {
             guard (try? ContainerName.validate(name)) == name else {
@@ -93,6 +112,7 @@ public final class Runtime: Sendable {
             created: Date(),
             security: options.security)
         config.ports = try PortBinding.bindings(options, exposed: image.config.config?.ExposedPorts?.keys.sorted() ?? [])
+        config.endpoints = endpoints
         if case .auto(let size) = options.security.userNamespace {
             config.idMapping = try IDMapping.allocate(
                 size: size, uidRanges: SubordinateIDs.ranges(file: "/etc/subuid"),
@@ -212,7 +232,7 @@ public final class Runtime: Sendable {
             if errno == ENOENT { return }
             throw SwiftletError("cannot remove container \(config.id)", errno: errno)
         }
-        network.disconnect(config)
+        networking.disconnect(config, attachments: [])
         recordEvent("destroy", config)
         do {
             try FileManager.default.removeItem(atPath: removing)
@@ -229,10 +249,10 @@ public final class Runtime: Sendable {
             return state
         }
         _ = Runtime.backend(config.isolation).cleanup(config, bundle: bundle)
-        network.disconnect(config)
+        networking.disconnect(config, attachments: state.attachments)
         return try bundle.updateState { state in
             guard state.isActive else { return }
-            state.network = nil
+            state.attachments = []
             state.status = .exited
             state.exitCode = 255
             state.error = "the container monitor exited unexpectedly"

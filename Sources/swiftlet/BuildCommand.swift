@@ -23,7 +23,7 @@ struct BuildCommand: ParsableCommand {
     var noCache = false
     @Option(help: "Where RUN executes: microvm or namespace.")
     var isolation = Isolation.microvm.rawValue
-    @Option(help: "RUN's network: bridge or none.")
+    @Option(help: "RUN's network: bridge, none or a user-defined network.")
     var network = "bridge"
     @Option(help: "Progress output: plain or tty (both print Docker's step lines).")
     var progress = "plain"

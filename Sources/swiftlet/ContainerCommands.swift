@@ -198,5 +198,5 @@ struct PsCommand: ParsableCommand {
 let containerCommands: [any ParsableCommand.Type] = [
     RunCommand.self, CreateCommand.self, StartCommand.self, StopCommand.self, KillCommand.self,
     RemoveCommand.self, PsCommand.self, LogsCommand.self, ExecCommand.self, InspectCommand.self,
-    WaitCommand.self, VolumeCommand.self, PortCommand.self, CommitCommand.self, DiffCommand.self, ExportCommand.self, BuildCommand.self, CopyCommand.self,
+    WaitCommand.self, VolumeCommand.self, NetworkCommand.self, PortCommand.self, CommitCommand.self, DiffCommand.self, ExportCommand.self, BuildCommand.self, CopyCommand.self,
 ]

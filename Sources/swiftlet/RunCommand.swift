@@ -24,12 +24,14 @@ func parsedIsolation(_ text: String) throws -> Isolation {
     return kind
 }
 
-/// `--network`'s value (Docker's answer for a network that does not exist).
+/// `--network`'s value: bridge, none or a network's name or id (whether it exists is
+/// checked at create). The host's and another container's network are not available yet.
 func parsedNetwork(_ text: String) throws -> NetworkMode {
-    guard let mode = NetworkMode(rawValue: text) else {
-        throw SwiftletError("network \(text) not found: use bridge or none", code: .notFound)
+    if text == "host" || text.hasPrefix("container:") {
+        throw SwiftletError("--network \(text) is not supported: use bridge, none or a network made with `swiftlet network create`",
+                            code: .invalidArgument)
     }
-    return mode
+    return NetworkMode(text)
 }
 
 /// The value of option `flag` parsed by a Units parser. A bad value is a `SwiftletError`
@@ -81,8 +83,10 @@ struct CreateFlags: ParsableArguments {
     var hostname: String?
     @Option(help: "Isolation: microvm (default: a microVM per container; needs a KVM that runs Linux guests) or namespace.")
     var isolation: String = Isolation.microvm.rawValue
-    @Option(help: "Network: bridge (default: eth0 on the host bridge swiftlet0, 10.88.0.0/16) or none (loopback only).")
-    var network: String = NetworkMode.bridge.rawValue
+    @Option(help: "Network: bridge (default: eth0 on the host bridge swiftlet0, 10.88.0.0/16), none (loopback only) or a network's name or id (`swiftlet network create`).")
+    var network: String = NetworkMode.bridge.description
+    @Option(name: .customLong("network-alias"), help: "Another name for the container on a user-defined network.")
+    var networkAlias: [String] = []
     @Option(name: [.customShort("p"), .customLong("publish")], help: "Publish a container's port(s) to the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp], ranges like 8000-8002:80-82.")
     var publish: [String] = []
     @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish every exposed port of the image to an ephemeral host port.")
@@ -115,6 +119,7 @@ struct CreateFlags: ParsableArguments {
                                         pids: try pidsLimit.flatMap { try parsedOption($0, "--pids-limit", PidsLimit.parse) })
         options.isolation = try parsedIsolation(isolation)
         options.network = try parsedNetwork(network)
+        options.networkAliases = networkAlias
         options.ports = try publish.flatMap { try PortBinding.parse($0) }
         options.publishAll = publishAll
         options.interactive = interactive

@@ -24,8 +24,8 @@ import Testing
     @Test func subnetsGiveTheGatewayAndTheContainerRange() throws {
         let subnet = try #require(IPv4Subnet("10.88.0.0/16"))
         #expect(subnet.gateway.description == "10.88.0.1")
-        #expect(IPv4Address(subnet.containerAddresses.lowerBound).description == "10.88.0.2")
-        #expect(IPv4Address(subnet.containerAddresses.upperBound).description == "10.88.255.254")
+        #expect(IPv4Address(subnet.hostAddresses.lowerBound).description == "10.88.0.1")
+        #expect(IPv4Address(subnet.hostAddresses.upperBound).description == "10.88.255.254")
         #expect(subnet.contains(IPv4Address("10.88.200.1")!))
         #expect(!subnet.contains(IPv4Address("10.89.0.1")!))
         for bad in ["10.88.0.1/16", "10.88.0.0", "10.88.0.0/31", "10.88.0.0/0", "10.88.0.0/x"] {
