@@ -18,7 +18,8 @@ struct DNSResolver: Sendable {
 
     /// The decision for `bytes` arriving on `network`'s socket from `source`: REFUSED for a
     /// source that is not one of the network's containers (no open resolver), an answer
-    /// for a name of a container sharing a network with the asker, else forwarding.
+    /// for a name of a container sharing a network with the asker, else forwarding
+    /// (NXDOMAIN when the asker is only on internal networks, which have no way out).
     func decide(_ bytes: [UInt8], network: String, source: IPv4Address) -> Decision {
         let query: DNSMessage
         do {
@@ -33,7 +34,8 @@ struct DNSResolver: Sendable {
         guard query.opcode == 0 else { return reply(query, .notImplemented) }
         guard query.questions.count == 1, let question = query.questions.first else { return reply(query, .formatError) }
         guard let addresses = addresses(of: question.name.key, askedBy: asker.id, arrivedOn: network) else {
-            return .forward(query)
+            let joined = networks.values.filter { $0.containers.contains { $0.id == asker.id } }
+            return joined.allSatisfy(\.internal) ? reply(query, .nameError) : .forward(query)
         }
         if question.type == DNSMessage.typeA && question.class == DNSMessage.classIN {
             return reply(query, .noError, addresses)

@@ -33,16 +33,21 @@ public struct NetworkRecords: Codable, Equatable, Sendable {
     public var subnet: String
     public var port: UInt16
     public var containers: [Container]
+    /// An internal network's containers have no way out: names unknown here are not
+    /// forwarded (NXDOMAIN).
+    public var `internal`: Bool
 
-    public init(network: String, gateway: String, subnet: String, port: UInt16 = 53, containers: [Container] = []) {
+    public init(network: String, gateway: String, subnet: String, port: UInt16 = 53, containers: [Container] = [],
+                internal: Bool = false) {
         self.network = network
         self.gateway = gateway
         self.subnet = subnet
         self.port = port
         self.containers = containers
+        self.internal = `internal`
     }
 
-    private enum CodingKeys: String, CodingKey { case network, gateway, subnet, port, containers }
+    private enum CodingKeys: String, CodingKey { case network, gateway, subnet, port, containers, `internal` }
 
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
@@ -51,6 +56,7 @@ public struct NetworkRecords: Codable, Equatable, Sendable {
         subnet = try values.decodeIfPresent(String.self, forKey: .subnet) ?? ""
         port = try values.decodeIfPresent(UInt16.self, forKey: .port) ?? 53
         containers = try values.decodeIfPresent([Container].self, forKey: .containers) ?? []
+        self.internal = try values.decodeIfPresent(Bool.self, forKey: .internal) ?? false
     }
 
     /// The record file of `networkID` in `directory`.

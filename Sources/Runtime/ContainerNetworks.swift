@@ -106,7 +106,7 @@ struct ContainerNetworks: Sendable {
         try NetworkRecords.update(directory: dnsDirectory, networkID: definition.id) { records in
             var updated = records ?? NetworkRecords(network: definition.name, gateway: attachment.gateway.description,
                                                     subnet: "\(IPv4Subnet(containing: attachment.address, prefix: attachment.prefix))",
-                                                    containers: [])
+                                                    containers: [], internal: definition.internal)
             updated.containers.removeAll { $0.id == config.id }
             updated.containers.append(NetworkRecords.Container(id: config.id, names: names, address: attachment.address.description))
             records = updated

@@ -4,7 +4,7 @@
 /// namespace), its `search` and `options` lines kept; when no nameserver remains,
 /// Docker's defaults 8.8.8.8 and 8.8.4.4. On a user-defined network the only nameserver is
 /// the embedded DNS server (`resolver`, the network's gateway; Docker's is 127.0.0.11),
-/// which forwards what it does not know to the host's resolvers.
+/// which forwards what it does not know to the host's resolvers, with `options ndots:0`.
 enum ResolvConf {
     static let hostPath = "/etc/resolv.conf"
     static let defaultNameservers = ["8.8.8.8", "8.8.4.4"]
@@ -26,7 +26,10 @@ enum ResolvConf {
             }
         }
         if let resolver {
+            // As Docker's embedded DNS: names without dots are looked up as they are
+            // first (the containers' names), not with the search domains appended.
             nameservers = [resolver.description]
+            if !others.contains(where: { $0.hasPrefix("options") && $0.contains("ndots:") }) { others.append("options ndots:0") }
         } else if nameservers.isEmpty {
             nameservers = defaultNameservers
         }

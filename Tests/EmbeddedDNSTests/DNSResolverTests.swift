@@ -37,6 +37,17 @@ struct DNSResolverTests {
         #expect(try Self.reply(Self.resolver.decide(try DNSMessageTests.query("web"), network: "x", source: Self.asker)).responseCode == 5)
     }
 
+    /// A container only on internal networks has no way out: unknown names get NXDOMAIN.
+    @Test func internalNetworksDoNotForward() throws {
+        let resolver = DNSResolver(networks: [
+            "i": NetworkRecords(network: "i", gateway: "10.89.9.1", subnet: "10.89.9.0/24",
+                                containers: [.init(id: "a", names: ["web"], address: "10.89.9.2")], internal: true),
+        ])
+        let source = IPv4Address("10.89.9.2")!
+        #expect(try Self.reply(resolver.decide(try DNSMessageTests.query("example.com"), network: "i", source: source)).responseCode == 3)
+        #expect(try Self.reply(resolver.decide(try DNSMessageTests.query("web"), network: "i", source: source)).answers.count == 1)
+    }
+
     @Test func unknownNamesAndTheRootAreForwarded() throws {
         for name in ["example.com", "web.n", ""] {
             let decision = Self.resolver.decide(try DNSMessageTests.query(name), network: "n", source: Self.asker)

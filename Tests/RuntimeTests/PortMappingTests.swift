@@ -69,5 +69,7 @@ import Testing
             == "nameserver 10.0.0.2\nsearch example.org\noptions edns0\n")
         #expect(ResolvConf.forContainer(host: "nameserver 127.0.0.53\n") == "nameserver 8.8.8.8\nnameserver 8.8.4.4\n")
         #expect(ResolvConf.forContainer(host: "") == "nameserver 8.8.8.8\nnameserver 8.8.4.4\n")
+        #expect(ResolvConf.forContainer(host: "nameserver 10.0.0.2\nsearch example.org\n", resolver: IPv4Address("10.89.0.1"))
+                == "nameserver 10.89.0.1\nsearch example.org\noptions ndots:0\n")
     }
 }

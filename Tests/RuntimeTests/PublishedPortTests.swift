@@ -34,6 +34,25 @@ import Glibc
         try expectNothingLeft(of: id)
     }
 
+    /// A user-defined network has the same way out; an `--internal` one has none.
+    @Test(arguments: TestIsolation.available)
+    func userNetworkReachesOutsideAndAnInternalOneCannot(isolation: Isolation) throws {
+        let outside = try OutsideHost()
+        defer { outside.remove() }
+        let (open, closed) = (Swiftlet.name("natnet"), Swiftlet.name("internal"))
+        defer { _ = try? swiftlet("network", "rm", open, closed) }
+        let ids = [try createNetwork(open), try createNetwork(closed, "--internal")]
+        let url = "http://198.51.100.1:\(outside.port)/index.html"
+        let fetch = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "--network", open, Swiftlet.busybox, "wget", "-qO-", url)
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        #expect(fetch.stdout == Self.page + "\n")
+        let blocked = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "--network", closed, Swiftlet.busybox,
+                                   "timeout", "5", "wget", "-qO-", url)
+        #expect(blocked.status != 0, "an internal network reached the outside: \(blocked.stdout)")
+        #expect(try swiftlet("network", "rm", open, closed).status == 0)
+        try expectNoLeftovers(ofNetworks: ids)
+    }
+
     @Test(arguments: TestIsolation.available)
     func publishedPortIsReachableFromLoopbackOutsideAndOtherContainers(isolation: Isolation) throws {
         let outside = try OutsideHost()
