@@ -113,18 +113,21 @@ public struct SysctlSetup: Equatable, Sendable {
 }
 
 /// An IPv4 interface for the agent to configure: bring `name` up with `address`/`prefix`
-/// and a default route through `gateway` (dotted-quad strings).
+/// and a default route through `gateway` (dotted-quad strings); `resolvConf` is the
+/// container's /etc/resolv.conf (empty: the image's stays).
 public struct InterfaceSetup: Equatable, Sendable {
     public var name: String
     public var address: String
     public var prefix: UInt8
     public var gateway: String
+    public var resolvConf: String
 
-    public init(name: String, address: String, prefix: UInt8, gateway: String) {
+    public init(name: String, address: String, prefix: UInt8, gateway: String, resolvConf: String = "") {
         self.name = name
         self.address = address
         self.prefix = prefix
         self.gateway = gateway
+        self.resolvConf = resolvConf
     }
 }
 

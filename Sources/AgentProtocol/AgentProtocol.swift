@@ -5,8 +5,9 @@
 public enum AgentProtocol {
     /// The protocol version carried by `hello`; a peer with another version is refused.
     /// Version 2 added the network interface to `run`; version 3 the confinement (root:
-    /// masked/read-only paths, tmpfs, sysctls; process: capabilities, no_new_privs, seccomp).
-    public static let version: UInt16 = 3
+    /// masked/read-only paths, tmpfs, sysctls; process: capabilities, no_new_privs, seccomp);
+    /// version 4 the container's /etc/resolv.conf with the interface.
+    public static let version: UInt16 = 4
     /// The vsock port the guest agent listens on (any CID).
     public static let agentPort: UInt32 = 1024
     /// The largest frame body (kind byte + payload); a larger length is a protocol error.

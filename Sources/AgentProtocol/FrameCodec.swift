@@ -29,6 +29,7 @@ extension AgentMessage {
                 body.string(network.address)
                 body.u8(network.prefix)
                 body.string(network.gateway)
+                body.string(network.resolvConf)
             }
             body.strings(setup.confinement.maskedPaths)
             body.strings(setup.confinement.readonlyPaths)
@@ -87,7 +88,8 @@ extension AgentMessage {
             var network: InterfaceSetup?
             if try reader.bool("run network present") {
                 network = InterfaceSetup(name: try reader.string("network name"), address: try reader.string("network address"),
-                                         prefix: try reader.u8("network prefix"), gateway: try reader.string("network gateway"))
+                                         prefix: try reader.u8("network prefix"), gateway: try reader.string("network gateway"),
+                                         resolvConf: try reader.string("network resolv.conf"))
             }
             let confinement = RootConfinement(maskedPaths: try reader.strings("run masked paths"),
                                               readonlyPaths: try reader.strings("run read-only paths"),

@@ -27,7 +27,8 @@ enum GuestNetwork {
         try bringUp(interface.name, address: address, prefix: UInt32(interface.prefix), gateway: gateway)
     }
 
-    /// Writes the container's /etc/hosts and /etc/hostname (`ContainerEtcFiles`) under
+    /// Writes the container's /etc/hosts, /etc/hostname (`ContainerEtcFiles`) and the
+    /// resolv.conf the host made (when it sent one) under
     /// `root`, replacing the image's (a link there is replaced, not followed). Nothing is
     /// written when the container's /etc is not a directory (a link would resolve in the
     /// agent's root).
@@ -40,6 +41,9 @@ enum GuestNetwork {
             try sys("mkdir \(etc)") { mkdir(etc, 0o755) }
         }
         try ContainerEtcFiles.write(into: etc, hostname: hostname, address: interface?.address)
+        if let resolvConf = interface?.resolvConf, !resolvConf.isEmpty {
+            try ContainerEtcFiles.replaceFile("\(etc)/resolv.conf", with: resolvConf)
+        }
     }
 
     /// A dotted-quad address in network byte order.

@@ -36,7 +36,7 @@ enum EtcFiles {
         do {
             try ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description)
             try ContainerEtcFiles.replaceFile("\(etc)/resolv.conf", with: ResolvConf.forContainer(
-                host: (try? String(contentsOfFile: ResolvConf.hostPath, encoding: .utf8)) ?? "", resolver: resolver))
+                host: ResolvConf.hostText(), resolver: resolver))
         } catch {
             throw error.adding(context: "cannot write the container's /etc")
         }

@@ -119,7 +119,8 @@ struct MicroVMBackend: IsolationBackend {
                 },
                 network: network.map { network in
                     InterfaceSetup(name: network.containerInterface, address: network.address.description,
-                                   prefix: UInt8(network.prefix), gateway: network.gateway.description)
+                                   prefix: UInt8(network.prefix), gateway: network.gateway.description,
+                                   resolvConf: ResolvConf.forContainer(host: ResolvConf.hostText(), resolver: network.resolver))
                 },
                 confinement: confinement.root, writableSysfs: confinement.privileged,
                 tmpfs: try security.tmpfs.map { mount throws(SwiftletError) in

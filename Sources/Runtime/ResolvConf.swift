@@ -9,6 +9,11 @@ enum ResolvConf {
     static let hostPath = "/etc/resolv.conf"
     static let defaultNameservers = ["8.8.8.8", "8.8.4.4"]
 
+    /// The host's /etc/resolv.conf ("" when it cannot be read).
+    static func hostText() -> String {
+        (try? String(contentsOfFile: hostPath, encoding: .utf8)) ?? ""
+    }
+
     static func forContainer(host text: String, resolver: IPv4Address? = nil) -> String {
         var nameservers: [String] = []
         var others: [String] = []

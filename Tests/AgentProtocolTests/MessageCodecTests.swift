@@ -12,7 +12,7 @@ import Testing
                                                 VolumeMount(device: "/dev/vdd", target: "/ro", readOnly: true)])
     static let networked = ContainerSetup(hostname: "web", rootfs: "/dev/vda", writable: "/dev/vdb",
                                           network: InterfaceSetup(name: "eth0", address: "10.88.0.2", prefix: 16,
-                                                                  gateway: "10.88.0.1"))
+                                                                  gateway: "10.88.0.1", resolvConf: "nameserver 10.88.0.1\n"))
     static let confined = ContainerSetup(hostname: "ro", rootfs: "/dev/vda", writable: "/dev/vdb",
                                          confinement: .docker(privileged: false, readOnlyRootfs: true), writableSysfs: true,
                                          tmpfs: [TmpfsSetup(target: "/run", flags: 0x0e, data: "size=1m")],

@@ -26,10 +26,8 @@ import Glibc
         let id = try containerID(name)
         #expect(fetch.status == 0, "\(fetch.stderr)")
         #expect(fetch.stdout.hasPrefix(Self.page + "\n"), "\(fetch.stdout)")
-        if isolation == .namespace {  // a microVM's /etc/resolv.conf is still the image's
-            #expect(fetch.stdout.contains("nameserver "), "the container has no resolver: \(fetch.stdout)")
-            #expect(!fetch.stdout.contains("nameserver 127."), "\(fetch.stdout)")
-        }
+        #expect(fetch.stdout.contains("nameserver "), "the container has no resolver: \(fetch.stdout)")
+        #expect(!fetch.stdout.contains("nameserver 127."), "\(fetch.stdout)")
         #expect(try swiftlet("rm", name).status == 0)
         try expectNothingLeft(of: id)
     }
