@@ -67,9 +67,37 @@ import Glibc
     }
 
     @Test func unknownNetworkIsRefused() throws {
-        let result = try swiftlet("create", "--network", "host", Swiftlet.busybox)
-        #expect(result.status == 125)
-        #expect(result.stderr.contains("network host not found: use bridge or none"))
+        let host = try swiftlet("create", "--network", "host", Swiftlet.busybox)
+        #expect(host.status == 125)
+        #expect(host.stderr.contains("--network host is not supported"), "\(host.stderr)")
+        let missing = try swiftlet("create", "--isolation", "namespace", "--network", "no-such-network", Swiftlet.busybox)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("network no-such-network not found"), "\(missing.stderr)")
+    }
+
+    /// On a user-defined network the container's resolver is the embedded DNS server,
+    /// which answers another container's name and alias there.
+    @Test(arguments: TestIsolation.available)
+    func containersResolveEachOtherOnAUserNetwork(isolation: Isolation) throws {
+        let (network, server) = (Swiftlet.name("dnsnet"), Swiftlet.name("named"))
+        defer {
+            _ = try? swiftlet("rm", "-f", server)
+            _ = try? swiftlet("network", "rm", network)
+        }
+        let id = try createNetwork(network)
+        let started = try swiftlet("run", "-d", "--name", server, "--isolation", isolation.rawValue, "--network", network,
+                                   "--network-alias", "\(server)-alias", Swiftlet.busybox, "sleep", "1000")
+        try #require(started.status == 0, "\(started.stderr)")
+        let address = try #require(try containerAddress(server, on: network))
+        let lookup = try swiftlet("run", "--rm", "--isolation", isolation.rawValue, "--network", network, Swiftlet.busybox,
+                                  "sh", "-c", "cat /etc/resolv.conf; nslookup \(server)-alias")
+        #expect(lookup.status == 0, "\(lookup.stderr)")
+        let gateway = try #require((networkInspect(network)["IPAM"] as? [String: Any]).flatMap { ($0["Config"] as? [[String: String]])?.first?["Gateway"] })
+        #expect(lookup.stdout.hasPrefix("nameserver \(gateway)\n"), "\(lookup.stdout)")
+        #expect(lookup.stdout.contains("Address: \(address)"), "\(lookup.stdout)")
+        #expect(try swiftlet("rm", "-f", server).status == 0)
+        #expect(try swiftlet("network", "rm", network).status == 0)
+        try expectNoLeftovers(ofNetworks: [id])
     }
 
     /// The container's `inspect` entry as JSON objects.
