@@ -38,6 +38,7 @@ import Testing
             test -c /dev/net/tun && echo tun-ok
             ip -o addr show lo | grep -q 127.0.0.1 && echo loopback-ok
             test -d /proc/self && test -d /sys/class && echo procfs-sysfs-ok
+            grep -qx kvm-pin /proc/[0-9]*/comm 2>/dev/null && echo kvm-pinned
             """
         let result = try CommandResult.run([Self.rig, "--", "bash", "-c", script],
                                            environment: ["RIG_TEST_MARKER": scratch.path],
@@ -49,6 +50,8 @@ import Testing
         #expect(result.stdout.contains("tun-ok"))
         #expect(result.stdout.contains("loopback-ok"))
         #expect(result.stdout.contains("procfs-sysfs-ok"))
+        // The idle VM that keeps KVM from re-patching kernel text for every microVM.
+        #expect(result.stdout.contains("kvm-pinned"), "\(result.stdout)")
         let written = try String(contentsOf: scratch.appendingPathComponent("from-rig"), encoding: .utf8)
         #expect(written == "written-inside\n")
     }
