@@ -92,10 +92,10 @@ public struct NetworkAttachment: Codable, Equatable, Sendable {
     }
 
     /// The host end's name for container `id`'s interface `index`: `sl` + the id's first
-    /// 12 hex digits for the first, the first 11 and the index for the others (IFNAMSIZ
-    /// allows 15 characters).
+    /// 12 hex digits for the first; for the others the first 10, a dash and the index,
+    /// which no first interface's name can equal (IFNAMSIZ allows 15 characters).
     static func hostInterface(of id: String, index: Int = 0) -> String {
-        index == 0 ? "sl" + id.prefix(12) : "sl" + id.prefix(11) + "\(index)"
+        index == 0 ? "sl" + id.prefix(12) : "sl" + id.prefix(10) + "-\(index)"
     }
 
     /// The interface inside the container: eth0 for the first network, as in Docker.

@@ -58,8 +58,12 @@ import Testing
     @Test func interfacesAreNumberedAndHostEndsFitIFNAMSIZ() {
         let id = "0123456789abcdef0123"
         #expect(NetworkAttachment.hostInterface(of: id) == "sl0123456789ab")
-        #expect(NetworkAttachment.hostInterface(of: id, index: 3) == "sl0123456789a3")
-        #expect(NetworkAttachment.hostInterface(of: id, index: 3).utf8.count < 16)
+        #expect(NetworkAttachment.hostInterface(of: id, index: 3) == "sl0123456789-3")
+        #expect(NetworkAttachment.hostInterface(of: id, index: 12).utf8.count < 16)
+        // Another interface of a container never takes its first one's name (an id whose
+        // 12th digit is the index once did, and `connect` deleted eth0's veth pair).
+        let unlucky = "0123456789a1ff"
+        #expect(NetworkAttachment.hostInterface(of: unlucky, index: 1) != NetworkAttachment.hostInterface(of: unlucky))
     }
 
     @Test func aStoreResolvesNamesIdsAndPrefixes() throws {
