@@ -129,7 +129,7 @@ let package = Package(
         // The embedded DNS server of user-defined networks (container names on each
         // gateway's port 53, the rest forwarded to the host's resolvers): DNS messages,
         // the record files the Runtime writes, the server and its control client.
-        .target(name: "EmbeddedDNS", dependencies: ["HostSystem"]),
+        .target(name: "EmbeddedDNS", dependencies: ["ChildProcess", "HostSystem"]),
         // The one host-wide DNS server process, started by DNSControl.reload; Swift's
         // runtime and Foundation linked in statically, as swiftlet-shim's.
         .executableTarget(

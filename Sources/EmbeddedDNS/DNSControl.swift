@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import HostSystem
 
@@ -99,17 +100,10 @@ public enum DNSControl {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &all)
         // POSIX_SPAWN_SETSID (glibc 2.26), which Glibc's module does not export.
-        let setsid: Int32 = 0x80
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setsid))
+        let setsid: Int16 = 0x80
+        posix_spawnattr_setflags(&attributes, setsid)
+        SpawnSignals.reset(&attributes)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

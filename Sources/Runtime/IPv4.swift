@@ -1,7 +1,7 @@
 import Foundation
 
 /// An IPv4 address (host byte order inside), parsed from and printed as dotted quad.
-public struct IPv4Address: Codable, Hashable, Comparable, CustomStringConvertible, Sendable {
+public struct IPv4Address: TextCodable, Hashable, Comparable, Sendable {
     public let value: UInt32
 
     public init(_ value: UInt32) {
@@ -29,22 +29,10 @@ public struct IPv4Address: Codable, Hashable, Comparable, CustomStringConvertibl
 
     public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let address = IPv4Address(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
-        }
-        self = address
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }
 
 /// An IPv4 subnet `address/prefix` (RFC 4632 notation), the network address aligned.
-public struct IPv4Subnet: Codable, Hashable, CustomStringConvertible, Sendable {
+public struct IPv4Subnet: TextCodable, Hashable, Sendable {
     public let network: IPv4Address
     public let prefix: Int
 
@@ -84,12 +72,21 @@ public struct IPv4Subnet: Codable, Hashable, CustomStringConvertible, Sendable {
 
     public var description: String { "\(network)/\(prefix)" }
 
+}
+
+/// A value stored in JSON as its text (a dotted quad, a CIDR subnet), parsed back with
+/// its failable initializer; text it cannot parse is a decoding error.
+public protocol TextCodable: Codable, CustomStringConvertible {
+    init?(_ text: String)
+}
+
+extension TextCodable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let subnet = IPv4Subnet(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 subnet: \(text)"))
+        guard let value = Self(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a valid \(Self.self): \(text)"))
         }
-        self = subnet
+        self = value
     }
 
     public func encode(to encoder: any Encoder) throws {
