@@ -332,7 +332,8 @@ static void sl_join(const struct sl_spec *spec) {
 
 pid_t sl_spawn(const struct sl_spec *spec) {
     unsigned long flags = spec->join_pid > 0 ? 0
-        : CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET
+        : CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
+            | (spec->net_mode == SL_NET_OWN ? CLONE_NEWNET : 0)
             | (spec->user_namespace ? CLONE_NEWUSER : 0);
     pid_t pid = sl_clone(flags);
     if (pid != 0) return pid;
@@ -346,6 +347,9 @@ pid_t sl_spawn(const struct sl_spec *spec) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (spec->join_pid > 0) sl_join(spec);
+    if (spec->join_pid == 0 && spec->net_mode == SL_NET_JOIN) {
+        sl_check(setns(spec->net_join_fd, CLONE_NEWNET), "joining the other container's network namespace");
+    }
     // The parent has written the maps: become the namespace's root (host root is not in them).
     if (spec->user_namespace) {
         sl_check(setresgid(0, 0, 0), "setresgid in the user namespace");
@@ -354,7 +358,7 @@ pid_t sl_spawn(const struct sl_spec *spec) {
     if (spec->new_cgroup_namespace) sl_check(unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     sl_setup_rootfs(spec);
     const char *step;
-    if (sl_configure_interface("lo", 0, 0, 0, &step) < 0) sl_fail(SL_EXIT_RUNTIME, step, errno);
+    if (spec->net_mode == SL_NET_OWN && sl_configure_interface("lo", 0, 0, 0, &step) < 0) sl_fail(SL_EXIT_RUNTIME, step, errno);
     if (spec->net_interface && spec->net_interface[0]) {
         if (sl_configure_interface(spec->net_interface, spec->net_address, spec->net_prefix, spec->net_gateway,
                                    &step) < 0) {

@@ -86,8 +86,8 @@ public enum BuildRoutes {
             return isolation
         } ?? engine.defaultIsolation
         let mode = request.query["networkmode"] ?? ""
-        if mode == "host" || mode.hasPrefix("container:") {
-            throw SwiftletError("network mode \(mode) is not supported for RUN: use bridge, none or a user-defined network", code: .notImplemented)
+        if mode.hasPrefix("container:") {
+            throw SwiftletError("network mode \(mode) is not supported for RUN: use bridge, none, host or a user-defined network", code: .invalidArgument)
         }
         build.network = NetworkMode(mode)
         return build

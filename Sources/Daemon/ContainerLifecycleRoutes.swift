@@ -183,11 +183,7 @@ package struct CreateBody: Decodable {
         options.limits = ResourceLimits(memory: host?.Memory.flatMap { $0 > 0 ? $0 : nil },
                                         cpus: host?.NanoCpus.flatMap { $0 > 0 ? Double($0) / 1e9 : nil },
                                         pids: host?.PidsLimit.flatMap { $0 > 0 ? $0 : nil })
-        let mode = host?.NetworkMode ?? "default"
-        if mode == "host" || mode.hasPrefix("container:") {
-            throw SwiftletError("network mode \(mode) is not supported: use bridge, none or a user-defined network", code: .notImplemented)
-        }
-        options.network = NetworkMode(mode)
+        options.network = NetworkMode(host?.NetworkMode ?? "default")
         // The aliases for the network the container starts on (docker run --network-alias).
         if let endpoints = NetworkingConfig?.EndpointsConfig {
             options.networkAliases = endpoints.first { NetworkMode($0.key) == options.network }?.value?.Aliases ?? []

@@ -13,8 +13,16 @@ import Glibc
 /// where /etc is not a directory (in the image or as the container left it). In a user
 /// namespace (`idMapping`) the directory and files get the mapped owners.
 enum EtcFiles {
-    static func write(upper: String, lower: String, hostname: String, address: IPv4Address?,
-                      resolver: IPv4Address? = nil, idMapping: IDMapping? = nil) throws {
+    /// Where the container's names and resolvers come from: its own network (its
+    /// address under its hostname; the embedded DNS server as `resolver` on a user
+    /// network, else the host's resolvers), or the host's stack (`--network host`: the
+    /// host's /etc/hosts and /etc/resolv.conf as they are, as Docker copies them).
+    enum Names {
+        case own(address: IPv4Address?, resolver: IPv4Address?)
+        case host
+    }
+
+    static func write(upper: String, lower: String, hostname: String, names: Names, idMapping: IDMapping? = nil) throws {
         let etc = "\(upper)/etc"
         var image = stat()
         if lstat("\(lower)/etc", &image) == 0, image.st_mode & S_IFMT != S_IFDIR {
@@ -34,9 +42,16 @@ enum EtcFiles {
             }
         }
         do {
-            try ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description)
-            try ContainerEtcFiles.replaceFile("\(etc)/resolv.conf", with: ResolvConf.forContainer(
-                host: ResolvConf.hostText(), resolver: resolver))
+            switch names {
+            case .own(let address, let resolver):
+                try ContainerEtcFiles.write(into: etc, hostname: hostname, address: address?.description)
+                try ContainerEtcFiles.replaceFile("\(etc)/resolv.conf", with: ResolvConf.forContainer(
+                    host: ResolvConf.hostText(), resolver: resolver))
+            case .host:
+                try ContainerEtcFiles.replaceFile("\(etc)/hosts", with: (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? "")
+                try ContainerEtcFiles.replaceFile("\(etc)/hostname", with: ContainerEtcFiles.hostname(hostname))
+                try ContainerEtcFiles.replaceFile("\(etc)/resolv.conf", with: ResolvConf.hostText())
+            }
         } catch {
             throw error.adding(context: "cannot write the container's /etc")
         }

@@ -25,12 +25,13 @@ public protocol IsolationBackend: Sendable {
     /// streams (with `config.tty` and a host-side terminal, only until that terminal
     /// exists; it starts with `terminalSize` if given). Runs in the container's monitor
     /// process; the caller closes `stdio` once this returns (a backend keeps duplicates).
-    /// For each of `networks`, the backend creates the host end of the container's link
-    /// (`hostInterface`, on the network's bridge) and gives the container's interface
-    /// (eth0, eth1, …) the attachment's address and MAC; the first also gets the default
-    /// route. Without networks, the container has loopback only.
+    /// With a stack of its own, for each attachment the backend creates the host end of
+    /// the container's link (`hostInterface`, on the network's bridge) and gives the
+    /// container's interface (eth0, eth1, …) the attachment's address and MAC; the first
+    /// also gets the default route; without attachments, the container has loopback only.
+    /// Otherwise it keeps the host's stack or joins another container's.
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
-               networks: [NetworkAttachment]) throws -> any ContainerProcess
+               network: NetworkPlacement) throws -> any ContainerProcess
 
     /// Releases what `start` acquired once the process has ended; returns whether the
     /// process was killed for exceeding its memory limit.

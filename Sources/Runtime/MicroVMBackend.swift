@@ -72,7 +72,11 @@ struct MicroVMBackend: IsolationBackend {
     }
 
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
-               networks: [NetworkAttachment]) throws -> any ContainerProcess {
+               network placement: NetworkPlacement) throws -> any ContainerProcess {
+        guard case .own(let networks) = placement else {
+            throw SwiftletError("a microVM container has a network stack of its own: --network \(config.network?.description ?? "") is not supported",
+                                code: .invalidArgument)
+        }
         guard networks.count <= 1 else {
             throw SwiftletError("a microVM container has one network interface: it cannot be on \(networks.count) networks", code: .invalidArgument)
         }

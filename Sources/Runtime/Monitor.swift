@@ -121,7 +121,8 @@ struct Monitor {
             do {
                 networks = try runtime.networking.connect(config)
                 started = try backend.start(config, bundle: bundle, stdio: [stdin, pipes[0][1], pipes[1][1]],
-                                            terminalSize: attached ? Terminal.size(of: [1, 0]) : nil, networks: networks)
+                                            terminalSize: attached ? Terminal.size(of: [1, 0]) : nil,
+                                            network: try runtime.networkPlacement(config, attachments: networks))
             } catch {
                 runtime.networking.disconnect(config, attachments: networks)
                 runtime.volumes.detach(config)

@@ -35,13 +35,31 @@ struct NamespaceBackend: IsolationBackend {
     }
 
     func start(_ config: ContainerConfig, bundle: ContainerBundle, stdio: [Int32], terminalSize: winsize?,
-               networks: [NetworkAttachment]) throws -> any ContainerProcess {
+               network placement: NetworkPlacement) throws -> any ContainerProcess {
+        let networks: [NetworkAttachment]
+        var names: EtcFiles.Names
+        var joined: Int32 = -1
+        defer { if joined >= 0 { close(joined) } }
+        switch placement {
+        case .own(let attachments):
+            networks = attachments
+            names = .own(address: attachments.first?.address, resolver: attachments.first?.resolver)
+        case .host:
+            networks = []
+            names = .host
+        case .joined(let pid, let other, let state):
+            networks = []
+            names = .own(address: state.network?.address, resolver: state.network?.resolver)
+            if other.network == .host { names = .host }
+            let path = "/proc/\(pid)/ns/net"
+            joined = try sys("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        }
         let network = networks.first
         let user = try ResolvedUser.resolve(config.process.user,
                                             passwd: etcFile("passwd", config: config, bundle: bundle),
                                             group: etcFile("group", config: config, bundle: bundle))
         try EtcFiles.write(upper: bundle.path("upper"), lower: config.rootfs, hostname: config.hostname,
-                           address: network?.address, resolver: network?.resolver, idMapping: config.idMapping)
+                           names: names, idMapping: config.idMapping)
         let security = config.security ?? SecurityOptions()
         let confinement = try ContainerConfinement(security)
         let group = try Cgroup.create(config.id, limits: config.limits, restrictDevices: !confinement.privileged)
@@ -66,6 +84,13 @@ struct NamespaceBackend: IsolationBackend {
         spec.hostname = try arena.string(config.hostname)
         spec.binds = try arena.binds(config.mounts)
         spec.nbinds = config.mounts.count
+        switch placement {
+        case .host: spec.net_mode = Int32(SL_NET_HOST)
+        case .joined:
+            spec.net_mode = Int32(SL_NET_JOIN)
+            spec.net_join_fd = joined
+        case .own: spec.net_mode = Int32(SL_NET_OWN)
+        }
         if let network {
             spec.net_interface = try arena.string(network.containerInterface)
             spec.net_address = network.address.networkOrder

@@ -7,10 +7,15 @@ import Glibc
 /// A container's network mode (`--network`, Docker's HostConfig.NetworkMode): `bridge`
 /// (Docker's default) joins the host bridge `swiftlet0`; `none` leaves only loopback; a
 /// user-defined network's name or id (`NetworkStore`) joins that network's bridge, where
-/// the embedded DNS server answers the other containers' names. Stored as Docker's string.
+/// the embedded DNS server answers the other containers' names; `host` keeps the host's
+/// network stack and `container:ID` shares another running container's (namespace
+/// containers only). Stored as Docker's string.
 public enum NetworkMode: Hashable, Codable, Sendable, CustomStringConvertible {
     case bridge
     case none
+    case host
+    /// Another container's network namespace, by the name or id given (its id once created).
+    case container(String)
     case named(String)
 
     /// `default` and the empty string are the bridge, as for dockerd.
@@ -18,6 +23,8 @@ public enum NetworkMode: Hashable, Codable, Sendable, CustomStringConvertible {
         switch text {
         case "", "default", "bridge": self = .bridge
         case "none": self = .none
+        case "host": self = .host
+        case let text where text.hasPrefix("container:"): self = .container(String(text.dropFirst("container:".count)))
         default: self = .named(text)
         }
     }
@@ -26,7 +33,18 @@ public enum NetworkMode: Hashable, Codable, Sendable, CustomStringConvertible {
         switch self {
         case .bridge: "bridge"
         case .none: "none"
+        case .host: "host"
+        case .container(let reference): "container:\(reference)"
         case .named(let name): name
+        }
+    }
+
+    /// Whether the container has a network stack of its own (not the host's or another
+    /// container's).
+    public var hasOwnStack: Bool {
+        switch self {
+        case .host, .container: false
+        default: true
         }
     }
 

@@ -35,7 +35,8 @@ public final class Runtime: Sendable {
 
     /// Creates a container from an image: merges the image config with `options`, checks
     /// the name, resolves volumes and prepares the backend's storage. Returns its config.
-    public func create(_ options: CreateOptions) throws -> ContainerConfig {
+    public func create(_ requested: CreateOptions) throws -> ContainerConfig {
+        var options = requested
         let backend = Runtime.backend(options.isolation)
         try backend.validate(options)
         try options.security.validate()
@@ -43,6 +44,7 @@ public final class Runtime: Sendable {
             throw SwiftletError("Conflicting options: --restart and --rm (restart policy '\(policy)' with auto-remove)", code: .invalidArgument)
         }
         let endpoints = try endpoints(options)
+        try shareNetworkStack(&options)
         let mounts = try options.volumes.map { try volumes.mount($0) }
         let images: ImageStore
         let image: ResolvedImage
@@ -66,6 +68,11 @@ public final class Runtime: Sendable {
     private func endpoints(_ options: CreateOptions) throws -> [NetworkEndpoint] {
         let network: NetworkDefinition
         switch options.network {
+        case .host, .container:
+            if !options.networkAliases.isEmpty {
+                throw SwiftletError("network-scoped alias is supported only for containers in user defined networks", code: .invalidArgument)
+            }
+            return []
         case .none: network = .none
         case .bridge: network = .defaultBridge
         case .named(let reference): network = try networks.resolve(reference)

@@ -24,12 +24,11 @@ func parsedIsolation(_ text: String) throws -> Isolation {
     return kind
 }
 
-/// `--network`'s value: bridge, none or a network's name or id (whether it exists is
-/// checked at create). The host's and another container's network are not available yet.
+/// `--network`'s value: bridge, none, host, container:NAME or a network's name or id
+/// (whether it exists is checked at create).
 func parsedNetwork(_ text: String) throws -> NetworkMode {
-    if text == "host" || text.hasPrefix("container:") {
-        throw SwiftletError("--network \(text) is not supported: use bridge, none or a network made with `swiftlet network create`",
-                            code: .invalidArgument)
+    if text == "container:" {
+        throw SwiftletError("invalid --network container: name a container (container:NAME)", code: .invalidArgument)
     }
     return NetworkMode(text)
 }
@@ -83,7 +82,7 @@ struct CreateFlags: ParsableArguments {
     var hostname: String?
     @Option(help: "Isolation: microvm (default: a microVM per container; needs a KVM that runs Linux guests) or namespace.")
     var isolation: String = Isolation.microvm.rawValue
-    @Option(help: "Network: bridge (default: eth0 on the host bridge swiftlet0, 10.88.0.0/16), none (loopback only) or a network's name or id (`swiftlet network create`).")
+    @Option(help: "Network: bridge (default: eth0 on the host bridge swiftlet0, 10.88.0.0/16), none (loopback only), host or container:NAME (namespace isolation: the host's or that container's network stack), or a network's name or id (`swiftlet network create`).")
     var network: String = NetworkMode.bridge.description
     @Option(name: .customLong("network-alias"), help: "Another name for the container on a user-defined network.")
     var networkAlias: [String] = []

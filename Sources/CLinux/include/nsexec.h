@@ -40,6 +40,8 @@ struct sl_device {
     dev_t rdev;
 };
 
+enum { SL_NET_OWN = 0, SL_NET_HOST = 1, SL_NET_JOIN = 2 };
+
 /// Everything the child needs, prepared by the parent.
 struct sl_spec {
     // Create mode (join_pid == 0): new pid/mount/uts/ipc/net namespaces, rootfs below.
@@ -55,6 +57,11 @@ struct sl_spec {
     uint32_t net_address;
     unsigned net_prefix;
     uint32_t net_gateway;
+    // Whose network namespace: a new one (SL_NET_OWN), the host's, kept (SL_NET_HOST:
+    // `--network host`), or another container's, joined through `net_join_fd`, an open
+    // /proc/<pid>/ns/net (SL_NET_JOIN: `--network container:ID`).
+    int net_mode;
+    int net_join_fd;
     // Confinement of the root (create mode): tmpfs mounts, sysctls, device nodes beyond
     // the standard ones, masked and read-only paths (NULL-terminated lists), a read-only
     // root (`--read-only`), sysfs writable (`--privileged`), a private cgroup namespace
