@@ -157,7 +157,7 @@ public enum ContainerInspectRoute {
             self.Config = Inspect.Config(Hostname: config.hostname, User: config.process.user, Tty: config.tty, OpenStdin: config.interactive,
                            StdinOnce: config.stdinOnce ?? false,
                            Env: config.process.env, Cmd: config.process.args, Image: ImageReference.familiar(config.image),
-                           WorkingDir: config.process.cwd)
+                           WorkingDir: config.process.cwd, Labels: config.labels ?? [:])
             let network = state.network
             NetworkSettings = Network(IPAddress: network?.address.description ?? "", IPPrefixLen: network?.prefix ?? 0,
                                     Gateway: network?.gateway.description ?? "", MacAddress: network?.macAddress ?? "",

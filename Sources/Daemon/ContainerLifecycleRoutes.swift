@@ -137,6 +137,7 @@ package struct CreateBody: Decodable {
     var Tty: Bool?
     var OpenStdin: Bool?
     var StdinOnce: Bool?
+    var Labels: [String: String]?
     var HostConfig: HostConfigBody?
     var NetworkingConfig: NetworkingConfigBody?
 
@@ -175,6 +176,7 @@ package struct CreateBody: Decodable {
         options.tty = Tty ?? false
         options.interactive = OpenStdin ?? false
         options.stdinOnce = StdinOnce ?? false
+        options.labels = Labels ?? [:]
         let host = HostConfig
         options.isolation = try Self.isolation(host?.Isolation, runtime: host?.Runtime) ?? defaultIsolation
         options.autoRemove = host?.AutoRemove ?? false

@@ -4,16 +4,49 @@ import HostSystem
 import Runtime
 
 /// The container endpoints (moby's `api/server/router/container`): so far the list,
-/// `GET /containers/json` (`all`, `limit`), in dockerd's shape (`docker ps`).
+/// `GET /containers/json` (`all`, `limit`, `filters`: id, name, label, status, exited,
+/// network), in dockerd's shape (`docker ps`).
 public enum ContainerRoutes {
     public static func add(to router: inout Router, engine: Engine) {
         router.add(.GET, "/containers/json") { request, _ in
-            let all = request.flag("all")
+            let filters = try Filters(request.query["filters"])
+            if let unknown = filters.values.keys.sorted().first(where: { !listFilters.contains($0) }) {
+                throw SwiftletError("invalid filter '\(unknown)'", code: .invalidArgument)
+            }
+            // A status filter other than running looks at every container, as dockerd's.
+            let all = request.flag("all") || filters.values["status"]?.contains { $0 != "running" } == true
+                || filters.values["exited"] != nil
+            let networks = engine.runtime.networks.all()
             var containers = try await blocking { engine.runtime.list(all: all) }
+                .filter { matches($0, filters, networks: networks) }
                 .sorted { $0.config.created > $1.config.created }
             if let limit = request.query["limit"].flatMap(Int.init), limit > 0 { containers = Array(containers.prefix(limit)) }
             return try .json(containers.map { Summary($0, now: Date()) })
         }
+    }
+
+    static let listFilters: Set<String> = ["id", "name", "label", "status", "exited", "network"]
+
+    /// Whether a container passes every filter: each key's values are alternatives,
+    /// except `label`'s, which must all match (moby's MatchKVList).
+    static func matches(_ container: ContainerInfo, _ filters: Filters, networks: [NetworkDefinition]) -> Bool {
+        let config = container.config, state = container.state
+        func check(_ key: String, _ test: (String) -> Bool) -> Bool {
+            guard let wanted = filters.values[key], !wanted.isEmpty else { return true }
+            return wanted.contains(where: test)
+        }
+        let status = state.isPaused ? "paused" : state.status.rawValue
+        let joined = config.networkEndpoints.compactMap { endpoint in networks.first { $0.id == endpoint.networkID } }
+        return check("id") { config.id.hasPrefix($0) }
+            && check("name") { config.name.contains($0.hasPrefix("/") ? String($0.dropFirst()) : $0) }
+            && (filters.values["label"] ?? []).allSatisfy { label in
+                let parts = label.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                guard let value = config.labels?[parts[0]] else { return false }
+                return parts.count == 1 || value == parts[1]
+            }
+            && check("status") { $0 == status }
+            && check("exited") { state.status == .exited && Int32($0) == state.exitCode }
+            && check("network") { wanted in joined.contains { $0.name == wanted || $0.id.hasPrefix(wanted) } }
     }
 
     struct Summary: Encodable {
@@ -49,6 +82,7 @@ public enum ContainerRoutes {
             State = state.isPaused ? "paused" : state.status.rawValue
             Status = Self.status(state, now: now)
             HostConfig = Network(NetworkMode: config.network?.description ?? "default")
+            Labels = config.labels ?? [:]
             let published = state.network?.ports ?? []
             let unpublished = (config.ports ?? []).filter { binding in !published.contains { $0.portKey == binding.portKey } }
             Ports = published.map { Port(IP: $0.hostAddress, PrivatePort: $0.containerPort, PublicPort: $0.hostPort, Type: $0.proto.rawValue) }

@@ -23,6 +23,8 @@ public struct CreateOptions: Sendable {
     public var network: NetworkMode = .bridge
     /// `--network-alias`: more names for the container on a user-defined network.
     public var networkAliases: [String] = []
+    /// `--label`: metadata, over the image's labels.
+    public var labels: [String: String] = [:]
     public var interactive = false
     /// Docker's StdinOnce (`docker run -i` attached): the container's stdin closes when
     /// the attached client ends its input.
@@ -117,6 +119,9 @@ public struct ContainerConfig: Codable, Sendable {
     /// default route and the published ports); nil in configs written before
     /// user-defined networks (see ``networkEndpoints``).
     public var endpoints: [NetworkEndpoint]?
+    /// Metadata: the image's labels with the user's over them (Docker's Config.Labels);
+    /// nil in configs written before labels existed.
+    public var labels: [String: String]?
 }
 
 /// A container's lifecycle state, stored as `state.json` (OCI runtime-spec runtime.md

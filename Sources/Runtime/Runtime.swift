@@ -120,6 +120,7 @@ public final class Runtime: Sendable {
             security: options.security)
         config.ports = try PortBinding.bindings(options, exposed: image.config.config?.ExposedPorts?.keys.sorted() ?? [])
         config.endpoints = endpoints
+        config.labels = (image.config.config?.Labels ?? [:]).merging(options.labels) { $1 }
         if case .auto(let size) = options.security.userNamespace {
             config.idMapping = try IDMapping.allocate(
                 size: size, uidRanges: SubordinateIDs.ranges(file: "/etc/subuid"),

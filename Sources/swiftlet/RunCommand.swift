@@ -86,6 +86,8 @@ struct CreateFlags: ParsableArguments {
     var network: String = NetworkMode.bridge.description
     @Option(name: .customLong("network-alias"), help: "Another name for the container on a user-defined network.")
     var networkAlias: [String] = []
+    @Option(name: [.customShort("l"), .long], help: "Set metadata on the container (KEY=VALUE).")
+    var label: [String] = []
     @Option(name: [.customShort("p"), .customLong("publish")], help: "Publish a container's port(s) to the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp], ranges like 8000-8002:80-82.")
     var publish: [String] = []
     @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish every exposed port of the image to an ephemeral host port.")
@@ -119,6 +121,10 @@ struct CreateFlags: ParsableArguments {
         options.isolation = try parsedIsolation(isolation)
         options.network = try parsedNetwork(network)
         options.networkAliases = networkAlias
+        options.labels = Dictionary(label.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }) { _, last in last }
         options.ports = try publish.flatMap { try PortBinding.parse($0) }
         options.publishAll = publishAll
         options.interactive = interactive

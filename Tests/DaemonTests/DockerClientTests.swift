@@ -72,6 +72,10 @@ import Testing
         }
 
         func docker(_ arguments: String...) throws -> ChildProcess.Result {
+            try docker(arguments)
+        }
+
+        func docker(_ arguments: [String]) throws -> ChildProcess.Result {
             try ChildProcess.run(["docker", "-H", "unix://\(socket)"] + arguments, timeout: 60)
         }
 
@@ -385,8 +389,8 @@ import Testing
     @Test func unsupportedEndpointsAreAClearError() throws {
         guard dockerClient() else { return }
         let daemon = try Daemon()
-        let networks = try daemon.docker("network", "ls")
-        #expect(networks.status != 0)
-        #expect(networks.stderr.contains("page not found"), "\(networks.stderr)")
+        let plugins = try daemon.docker("plugin", "ls")
+        #expect(plugins.status != 0)
+        #expect(plugins.stderr.contains("page not found"), "\(plugins.stderr)")
     }
 }
