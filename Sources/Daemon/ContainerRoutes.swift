@@ -31,22 +31,14 @@ public enum ContainerRoutes {
     /// except `label`'s, which must all match (moby's MatchKVList).
     static func matches(_ container: ContainerInfo, _ filters: Filters, networks: [NetworkDefinition]) -> Bool {
         let config = container.config, state = container.state
-        func check(_ key: String, _ test: (String) -> Bool) -> Bool {
-            guard let wanted = filters.values[key], !wanted.isEmpty else { return true }
-            return wanted.contains(where: test)
-        }
         let status = state.isPaused ? "paused" : state.status.rawValue
         let joined = config.networkEndpoints.compactMap { endpoint in networks.first { $0.id == endpoint.networkID } }
-        return check("id") { config.id.hasPrefix($0) }
-            && check("name") { config.name.contains($0.hasPrefix("/") ? String($0.dropFirst()) : $0) }
-            && (filters.values["label"] ?? []).allSatisfy { label in
-                let parts = label.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-                guard let value = config.labels?[parts[0]] else { return false }
-                return parts.count == 1 || value == parts[1]
-            }
-            && check("status") { $0 == status }
-            && check("exited") { state.status == .exited && Int32($0) == state.exitCode }
-            && check("network") { wanted in joined.contains { $0.name == wanted || $0.id.hasPrefix(wanted) } }
+        return filters.any("id") { config.id.hasPrefix($0) }
+            && filters.any("name") { config.name.contains($0.hasPrefix("/") ? String($0.dropFirst()) : $0) }
+            && (filters.values["label"] ?? []).allSatisfy { Filters.label($0, isIn: config.labels ?? [:]) }
+            && filters.any("status") { $0 == status }
+            && filters.any("exited") { state.status == .exited && Int32($0) == state.exitCode }
+            && filters.any("network") { wanted in joined.contains { $0.name == wanted || $0.id.hasPrefix(wanted) } }
     }
 
     struct Summary: Encodable {

@@ -26,4 +26,17 @@ public struct Filters: Sendable {
     public func isTrue(_ key: String) -> Bool {
         values[key]?.contains(where: APIRequest.isTrue) ?? false
     }
+
+    /// Whether some value of `key` passes `test`; true when the filter has no value for it.
+    public func any(_ key: String, _ test: (String) -> Bool) -> Bool {
+        guard let wanted = values[key], !wanted.isEmpty else { return true }
+        return wanted.contains(where: test)
+    }
+
+    /// Whether `labels` has what one `label` filter value names: `key`, or `key=value`.
+    public static func label(_ filter: String, isIn labels: [String: String]) -> Bool {
+        let parts = filter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let value = labels[parts[0]] else { return false }
+        return parts.count == 1 || value == parts[1]
+    }
 }

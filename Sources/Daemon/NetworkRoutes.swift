@@ -49,18 +49,10 @@ public enum NetworkRoutes {
     /// Docker's network filters: `name` (substring), `id` (prefix), `driver`, `type`
     /// (`builtin` or `custom`), `label` (`key` or `key=value`).
     static func matches(_ network: NetworkDefinition, _ filters: Filters) -> Bool {
-        func check(_ key: String, _ test: (String) -> Bool) -> Bool {
-            guard let wanted = filters.values[key], !wanted.isEmpty else { return true }
-            return wanted.contains(where: test)
-        }
-        return check("name") { network.name.contains($0) } && check("id") { network.id.hasPrefix($0) }
-            && check("driver") { network.driver == $0 }
-            && check("type") { $0 == (network.isPredefined ? "builtin" : "custom") }
-            && check("label") { label in
-                let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
-                guard let value = network.labels[parts[0]] else { return false }
-                return parts.count == 1 || value == parts[1]
-            }
+        filters.any("name") { network.name.contains($0) } && filters.any("id") { network.id.hasPrefix($0) }
+            && filters.any("driver") { network.driver == $0 }
+            && filters.any("type") { $0 == (network.isPredefined ? "builtin" : "custom") }
+            && filters.any("label") { Filters.label($0, isIn: network.labels) }
     }
 
     private static func decode<Body: Decodable>(_ type: Body.Type, _ request: APIRequest) throws -> Body {

@@ -87,8 +87,8 @@ struct ContainerNetworks: Sendable {
     /// Takes the container off network `id`: its link, its address, its DNS records.
     /// Whether records changed (the DNS server then needs a reload).
     func detach(_ config: ContainerConfig, from id: String, hostInterface: String) -> Bool {
-        HostLinks.delete(hostInterface)
         guard let definition = try? store.resolve(id), let network = try? BridgeNetwork(definition, tableDirectory: tableDirectory) else {
+            HostLinks.delete(hostInterface)  // a network gone meanwhile: its link at least
             return false
         }
         network.detach(id: config.id, hostInterface: hostInterface)

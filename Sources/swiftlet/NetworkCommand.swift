@@ -46,10 +46,7 @@ struct NetworkCreate: ParsableCommand {
                 return address
             }
             request.internal = isInternal
-            request.labels = Dictionary(label.map { entry in
-                let parts = entry.split(separator: "=", maxSplits: 1)
-                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
-            }) { _, last in last }
+            request.labels = parsedLabels(label)
             print(try runtime.open().createNetwork(request).id)
         }
     }

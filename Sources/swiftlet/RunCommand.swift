@@ -33,6 +33,14 @@ func parsedNetwork(_ text: String) throws -> NetworkMode {
     return NetworkMode(text)
 }
 
+/// `--label KEY=VALUE` entries (`KEY` alone: an empty value), the last of a key winning.
+func parsedLabels(_ entries: [String]) -> [String: String] {
+    Dictionary(entries.map { entry in
+        let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+    }) { _, last in last }
+}
+
 /// The value of option `flag` parsed by a Units parser. A bad value is a `SwiftletError`
 /// in Docker's words, `invalid argument "1x" for "-m, --memory" flag: …`, so
 /// `reportingErrors` prints one line and exits 125 as Docker's CLI does (an
@@ -121,10 +129,7 @@ struct CreateFlags: ParsableArguments {
         options.isolation = try parsedIsolation(isolation)
         options.network = try parsedNetwork(network)
         options.networkAliases = networkAlias
-        options.labels = Dictionary(label.map { entry in
-            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
-        }) { _, last in last }
+        options.labels = parsedLabels(label)
         options.ports = try publish.flatMap { try PortBinding.parse($0) }
         options.publishAll = publishAll
         options.interactive = interactive

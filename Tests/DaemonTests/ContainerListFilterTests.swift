@@ -1,4 +1,5 @@
 import ChildProcess
+import Daemon
 import Foundation
 import HostSystem
 import Testing
@@ -8,6 +9,18 @@ import Testing
 /// inspect, the `label` filter (all must match), `name`, `status`, `network`, and an
 /// unknown filter refused.
 @Suite struct ContainerListFilterTests {
+    /// A label filter value is `key` or `key=value`; an empty one (`label=`) matches only
+    /// an empty key and never traps.
+    @Test func labelFilterValues() {
+        let labels = ["tier": "web", "flag": ""]
+        #expect(Filters.label("tier", isIn: labels))
+        #expect(Filters.label("tier=web", isIn: labels))
+        #expect(!Filters.label("tier=db", isIn: labels))
+        #expect(Filters.label("flag=", isIn: labels))
+        #expect(!Filters.label("", isIn: labels))
+        #expect(!Filters.label("=web", isIn: labels))
+    }
+
     @Test func labelsAndListFilters() throws {
         guard DockerClientTests().dockerClient() else { return }
         let daemon = try DockerClientTests.Daemon()
